@@ -1,0 +1,46 @@
+# `make run` and `make test` create or update .venv themselves: nothing else to install first.
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+
+.PHONY: venv run test lint format bench simulator clean
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@touch $(STAMP)
+
+venv: $(STAMP)
+
+## run: the embedded default (SQLite, simulator, web on 127.0.0.1:8000); Ctrl-C stops it all
+run: venv
+	DJANGO_DEBUG=$${DJANGO_DEBUG:-1} DASHBOARD_DEMO=$${DASHBOARD_DEMO:-1} $(BIN)/python manage.py run_local
+
+## test: lint, the whole suite on SQLite, then the database-facing tests again on PostgreSQL
+TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/test
+TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
+export TEST_REDIS_URL
+test: venv lint
+	$(BIN)/python -m pytest
+	DATABASE_URL=$(TEST_DATABASE_URL) $(BIN)/python -m pytest -m postgres_too
+
+lint: venv
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: venv
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+## bench: every benchmark under bench/, figures printed (never fails for being slow)
+bench: venv
+	$(BIN)/python bench/client_roundtrip.py
+
+simulator: venv
+	$(BIN)/icws-simulator --port 8018
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .ruff_cache

@@ -1,0 +1,52 @@
+"""Who may do what. Views and services both ask these functions; neither trusts the other."""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+
+SUPERVISOR = "supervisor"
+AUDITOR = "auditor"
+ADMIN = "admin"
+ROLES = (SUPERVISOR, AUDITOR, ADMIN)
+
+
+def roles_of(user: AbstractBaseUser | AnonymousUser) -> set[str]:
+    if not user.is_authenticated or not user.is_active:
+        return set()
+    cached = getattr(user, "_dashboard_roles", None)
+    if cached is None:
+        cached = set(user.groups.filter(name__in=ROLES).values_list("name", flat=True))
+        if user.is_superuser:
+            cached.add(ADMIN)
+        user._dashboard_roles = cached
+    return cached
+
+
+def role_label(user) -> str:
+    roles = roles_of(user)
+    for role in (ADMIN, SUPERVISOR, AUDITOR):
+        if role in roles:
+            return role
+    return "viewer"
+
+
+def can_move_agents(user) -> bool:
+    return bool(roles_of(user) & {SUPERVISOR, ADMIN})
+
+
+def can_view_board(user) -> bool:
+    return bool(roles_of(user))
+
+
+def can_view_audit(user) -> bool:
+    return bool(roles_of(user) & {AUDITOR, SUPERVISOR, ADMIN})
+
+
+def allowed_workgroups(user) -> set[str] | None:
+    """Workgroup ids a supervisor may move agents of; None means no limit (admins, unscoped)."""
+    if ADMIN in roles_of(user):
+        return None
+    scope = getattr(user, "supervisor_scope", None)
+    if scope is None:
+        return None
+    return set(scope.workgroups.values_list("id", flat=True))

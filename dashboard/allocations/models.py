@@ -1,0 +1,103 @@
+"""Allocation jobs: one supervisor request to move agents, run in the background in batches."""
+
+from django.conf import settings
+from django.db import models
+
+
+class AllocationJob(models.Model):
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        RETRYING = "retrying", "Retrying"
+        SUCCEEDED = "succeeded", "Succeeded"
+        FAILED = "failed", "Failed"
+        CANCELLED = "cancelled", "Cancelled"
+
+    TERMINAL = frozenset({Status.SUCCEEDED, Status.FAILED, Status.CANCELLED})
+
+    class ErrorKind(models.TextChoices):
+        NONE = "", "None"
+        ICWS = "icws", "ICWS error"
+        CONFLICT = "conflict", "Roster changed since the move was prepared"
+        RETRIES_EXHAUSTED = "retries", "Gave up after retries"
+        INTERNAL = "internal", "Internal error"
+
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="allocation_jobs"
+    )
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    agent_ids = models.JSONField(default=list)
+    campaign_ids_in = models.JSONField(default=list)
+    campaign_ids_out = models.JSONField(default=list)
+    reason = models.TextField(blank=True)
+    # NULL, not "", for "no key": the unique constraint must ignore jobs without one.
+    idempotency_key = models.CharField(max_length=200, null=True, blank=True)  # noqa: DJ001
+    # agent id -> Agent.roster_version the requester saw; a mismatch at run time is a conflict.
+    expected_versions = models.JSONField(default=dict, blank=True)
+    request_id = models.CharField(max_length=64, blank=True)
+    revert_of = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="reverts"
+    )
+
+    status = models.CharField(
+        max_length=20, choices=Status.choices, default=Status.QUEUED, db_index=True
+    )
+    attempts = models.PositiveIntegerField(default=0)
+    # A worker owns a running job until this time; the sweeper re-enqueues it afterwards.
+    lease_expires_at = models.DateTimeField(null=True, blank=True)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+
+    error_kind = models.CharField(max_length=20, choices=ErrorKind.choices, blank=True)
+    error_status = models.PositiveSmallIntegerField(null=True, blank=True)
+    error_id = models.CharField(max_length=200, blank=True)
+    error_code = models.BigIntegerField(null=True, blank=True)
+    error_message = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["requested_by", "idempotency_key"],
+                name="job_idempotency_key_per_user",
+                condition=models.Q(idempotency_key__isnull=False),
+            )
+        ]
+        indexes = [models.Index(fields=["status", "lease_expires_at"])]
+
+    def __str__(self) -> str:
+        return f"Job {self.pk} ({self.status})"
+
+    @property
+    def is_terminal(self) -> bool:
+        return self.status in self.TERMINAL
+
+
+class JobBatch(models.Model):
+    """One allocate-agents call for a slice of the job's agents."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        SENDING = "sending", "Sending"
+        ACCEPTED = "accepted", "Accepted by ICWS"
+        FAILED = "failed", "Failed"
+        SKIPPED = "skipped", "Not sent"
+
+    job = models.ForeignKey(AllocationJob, on_delete=models.CASCADE, related_name="batches")
+    index = models.PositiveIntegerField()
+    agent_ids = models.JSONField(default=list)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveIntegerField(default=0)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    duration_ms = models.PositiveIntegerField(null=True, blank=True)
+    error_status = models.PositiveSmallIntegerField(null=True, blank=True)
+    error_id = models.CharField(max_length=200, blank=True)
+    error_message = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["job", "index"]
+        constraints = [models.UniqueConstraint(fields=["job", "index"], name="batch_job_index")]

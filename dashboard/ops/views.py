@@ -1,0 +1,10 @@
+from django.contrib.auth.decorators import login_not_required
+from django.http import HttpRequest, JsonResponse
+from django.views.decorators.http import require_GET
+
+
+@login_not_required
+@require_GET
+def healthz(request: HttpRequest) -> JsonResponse:
+    """Liveness: the process answers. Readiness (database, broker, ICWS) is /readyz."""
+    return JsonResponse({"status": "ok"})

@@ -1,0 +1,208 @@
+"""Settings, all read from the environment (README "Configuration" lists every variable).
+
+There is one settings module: development, demo and production differ only by environment.
+Malformed values stop start-up with ImproperlyConfigured naming the variable; missing ICWS
+credentials are reported by system checks (``dashboard.E00x``) so ``manage.py check`` shows them.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+
+from dashboard.env import (
+    env_bool,
+    env_float,
+    env_http_url,
+    env_int,
+    env_list,
+    env_secret,
+    env_str,
+)
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+VAR_DIR = Path(env_str("DASHBOARD_VAR_DIR", str(BASE_DIR / "var")))
+
+DEBUG = env_bool("DJANGO_DEBUG", False)
+# Demo mode: demo accounts, and the roster may be seeded from the simulator's /sim/state.
+DEMO_MODE = env_bool("DASHBOARD_DEMO", False)
+
+_DEV_SECRET = "insecure-dev-key-only-for-debug-and-demo-never-in-production"  # noqa: S105
+SECRET_KEY = env_secret("DJANGO_SECRET_KEY") or (_DEV_SECRET if DEBUG or DEMO_MODE else "")
+if not SECRET_KEY:
+    raise ImproperlyConfigured(
+        "DJANGO_SECRET_KEY must be set (or DJANGO_SECRET_KEY_FILE) when DJANGO_DEBUG is off"
+    )
+
+ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", "127.0.0.1,localhost")
+_LOCAL_HOSTS = ("127.", "localhost", "[::1]", "::1")
+if DEBUG and not all(h.startswith(_LOCAL_HOSTS) for h in ALLOWED_HOSTS):
+    raise ImproperlyConfigured(
+        "DJANGO_DEBUG is on with a public host in DJANGO_ALLOWED_HOSTS "
+        f"({', '.join(ALLOWED_HOSTS)}); debug pages leak settings, so serve only "
+        "127.0.0.1/localhost in debug or turn DJANGO_DEBUG off"
+    )
+CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS")
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django_htmx",
+    "template_partials",
+    "dashboard.ops",
+    "dashboard.accounts",
+    "dashboard.directory",
+    "dashboard.allocations",
+    "dashboard.audit",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.auth.middleware.LoginRequiredMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+]
+
+ROOT_URLCONF = "dashboard.urls"
+WSGI_APPLICATION = "dashboard.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+DATABASES = {
+    "default": dj_database_url.parse(
+        env_str("DATABASE_URL") or f"sqlite:///{VAR_DIR / 'dashboard.sqlite3'}",
+        conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 60, minimum=0),
+        conn_health_checks=True,
+    )
+}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # WAL and a busy timeout let the web server and the worker share the file.
+    DATABASES["default"]["OPTIONS"] = {
+        "timeout": 20,
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        "transaction_mode": "IMMEDIATE",
+    }
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 12},
+    },
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "/"
+LOGOUT_REDIRECT_URL = "login"
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = env_str("DASHBOARD_TIME_ZONE", "UTC")
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STATIC_ROOT = Path(env_str("DJANGO_STATIC_ROOT", str(VAR_DIR / "staticfiles")))
+
+# -- security: secure by default, relaxed only by DEBUG ------------------------------------------
+SESSION_COOKIE_HTTPONLY = True
+CSRF_COOKIE_HTTPONLY = False  # htmx reads the token from the page, not the cookie
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+if not DEBUG:
+    SESSION_COOKIE_SECURE = env_bool("DJANGO_SECURE_COOKIES", True)
+    CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+    SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", True)
+    SECURE_HSTS_SECONDS = env_int("DJANGO_HSTS_SECONDS", 31536000, minimum=0)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_HSTS_PRELOAD = True
+    if env_bool("DJANGO_BEHIND_TLS_PROXY", True):
+        SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    # Health probes come over plain HTTP from the orchestrator, inside the network.
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
+
+# -- ICWS -------------------------------------------------------------------------------------
+ICWS_BASE_URL = env_http_url("ICWS_BASE_URL", "http://127.0.0.1:8018")
+ICWS_USER = env_str("ICWS_USER", "svc_dashboard" if DEMO_MODE else "")
+ICWS_PASSWORD = env_secret("ICWS_PASSWORD", "svc-dashboard-demo" if DEMO_MODE else "")
+ICWS_APPLICATION_NAME = env_str("ICWS_APPLICATION_NAME", "CIC Supervisor Dashboard")
+ICWS_LANGUAGE = env_str("ICWS_LANGUAGE", "en-us")
+ICWS_TIMEOUT = env_float("ICWS_TIMEOUT", 10.0)
+
+# -- allocation engine -------------------------------------------------------------------------
+ALLOCATION_BATCH_SIZE = env_int("ALLOCATION_BATCH_SIZE", 100)
+ALLOCATION_MAX_AGENTS = env_int("ALLOCATION_MAX_AGENTS", 5000)
+ALLOCATION_MAX_ATTEMPTS = env_int("ALLOCATION_MAX_ATTEMPTS", 5)
+ALLOCATION_RETRY_BASE_SECONDS = env_float("ALLOCATION_RETRY_BASE_SECONDS", 2.0)
+ALLOCATION_RETRY_CAP_SECONDS = env_float("ALLOCATION_RETRY_CAP_SECONDS", 60.0)
+ALLOCATION_LEASE_SECONDS = env_float("ALLOCATION_LEASE_SECONDS", 120.0)
+ALLOCATION_STUCK_AFTER_SECONDS = env_float("ALLOCATION_STUCK_AFTER_SECONDS", 60.0)
+SWEEP_INTERVAL_SECONDS = env_float("SWEEP_INTERVAL_SECONDS", 30.0)
+DIRECTORY_SYNC_INTERVAL_SECONDS = env_float("DIRECTORY_SYNC_INTERVAL_SECONDS", 300.0)
+CELERY_BEAT_SCHEDULE = {
+    "sweep-stuck-jobs": {
+        "task": "dashboard.allocations.tasks.sweep_jobs_task",
+        "schedule": SWEEP_INTERVAL_SECONDS,
+    },
+    "sync-directory": {
+        "task": "dashboard.directory.tasks.sync_directory_task",
+        "schedule": DIRECTORY_SYNC_INTERVAL_SECONDS,
+    },
+}
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env_str("DASHBOARD_LOG_LEVEL", "INFO")},
+}
+
+# -- Celery ------------------------------------------------------------------------------------
+# REDIS_URL (or CELERY_BROKER_URL) selects a real broker; without either, an embedded broker in a
+# SQLite file under DASHBOARD_VAR_DIR needs no server (kombu's SQLAlchemy transport).
+REDIS_URL = env_str("REDIS_URL")
+CELERY_BROKER_URL = (
+    env_str("CELERY_BROKER_URL")
+    or REDIS_URL
+    or (f"sqla+sqlite:///{VAR_DIR / 'celery-broker.sqlite3'}")
+)
+CELERY_RESULT_BACKEND = None  # job state lives in AllocationJob rows, not in Celery results
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+CELERY_TIMEZONE = "UTC"
+if CELERY_BROKER_URL.startswith("redis"):
+    # A message unacknowledged this long is redelivered; longer than any job may run.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}

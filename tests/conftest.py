@@ -1,0 +1,31 @@
+"""Fixtures shared across the suite."""
+
+from __future__ import annotations
+
+import pytest
+
+from icws_client import IcwsClient
+
+SERVICE_USER = "svc_dashboard"
+SERVICE_PASSWORD = "svc-dashboard-demo"
+
+
+@pytest.fixture
+def sim():
+    """A fresh ICWS simulator on an ephemeral port, over real HTTP."""
+    from icws_client.simulator import Simulator
+
+    simulator = Simulator(
+        port=0, apply_delay=0.02, service_user=SERVICE_USER, service_password=SERVICE_PASSWORD
+    )
+    simulator.start()
+    yield simulator
+    simulator.stop()
+
+
+@pytest.fixture
+def icws(sim):
+    """An IcwsClient for the simulator's service account (quick backoff for tests)."""
+    c = IcwsClient(sim.base_url, SERVICE_USER, SERVICE_PASSWORD, timeout=2.0, backoff_base=0.01)
+    yield c
+    c.close()
