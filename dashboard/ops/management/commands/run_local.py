@@ -58,6 +58,10 @@ class Command(BaseCommand):
                 )
             )
             self._wait_for(f"{settings.ICWS_BASE_URL}/icws/connection/features", "simulator")
+        try:
+            call_command("sync_directory", seed_roster_from_simulator=settings.DEMO_MODE)
+        except CommandError as exc:  # the board still opens; beat retries the sync
+            self.stderr.write(f"Directory sync failed: {exc}")
         children.append(
             (
                 "worker",

@@ -1,0 +1,275 @@
+"""The allocation services, with ICWS replaced at one seam (the client object)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from unittest import mock
+
+import pytest
+from django.utils import timezone
+
+from dashboard.accounts.models import SupervisorScope
+from dashboard.allocations import services
+from dashboard.allocations.models import AllocationJob, JobBatch
+from dashboard.audit.models import AuditEvent
+from dashboard.directory.models import Agent
+from dashboard.directory.selectors import roster_of
+from icws_client import IcwsClient, IcwsForbidden, IcwsServerError
+
+Status = AllocationJob.Status
+
+
+@pytest.fixture(autouse=True)
+def no_enqueue():
+    with mock.patch.object(services, "_enqueue_on_commit", autospec=True) as enqueue:
+        yield enqueue
+
+
+@pytest.fixture
+def icws_stub():
+    return mock.create_autospec(IcwsClient, instance=True)
+
+
+def submit(user, **kw):
+    kw.setdefault("agent_ids", ["a1"])
+    kw.setdefault("campaign_ids_in", ["{C2}"])
+    kw.setdefault("campaign_ids_out", ["{C1}"])
+    return services.job_submit(actor=user, **kw)
+
+
+def kinds(job):
+    return list(AuditEvent.objects.filter(job=job).order_by("id").values_list("kind", flat=True))
+
+
+class TestSubmit:
+    def test_it_queues_a_job_with_batches_and_an_audit_row(
+        self, mover, dir_small, settings, no_enqueue, django_capture_on_commit_callbacks
+    ):
+        settings.ALLOCATION_BATCH_SIZE = 1
+        job, created = submit(mover, agent_ids=["a1", "a2"], reason="Winback short-staffed")
+        assert created
+        assert job.status == Status.QUEUED
+        assert list(job.batches.values_list("agent_ids", flat=True)) == [["a1"], ["a2"]]
+        assert kinds(job) == ["requested"]
+        row = AuditEvent.objects.get(job=job)
+        assert row.roster_before == {"a1": ["{C1}"], "a2": ["{C1}"]}
+        assert row.reason == "Winback short-staffed"
+        no_enqueue.assert_called_once_with(job.pk)
+
+    def test_same_key_returns_the_same_job(self, mover, dir_small, no_enqueue):
+        job, created = submit(mover, idempotency_key="k1")
+        again, created_again = submit(mover, idempotency_key="k1")
+        assert (created, created_again) == (True, False)
+        assert again.pk == job.pk
+        assert AllocationJob.objects.count() == 1
+        assert no_enqueue.call_count == 1
+
+    def test_key_reused_for_another_move_is_a_conflict(self, mover, dir_small):
+        submit(mover, idempotency_key="k1")
+        with pytest.raises(services.MoveRefused) as info:
+            submit(mover, idempotency_key="k1", agent_ids=["a2"])
+        assert info.value.code == "conflict"
+
+    @pytest.mark.parametrize(
+        ("kw", "field"),
+        [
+            ({"agent_ids": []}, "agent_ids"),
+            ({"agent_ids": "a1"}, "agent_ids"),
+            ({"agent_ids": ["a1", "a1"]}, "agent_ids"),
+            ({"agent_ids": ["nobody"]}, "agent_ids"),
+            ({"agent_ids": [3]}, "agent_ids"),
+            ({"campaign_ids_in": [], "campaign_ids_out": []}, "campaign_ids_in"),
+            ({"campaign_ids_in": ["{NOPE}"]}, "campaign_ids_in"),
+            ({"campaign_ids_in": ["{C1}"], "campaign_ids_out": ["{C1}"]}, "campaign_ids_out"),
+            ({"reason": "x" * 501}, "reason"),
+            ({"expected_versions": {"a1": "zero"}}, "expected_versions"),
+            ({"expected_versions": {"a9": 0}}, "expected_versions"),
+        ],
+    )
+    def test_bad_input_is_refused_by_field_and_nothing_is_queued(
+        self, mover, dir_small, kw, field, no_enqueue
+    ):
+        with pytest.raises(services.MoveRefused) as info:
+            submit(mover, **kw)
+        assert info.value.code == "invalid"
+        assert field in info.value.fields
+        assert AllocationJob.objects.count() == 0
+        no_enqueue.assert_not_called()
+
+    def test_a_user_without_the_role_is_refused_and_audited(self, django_user_model, dir_small):
+        viewer = django_user_model.objects.create_user("viewer")
+        with pytest.raises(services.MoveRefused) as info:
+            submit(viewer)
+        assert info.value.code == "forbidden"
+        refused = AuditEvent.objects.get(kind="refused")
+        assert refused.actor_username == "viewer"
+        assert refused.agent_ids == ["a1"]
+        assert AllocationJob.objects.count() == 0
+
+    def test_a_scoped_supervisor_cannot_move_agents_of_other_workgroups(self, mover, dir_small):
+        scope = SupervisorScope.objects.create(user=mover)
+        scope.workgroups.add(dir_small["groups"][0])  # Sales: a1, a2
+        submit(mover, agent_ids=["a1"])
+        with pytest.raises(services.MoveRefused) as info:
+            submit(mover, agent_ids=["a1", "a3"], campaign_ids_out=[])
+        assert info.value.code == "forbidden"
+        assert "a3" in info.value.message
+
+    def test_a_move_on_a_stale_roster_is_refused_as_a_conflict(self, mover, dir_small):
+        Agent.objects.filter(pk="a1").update(roster_version=3)
+        with pytest.raises(services.MoveRefused) as info:
+            submit(mover, expected_versions={"a1": 2})
+        assert info.value.code == "conflict"
+        assert AuditEvent.objects.filter(kind="refused").count() == 1
+
+
+class TestExecute:
+    def test_success_updates_roster_versions_and_audit(self, mover, dir_small, icws_stub):
+        job, _ = submit(mover, agent_ids=["a1", "a2"])
+        outcome = services.job_execute(job_id=job.pk, client=icws_stub)
+        assert outcome.status == Status.SUCCEEDED
+        icws_stub.allocate_agents.assert_called_once_with(["a1", "a2"], ["{C2}"], ["{C1}"])
+        assert roster_of(["a1", "a2"]) == {"a1": ["{C2}"], "a2": ["{C2}"]}
+        assert set(
+            Agent.objects.filter(pk__in=["a1", "a2"]).values_list("roster_version", flat=True)
+        ) == {1}
+        assert Agent.objects.filter(held_by_job__isnull=False).count() == 0
+        assert kinds(job) == ["requested", "started", "succeeded"]
+        done = AuditEvent.objects.get(job=job, kind="succeeded")
+        assert done.roster_before == {"a1": ["{C1}"], "a2": ["{C1}"]}
+        assert done.roster_after == {"a1": ["{C2}"], "a2": ["{C2}"]}
+
+    def test_a_finished_job_is_never_run_again(self, mover, dir_small, icws_stub):
+        job, _ = submit(mover)
+        services.job_execute(job_id=job.pk, client=icws_stub)
+        services.job_execute(job_id=job.pk, client=icws_stub)
+        assert icws_stub.allocate_agents.call_count == 1
+
+    def test_a_job_leased_by_another_worker_is_left_alone(self, mover, dir_small, icws_stub):
+        job, _ = submit(mover)
+        AllocationJob.objects.filter(pk=job.pk).update(
+            status=Status.RUNNING, lease_expires_at=timezone.now() + timedelta(minutes=1)
+        )
+        outcome = services.job_execute(job_id=job.pk, client=icws_stub)
+        assert outcome.notes == ["running elsewhere"]
+        icws_stub.allocate_agents.assert_not_called()
+
+    def test_permanent_error_fails_with_the_icws_message(self, mover, dir_small, icws_stub):
+        icws_stub.allocate_agents.side_effect = IcwsForbidden(
+            "No Dialer Add-on licence", status=403, error_id="error.noLicense"
+        )
+        job, _ = submit(mover)
+        outcome = services.job_execute(job_id=job.pk, client=icws_stub)
+        job.refresh_from_db()
+        assert outcome.status == job.status == Status.FAILED
+        assert (job.error_status, job.error_id) == (403, "error.noLicense")
+        assert job.error_message == "No Dialer Add-on licence"
+        assert roster_of(["a1"]) == {"a1": ["{C1}"]}
+        assert Agent.objects.get(pk="a1").held_by_job is None
+
+    def test_transient_error_asks_for_a_retry_then_gives_up(
+        self, mover, dir_small, icws_stub, settings
+    ):
+        settings.ALLOCATION_MAX_ATTEMPTS = 2
+        settings.ALLOCATION_RETRY_BASE_SECONDS = 4
+        icws_stub.allocate_agents.side_effect = IcwsServerError("boom", status=500)
+        job, _ = submit(mover)
+        first = services.job_execute(job_id=job.pk, client=icws_stub)
+        assert first.status == Status.RETRYING
+        assert 2 <= first.retry_in <= 4
+        # Asked to run before its time, the job only says how long is left.
+        early = services.job_execute(job_id=job.pk, client=icws_stub)
+        assert early.retry_in is not None
+        assert icws_stub.allocate_agents.call_count == 1
+        AllocationJob.objects.filter(pk=job.pk).update(next_attempt_at=timezone.now())
+        second = services.job_execute(job_id=job.pk, client=icws_stub)
+        job.refresh_from_db()
+        assert second.status == Status.FAILED
+        assert job.error_kind == AllocationJob.ErrorKind.RETRIES_EXHAUSTED
+        assert kinds(job) == ["requested", "started", "retry", "started", "failed"]
+
+    def test_stale_roster_at_run_time_fails_as_conflict_without_calling_icws(
+        self, mover, dir_small, icws_stub
+    ):
+        job, _ = submit(mover, expected_versions={"a1": 0})
+        Agent.objects.filter(pk="a1").update(roster_version=1)  # someone moved a1 meanwhile
+        outcome = services.job_execute(job_id=job.pk, client=icws_stub)
+        job.refresh_from_db()
+        assert outcome.status == Status.FAILED
+        assert job.error_kind == AllocationJob.ErrorKind.CONFLICT
+        icws_stub.allocate_agents.assert_not_called()
+
+    def test_an_agent_held_by_a_running_job_makes_the_next_job_wait(
+        self, mover, dir_small, icws_stub
+    ):
+        first, _ = submit(mover)
+        second, _ = submit(mover, campaign_ids_in=["{C3}"], campaign_ids_out=[])
+        AllocationJob.objects.filter(pk=first.pk).update(status=Status.RUNNING)
+        Agent.objects.filter(pk="a1").update(held_by_job=first)
+        outcome = services.job_execute(job_id=second.pk, client=icws_stub)
+        assert outcome.status == Status.RETRYING
+        assert "waiting for job" in outcome.notes[0]
+        icws_stub.allocate_agents.assert_not_called()
+        second.refresh_from_db()
+        assert second.attempts == 0, "waiting is not an attempt"
+
+
+class TestSweep:
+    def test_a_running_job_whose_lease_expired_is_requeued(
+        self, mover, dir_small, no_enqueue, django_capture_on_commit_callbacks
+    ):
+        job, _ = submit(mover)
+        no_enqueue.reset_mock()
+        AllocationJob.objects.filter(pk=job.pk).update(
+            status=Status.RUNNING, lease_expires_at=timezone.now() - timedelta(seconds=1)
+        )
+        assert services.jobs_sweep() == [job.pk]
+        job.refresh_from_db()
+        assert job.status == Status.QUEUED
+        no_enqueue.assert_called_once_with(job.pk)
+        assert AuditEvent.objects.filter(job=job, kind="retry").exists()
+
+    def test_a_queued_job_never_picked_up_is_requeued_once_per_deadline(
+        self, mover, dir_small, no_enqueue, settings
+    ):
+        job, _ = submit(mover)
+        no_enqueue.reset_mock()
+        AllocationJob.objects.filter(pk=job.pk).update(
+            next_attempt_at=timezone.now()
+            - timedelta(seconds=settings.ALLOCATION_STUCK_AFTER_SECONDS + 5)
+        )
+        assert services.jobs_sweep() == [job.pk]
+        assert services.jobs_sweep() == [], "not again before another deadline passes"
+
+    def test_healthy_jobs_are_left_alone(self, mover, dir_small, no_enqueue):
+        job, _ = submit(mover)
+        AllocationJob.objects.filter(pk=job.pk).update(
+            status=Status.RUNNING, lease_expires_at=timezone.now() + timedelta(minutes=1)
+        )
+        assert services.jobs_sweep() == []
+
+
+def test_cancel_only_before_sending(mover, dir_small):
+    job, _ = submit(mover)
+    services.job_cancel(job_id=job.pk, actor=mover)
+    job.refresh_from_db()
+    assert job.status == Status.CANCELLED
+    assert set(job.batches.values_list("status", flat=True)) == {JobBatch.Status.SKIPPED}
+    with pytest.raises(services.MoveRefused):
+        services.job_cancel(job_id=job.pk, actor=mover)
+
+
+def test_audit_rows_cannot_be_changed_or_deleted(mover, dir_small):
+    from dashboard.audit.models import AppendOnlyError
+
+    submit(mover)
+    row = AuditEvent.objects.get()
+    row.message = "edited"
+    with pytest.raises(AppendOnlyError):
+        row.save()
+    with pytest.raises(AppendOnlyError):
+        row.delete()
+    with pytest.raises(AppendOnlyError):
+        AuditEvent.objects.all().update(message="x")
+    with pytest.raises(AppendOnlyError):
+        AuditEvent.objects.all().delete()
