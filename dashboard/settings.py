@@ -7,6 +7,7 @@ credentials are reported by system checks (``dashboard.E00x``) so ``manage.py ch
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -47,7 +48,7 @@ if DEBUG and not all(h.startswith(_LOCAL_HOSTS) for h in ALLOWED_HOSTS):
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS")
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "dashboard.ops.apps.AdminConfig",  # django.contrib.admin, open to the admin role only
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -55,6 +56,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_htmx",
     "template_partials",
+    "axes",
     "dashboard.ops",
     "dashboard.accounts",
     "dashboard.directory",
@@ -63,7 +65,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "dashboard.ops.middleware.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "dashboard.ops.middleware.ContentSecurityPolicyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -72,6 +76,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "axes.middleware.AxesMiddleware",  # last: turns a lockout into a 429 page
 ]
 
 ROOT_URLCONF = "dashboard.urls"
@@ -129,6 +134,22 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = Path(env_str("DJANGO_STATIC_ROOT", str(VAR_DIR / "staticfiles")))
+# Outside debug, WhiteNoise serves them from the app server (gunicorn serves none) with hashed,
+# compressed names for far-future caching; that needs `collectstatic` (the image runs it at
+# build). In debug, runserver serves them from the source folders.
+if not DEBUG:
+    MIDDLEWARE.insert(
+        MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1,
+        "whitenoise.middleware.WhiteNoiseMiddleware",
+    )
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
+        if DEBUG
+        else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+    },
+}
 
 # -- security: secure by default, relaxed only by DEBUG ------------------------------------------
 SESSION_COOKIE_HTTPONLY = True
@@ -145,8 +166,33 @@ if not DEBUG:
     SECURE_HSTS_PRELOAD = True
     if env_bool("DJANGO_BEHIND_TLS_PROXY", True):
         SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-    # Health probes come over plain HTTP from the orchestrator, inside the network.
-    SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
+    # Probes and Prometheus come over plain HTTP from inside the network.
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
+SESSION_COOKIE_AGE = env_int("DJANGO_SESSION_COOKIE_AGE", 12 * 3600, minimum=60)
+# Fixed policy, no inline script or style anywhere (htmx: see docs/OPERATIONS.md).
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "connect-src 'self'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'"
+)
+# Error reports (debug pages, mail) also hide *_URL settings that may hold passwords.
+DEFAULT_EXCEPTION_REPORTER_FILTER = "dashboard.ops.logformat.SafeExceptionReporterFilter"
+# Proxies in front that append to X-Forwarded-For (0: use the peer address).
+TRUSTED_PROXY_COUNT = env_int("DJANGO_TRUSTED_PROXY_COUNT", 0, minimum=0)
+
+# Login throttling (django-axes): a username is locked out from one address after
+# LOGIN_FAILURE_LIMIT failures, for LOGIN_COOLOFF_MINUTES. Per user *and* address, so neither
+# a typo-prone office behind one NAT nor someone guessing at a colleague's account locks the
+# colleague out everywhere.
+AUTHENTICATION_BACKENDS = [
+    "dashboard.ops.auth.LoginThrottleBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("LOGIN_COOLOFF_MINUTES", 15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_CLIENT_IP_CALLABLE = "dashboard.ops.auth.client_ip"
+AXES_VERBOSE = False
 
 # -- ICWS -------------------------------------------------------------------------------------
 ICWS_BASE_URL = env_http_url("ICWS_BASE_URL", "http://127.0.0.1:8018")
@@ -177,12 +223,52 @@ CELERY_BEAT_SCHEDULE = {
     },
 }
 
+# -- operations: probes, metrics, logs (docs/OPERATIONS.md) -------------------------------------
+READYZ_TIMEOUT = env_float("READYZ_TIMEOUT", 2.0)  # seconds for each /readyz check
+METRICS_ENABLED = env_bool("METRICS_ENABLED", True)
+METRICS_TOKEN = env_secret("METRICS_TOKEN")  # if set, /metrics wants "Authorization: Bearer <it>"
+
+LOG_LEVEL = env_str("DASHBOARD_LOG_LEVEL", "INFO").upper()
+if LOG_LEVEL not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
+    raise ImproperlyConfigured(
+        f"DASHBOARD_LOG_LEVEL must be DEBUG, INFO, WARNING, ERROR or CRITICAL, got {LOG_LEVEL!r}"
+    )
+LOG_FORMAT = env_str("DASHBOARD_LOG_FORMAT", "plain" if DEBUG else "json").lower()
+if LOG_FORMAT not in ("json", "plain"):
+    raise ImproperlyConfigured(f"DASHBOARD_LOG_FORMAT must be json or plain, got {LOG_FORMAT!r}")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": env_str("DASHBOARD_LOG_LEVEL", "INFO")},
+    "filters": {
+        "context": {"()": "dashboard.ops.logformat.ContextFilter"},
+        "redact": {"()": "dashboard.ops.logformat.RedactFilter"},
+    },
+    "formatters": {
+        "plain": {
+            "()": "dashboard.ops.logformat.PlainFormatter",
+            "format": "%(asctime)s %(levelname)s %(name)s%(context)s %(message)s",
+        },
+        "json": {"()": "dashboard.ops.logformat.JsonFormatter"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": LOG_FORMAT,
+            "filters": ["context", "redact"],
+            "level": LOG_LEVEL,  # the handler filters: icws_client below logs DEBUG for metrics
+        },
+        "icws_calls": {"class": "dashboard.ops.icws_calls.IcwsCallCounter", "level": "DEBUG"},
+    },
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
+    "loggers": {
+        # Django's own handlers (debug-only console, mail_admins) give way to ours.
+        "django": {"handlers": [], "level": "INFO", "propagate": True},
+        "django.server": {"handlers": [], "level": "INFO", "propagate": True},
+        "icws_client": {
+            "handlers": ["icws_calls"] if METRICS_ENABLED else [],
+            "level": "DEBUG" if METRICS_ENABLED else LOG_LEVEL,
+        },
+    },
 }
 
 # -- Celery ------------------------------------------------------------------------------------

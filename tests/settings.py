@@ -16,3 +16,11 @@ os.environ.setdefault("DASHBOARD_LOG_LEVEL", "WARNING")
 from dashboard.settings import *  # noqa: F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # fast test logins
+
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
+    # A file, not pytest-django's shared in-memory database: the Celery worker threads of the
+    # integration tests then get SQLite's real locking (WAL + busy timeout) instead of
+    # "database table is locked".
+    DATABASES["default"]["TEST"] = {  # noqa: F405
+        "NAME": os.path.join(os.environ["DASHBOARD_VAR_DIR"], "test.sqlite3")
+    }

@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.contrib.admin import apps as admin_apps
 
 
 class OpsConfig(AppConfig):
@@ -7,4 +8,16 @@ class OpsConfig(AppConfig):
     verbose_name = "Operations"
 
     def ready(self) -> None:
+        from celery.signals import task_postrun
+
         from dashboard.ops import checks  # noqa: F401 - registers system checks
+        from dashboard.ops.icws_calls import flush_after_task
+
+        task_postrun.connect(flush_after_task, weak=False, dispatch_uid="ops.icws_calls.flush")
+
+
+class AdminConfig(admin_apps.AdminConfig):
+    """``django.contrib.admin`` with the role-checking site (``ops.admin.DashboardAdminSite``)."""
+
+    default = False  # "dashboard.ops" still means OpsConfig
+    default_site = "dashboard.ops.admin.DashboardAdminSite"

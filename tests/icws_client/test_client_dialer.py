@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-from icws_icws.simulator import Simulator
 
 from icws_client import (
     IcwsBadRequest,
@@ -13,6 +12,7 @@ from icws_client import (
     IcwsServerError,
     IcwsUnsupportedFeature,
 )
+from icws_client.simulator import Simulator
 from tests.conftest import SERVICE_PASSWORD, SERVICE_USER
 
 from .simcalls import calls, moves

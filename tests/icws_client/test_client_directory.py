@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from icws_icws.simulator import Simulator, generate_seed
 
 from icws_client import IcwsClient, IcwsNotFound, IcwsServerError
+from icws_client.simulator import Simulator, generate_seed
 from tests.conftest import SERVICE_PASSWORD, SERVICE_USER
 
 from .simcalls import calls

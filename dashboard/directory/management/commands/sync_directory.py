@@ -10,7 +10,8 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument(
-            "--seed-roster-from-simulator", action="store_true",
+            "--seed-roster-from-simulator",
+            action="store_true",
             help="demo mode only: take the roster from the simulator's /sim/state when empty",
         )
 

@@ -33,6 +33,8 @@ class Command(BaseCommand):
         os.makedirs(settings.VAR_DIR, exist_ok=True)
         call_command("migrate", interactive=False, verbosity=0)
         self.stdout.write("Database migrated.")
+        if not settings.DEBUG:  # WhiteNoise's hashed names need the manifest collectstatic writes
+            call_command("collectstatic", interactive=False, verbosity=0)
         if settings.DEMO_MODE:
             call_command("ensure_demo_accounts")
 

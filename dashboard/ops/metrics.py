@@ -1,0 +1,92 @@
+"""``/metrics`` in the Prometheus text format (version 0.0.4), computed at scrape time.
+
+Everything comes from the database, so any web replica answers for all processes and the numbers
+survive restarts: jobs by status, ICWS calls (``ops.icws_calls``) and the last directory sync.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from django.db.models import Count
+
+from dashboard.allocations.models import AllocationJob
+from dashboard.directory.models import SyncRun
+from dashboard.ops.icws_calls import icws_calls_flush
+from dashboard.ops.models import IcwsCallCount
+
+CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+
+Sample = tuple[dict[str, str], float]
+
+
+def metrics_text() -> str:
+    """All metrics, one family after another (flushes this process's ICWS call tally first)."""
+    icws_calls_flush()
+    parts = [
+        _family(
+            "dashboard_jobs_total",
+            "gauge",
+            "Allocation jobs by current status (terminal and in flight), from the database.",
+            _jobs_by_status(),
+        ),
+        _family(
+            "dashboard_icws_calls_total",
+            "counter",
+            "ICWS session calls by method, path and HTTP status, from every process.",
+            (
+                ({"method": r.method, "path": r.path, "status": str(r.status)}, r.count)
+                for r in IcwsCallCount.objects.order_by("method", "path", "status")
+            ),
+        ),
+        *_directory_sync(),
+    ]
+    return "".join(parts)
+
+
+def _jobs_by_status() -> list[Sample]:
+    counts = dict.fromkeys(AllocationJob.Status.values, 0)
+    rows = AllocationJob.objects.order_by().values_list("status").annotate(n=Count("id"))
+    for status, n in rows:
+        counts[status] = n
+    return [({"status": status}, n) for status, n in counts.items()]
+
+
+def _directory_sync() -> list[str]:
+    last = SyncRun.objects.order_by("-started_at", "-id").first()
+    when: list[Sample] = []
+    ok: list[Sample] = []
+    if last is not None:
+        when = [({}, (last.finished_at or last.started_at).timestamp())]
+        ok = [({}, 1 if last.ok else 0)]
+    return [
+        _family(
+            "dashboard_directory_last_sync_timestamp_seconds",
+            "gauge",
+            "When the latest directory sync finished (Unix time); absent before the first sync.",
+            when,
+        ),
+        _family(
+            "dashboard_directory_last_sync_ok",
+            "gauge",
+            "1 if the latest directory sync succeeded, 0 if it failed.",
+            ok,
+        ),
+    ]
+
+
+def _family(name: str, kind: str, help_text: str, samples: Iterable[Sample]) -> str:
+    lines = [f"# HELP {name} {help_text}", f"# TYPE {name} {kind}"]
+    for labels, value in samples:
+        label_text = ",".join(f'{k}="{_escape(v)}"' for k, v in labels.items())
+        selector = f"{name}{{{label_text}}}" if labels else name
+        lines.append(f"{selector} {_number(value)}")
+    return "\n".join(lines) + "\n"
+
+
+def _escape(value: str) -> str:
+    return value.replace("\\", "\\\\").replace("\n", "\\n").replace('"', '\\"')
+
+
+def _number(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else repr(float(value))

@@ -1,0 +1,124 @@
+"""ICWS error bodies, raised by endpoint code as ``IcwsError`` and rendered by the server.
+
+Shape (REF 6): ``{"errorId": str, "message": str, "errorCode": int?}``; the two typed property
+errors add ``__type`` and ``propertyName``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+MISSING_PROPERTY_TYPE = "urn:inin.com:common:missingPropertyError"
+INVALID_PROPERTY_TYPE = "urn:inin.com:common:invalidPropertyError"
+
+GENERIC_ERROR_CODE = -2147467259  # E_FAIL, REF 6
+AUTH_FAILURE_CODE = -2147221503  # bad user/password, REF 6
+WWW_AUTHENTICATE = 'ICWS realm="ICWS" location="/ICWS/connection"'
+
+LICENCE_MESSAGE = (
+    "Neither the agent nor the station the agent is logged in to has a Dialer Add-on License "
+    "available."
+)
+
+# errorId used when a status is produced without a more specific one (faults, send_error).
+DEFAULT_ERROR_IDS = {
+    400: "error.request.invalidRepresentation",
+    401: "error.request.invalidSessionId",
+    403: "error.request.accessDenied",
+    404: "error.request.notFound",
+    405: "error.request.accessDenied.httpMethodNotAllowed",
+    408: "error.request.timeout",
+    409: "error.request.conflict",
+    410: "error.request.gone",
+    411: "error.request.lengthRequired",
+    413: "error.request.tooLarge",
+    414: "error.request.uriTooLong",
+    415: "error.request.unsupportedMediaType",
+    416: "error.request.rangeNotSatisfiable",
+    429: "error.request.tooManyRequests",
+    431: "error.request.headersTooLarge",
+    500: "error.server.internal",
+    501: "error.request.unsupported",
+    502: "error.server.badGateway",
+    503: "error.server.unavailable",
+    504: "error.server.timeout",
+}
+
+
+class IcwsError(Exception):
+    """An HTTP error answer: status, ICWS error body, extra headers."""
+
+    def __init__(
+        self,
+        status: int,
+        error_id: str | None,
+        message: str,
+        *,
+        error_code: int | None = None,
+        extra: dict[str, Any] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.status = status
+        self.error_id = error_id or DEFAULT_ERROR_IDS.get(status, "error.request.failed")
+        self.message = message
+        self.error_code = error_code
+        self.extra = dict(extra or {})
+        self.headers = dict(headers or {})
+        if status == 401:
+            self.headers.setdefault("WWW-Authenticate", WWW_AUTHENTICATE)
+        if status == 500 and error_code is None:
+            self.error_code = GENERIC_ERROR_CODE
+
+    def body(self) -> dict[str, Any]:
+        body: dict[str, Any] = {}
+        if "__type" in self.extra:
+            body["__type"] = self.extra["__type"]
+        body["errorId"] = self.error_id
+        body["message"] = self.message
+        if self.error_code is not None:
+            body["errorCode"] = self.error_code
+        body.update((k, v) for k, v in self.extra.items() if k != "__type")
+        return body
+
+
+def bad_request(message: str, error_id: str = "error.request.invalidRepresentation") -> IcwsError:
+    return IcwsError(400, error_id, message)
+
+
+def missing_property(name: str, message: str | None = None) -> IcwsError:
+    return IcwsError(
+        400,
+        "error.request.missingProperty",
+        message or f"The required property '{name}' is missing.",
+        extra={"__type": MISSING_PROPERTY_TYPE, "propertyName": name},
+    )
+
+
+def invalid_property(name: str, message: str) -> IcwsError:
+    return IcwsError(
+        400,
+        "error.request.invalidProperty",
+        message,
+        extra={"__type": INVALID_PROPERTY_TYPE, "propertyName": name},
+    )
+
+
+def not_found(message: str) -> IcwsError:
+    return IcwsError(404, "error.request.notFound", message)
+
+
+def unauthorized(error_code: int, error_id: str, message: str) -> IcwsError:
+    return IcwsError(401, error_id, message, error_code=error_code)
+
+
+def no_licence() -> IcwsError:
+    return IcwsError(403, "error.request.dialer.noLicense", LICENCE_MESSAGE)
+
+
+def fault_error(status: int, error_id: str | None = None, message: str | None = None) -> IcwsError:
+    """The answer to an injected fault; a 401 looks like an unknown session (errorCode 1)."""
+    text = message or f"Simulated fault: HTTP {status}."
+    if status == 401:
+        return IcwsError(401, error_id, text, error_code=1)
+    return IcwsError(status, error_id, text)

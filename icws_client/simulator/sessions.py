@@ -1,0 +1,137 @@
+"""ICWS sessions: ids, CSRF tokens, cookies, idle expiry, subscriptions and message queues."""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Any
+
+MAX_QUEUED_MESSAGES = 1000  # per session; the oldest message is dropped first
+
+
+@dataclass
+class Session:
+    id: str
+    csrf_token: str
+    cookie_value: str
+    user_id: str
+    display_name: str
+    application_name: str
+    language: str
+    created: float
+    last_seen: float
+    queue: deque[dict[str, Any]] = field(default_factory=lambda: deque(maxlen=MAX_QUEUED_MESSAGES))
+    # user-statuses subscription: watched user ids and the properties to send (None = all)
+    status_user_ids: frozenset[str] = frozenset()
+    status_properties: tuple[str, ...] | None = None
+
+    @property
+    def cookie_name(self) -> str:
+        return f"icws_{self.id}"
+
+    def csrf_matches(self, token: str | None) -> bool:
+        return token is not None and hmac.compare_digest(token, self.csrf_token)
+
+    def cookie_matches(self, value: str | None) -> bool:
+        return value is not None and hmac.compare_digest(value, self.cookie_value)
+
+
+class SessionStore:
+    def __init__(self, idle_timeout: float) -> None:
+        self.idle_timeout = idle_timeout
+        self._lock = threading.Lock()
+        self._sessions: dict[str, Session] = {}
+        self._last_sweep = 0.0
+
+    def create(
+        self, user_id: str, display_name: str, application_name: str, language: str
+    ) -> Session:
+        now = time.monotonic()
+        with self._lock:
+            self._sweep(now)
+            while True:
+                sid = str(secrets.randbelow(9 * 10**9) + 10**9)  # ten random decimal digits
+                if sid not in self._sessions:
+                    break
+            session = Session(
+                id=sid,
+                csrf_token=secrets.token_urlsafe(24),
+                cookie_value=secrets.token_urlsafe(24),
+                user_id=user_id,
+                display_name=display_name,
+                application_name=application_name,
+                language=language,
+                created=now,
+                last_seen=now,
+            )
+            self._sessions[sid] = session
+            return session
+
+    def find(self, session_id: str) -> Session | None:
+        """The live session, or None when unknown or idle too long (then it is removed)."""
+        now = time.monotonic()
+        with self._lock:
+            session = self._sessions.get(session_id)
+            if session is None:
+                return None
+            if now - session.last_seen > self.idle_timeout:
+                del self._sessions[session_id]
+                return None
+            return session
+
+    def touch(self, session: Session) -> None:
+        with self._lock:
+            session.last_seen = time.monotonic()
+
+    def remove(self, session_id: str) -> bool:
+        with self._lock:
+            return self._sessions.pop(session_id, None) is not None
+
+    def clear(self) -> int:
+        with self._lock:
+            count = len(self._sessions)
+            self._sessions.clear()
+            return count
+
+    def _sweep(self, now: float) -> None:
+        if now - self._last_sweep < 1.0:
+            return
+        self._last_sweep = now
+        for sid in [s for s, v in self._sessions.items() if now - v.last_seen > self.idle_timeout]:
+            del self._sessions[sid]
+
+    # -- messaging --------------------------------------------------------------------------
+
+    def push(self, session: Session, message: dict[str, Any]) -> None:
+        with self._lock:
+            session.queue.append(message)
+
+    def drain(self, session: Session) -> list[dict[str, Any]]:
+        with self._lock:
+            messages = list(session.queue)
+            session.queue.clear()
+            return messages
+
+    def subscribe_statuses(
+        self, session: Session, user_ids: list[str], properties: tuple[str, ...] | None
+    ) -> None:
+        with self._lock:
+            session.status_user_ids = frozenset(user_ids)
+            session.status_properties = properties
+
+    def unsubscribe_statuses(self, session: Session) -> None:
+        with self._lock:
+            session.status_user_ids = frozenset()
+            session.status_properties = None
+
+    def status_subscribers(self, user_id: str) -> list[Session]:
+        with self._lock:
+            return [s for s in self._sessions.values() if user_id in s.status_user_ids]
+
+    def sessions_of(self, user_ids: set[str]) -> list[Session]:
+        with self._lock:
+            return [s for s in self._sessions.values() if s.user_id in user_ids]

@@ -1,0 +1,38 @@
+"""``manage.py check --deploy`` with a production-like environment prints no issues."""
+
+import os
+import secrets
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+PRODUCTION_ENV = {
+    "DJANGO_DEBUG": "0",
+    "DJANGO_ALLOWED_HOSTS": "dashboard.example.com",
+    "ICWS_BASE_URL": "https://cic1.example.com:8019",
+    "ICWS_USER": "svc",
+    "ICWS_PASSWORD": "x",
+    "DATABASE_URL": "postgres://postgres@127.0.0.1:5432/test",
+}
+
+
+def test_deploy_check_passes_with_production_settings():
+    env = {
+        "PATH": os.environ.get("PATH", ""),
+        "DJANGO_SETTINGS_MODULE": "dashboard.settings",
+        "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
+        **PRODUCTION_ENV,
+    }
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output
+    assert "System check identified no issues" in output

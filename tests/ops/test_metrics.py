@@ -1,0 +1,120 @@
+import logging
+import re
+
+import pytest
+from django.utils import timezone
+
+from dashboard.allocations.models import AllocationJob
+from dashboard.directory.models import SyncRun
+from dashboard.ops import icws_calls
+from dashboard.ops.icws_calls import flush_after_task, icws_calls_flush, icws_calls_pending
+from dashboard.ops.models import IcwsCallCount
+from icws_client import IcwsClient
+
+pytestmark = [
+    pytest.mark.django_db,
+    pytest.mark.postgres_too,
+    pytest.mark.usefixtures("no_pending_icws_calls"),
+]
+
+SAMPLE = re.compile(r'^[a-z_]+(\{([a-z_]+="(?:[^"\\]|\\.)*",?)*\})? -?[0-9.e+]+$')
+
+
+def _log_call(what: str, status: int) -> None:
+    logging.getLogger("icws_client").debug(icws_calls.CALL_MESSAGE, what, status, 12.5)
+
+
+def _samples(text: str) -> dict[str, float]:
+    samples = {}
+    for line in text.splitlines():
+        if line.startswith("#"):
+            continue
+        assert SAMPLE.match(line), line
+        name, value = line.rsplit(" ", 1)
+        samples[name] = float(value)
+    return samples
+
+
+def test_it_serves_prometheus_text(client, django_user_model):
+    user = django_user_model.objects.create_user("sup")
+    for status in ["queued", "running", "succeeded", "succeeded", "failed"]:
+        AllocationJob.objects.create(requested_by=user, status=status)
+    now = timezone.now()
+    SyncRun.objects.create(finished_at=now, ok=True, agents=3)
+    _log_call("POST /icws/{sessionId}/dialer/allocate-agents", 202)
+
+    response = client.get("/metrics")
+
+    assert response.status_code == 200
+    assert response["Content-Type"] == "text/plain; version=0.0.4; charset=utf-8"
+    text = response.content.decode()
+    assert "# TYPE dashboard_jobs_total gauge" in text
+    assert "# TYPE dashboard_icws_calls_total counter" in text
+    samples = _samples(text)
+    assert samples['dashboard_jobs_total{status="succeeded"}'] == 2
+    assert samples['dashboard_jobs_total{status="queued"}'] == 1
+    assert samples['dashboard_jobs_total{status="cancelled"}'] == 0
+    calls = 'dashboard_icws_calls_total{method="POST",path="/dialer/allocate-agents",status="202"}'
+    assert samples[calls] == 1
+    assert samples["dashboard_directory_last_sync_timestamp_seconds"] == pytest.approx(
+        now.timestamp()
+    )
+    assert samples["dashboard_directory_last_sync_ok"] == 1
+
+
+def test_it_leaves_out_the_sync_before_the_first_one(client):
+    text = client.get("/metrics").content.decode()
+    assert "\ndashboard_directory_last_sync_timestamp_seconds " not in text
+    assert "# TYPE dashboard_directory_last_sync_timestamp_seconds gauge" in text
+
+
+def test_it_wants_the_token_when_one_is_set(client, settings):
+    settings.METRICS_TOKEN = "metrics-token-123"
+    assert client.get("/metrics").status_code == 401
+    wrong = client.get("/metrics", headers={"Authorization": "Bearer nope"})
+    assert wrong.status_code == 401
+    assert wrong["WWW-Authenticate"].startswith("Bearer")
+    ok = client.get("/metrics", headers={"Authorization": "Bearer metrics-token-123"})
+    assert ok.status_code == 200
+
+
+def test_it_is_not_found_when_disabled(client, settings):
+    settings.METRICS_ENABLED = False
+    assert client.get("/metrics").status_code == 404
+
+
+def test_calls_are_tallied_then_added_to_the_shared_rows():
+    _log_call("GET /icws/{sessionId}/status/user-statuses/agent7", 200)
+    _log_call("GET /icws/{sessionId}/status/user-statuses/agent8", 200)
+    _log_call("GET /icws/{sessionId}/status/user-statuses/agent8", 404)
+    assert icws_calls_pending() == {
+        ("GET", "/status/user-statuses/{userId}", 200): 2,
+        ("GET", "/status/user-statuses/{userId}", 404): 1,
+    }
+    icws_calls_flush()
+    _log_call("GET /icws/{sessionId}/status/user-statuses/agent9", 200)
+    flush_after_task()  # what a Celery worker does after each task
+    assert icws_calls_pending() == {}
+    counts = {(r.path, r.status): r.count for r in IcwsCallCount.objects.all()}
+    assert counts == {
+        ("/status/user-statuses/{userId}", 200): 3,
+        ("/status/user-statuses/{userId}", 404): 1,
+    }
+
+
+def test_other_client_log_lines_are_not_counted():
+    log = logging.getLogger("icws_client")
+    log.info("ICWS answered %s to %s %s; reconnecting once", 401, "GET", "/x")
+    log.debug("something else")
+    assert icws_calls_pending() == {}
+
+
+def test_the_real_client_is_counted(sim):
+    """Guards the coupling to the client's log message: a change there shows up here."""
+    from tests.conftest import SERVICE_PASSWORD, SERVICE_USER
+
+    with IcwsClient(sim.base_url, SERVICE_USER, SERVICE_PASSWORD, timeout=5) as icws:
+        icws.list_status_messages()
+    icws_calls_flush()
+    paths = {(r.method, r.path, r.status) for r in IcwsCallCount.objects.all()}
+    assert ("GET", "/status/status-messages", 200) in paths
