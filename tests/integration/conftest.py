@@ -13,12 +13,12 @@ import pytest
 import redis
 import requests
 from celery.contrib.testing.worker import start_worker
-from icws_client.simulator import Simulator
 
 from dashboard.celery import app as celery_app
 from dashboard.directory.models import Agent, Campaign
 from dashboard.directory.services import directory_sync, roster_import
 from dashboard.icws import get_client, reset_client
+from icws_client.simulator import Simulator
 
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 
