@@ -7,7 +7,6 @@ from typing import Any
 import pytest
 import requests
 
-from icws_client.simulator import Simulator
 from tests.conftest import SERVICE_PASSWORD, SERVICE_USER
 
 CONNECT_TYPE = "urn:inin.com:connection:icAuthConnectionRequestSettings"
@@ -87,14 +86,9 @@ def open_session(
 
 
 @pytest.fixture
-def simulator():
-    """A running simulator on an ephemeral port (moves apply after 0.05 s)."""
-    sim = Simulator(
-        port=0, apply_delay=0.05, service_user=SERVICE_USER, service_password=SERVICE_PASSWORD
-    )
-    sim.start()
-    yield sim
-    sim.stop()
+def simulator(sim):
+    """The simulator tests' name for the shared ``sim`` fixture (tests/conftest.py)."""
+    return sim
 
 
 @pytest.fixture
