@@ -6,6 +6,7 @@ from celery import shared_task
 
 from dashboard.allocations import services
 from dashboard.icws import get_client
+from dashboard.ops.logcontext import bind_job_id
 
 log = logging.getLogger(__name__)
 
@@ -14,12 +15,13 @@ log = logging.getLogger(__name__)
 def run_job_task(self, job_id: int) -> str:
     # The retry policy (which errors, how often, how long to wait) lives in services.job_execute,
     # which records every attempt; this task only turns its answer into a delayed re-run.
-    try:
-        outcome = services.job_execute(job_id=job_id, client=get_client())
-    except Exception as exc:  # a bug must not strand the job without a terminal state
-        log.exception("Job %s failed unexpectedly", job_id)
-        services.job_fail_unexpectedly(job_id=job_id, error=f"{type(exc).__name__}: {exc}")
-        raise
+    with bind_job_id(job_id):
+        try:
+            outcome = services.job_execute(job_id=job_id, client=get_client())
+        except Exception as exc:  # a bug must not strand the job without a terminal state
+            log.exception("Job %s failed unexpectedly", job_id)
+            services.job_fail_unexpectedly(job_id=job_id, error=f"{type(exc).__name__}: {exc}")
+            raise
     if outcome.retry_in is not None:
         raise self.retry(countdown=outcome.retry_in)
     return outcome.status
