@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.core.exceptions import PermissionDenied
 
 SUPERVISOR = "supervisor"
 AUDITOR = "auditor"
@@ -50,3 +51,21 @@ def allowed_workgroups(user) -> set[str] | None:
     if scope is None:
         return None
     return set(scope.workgroups.values_list("id", flat=True))
+
+
+# Guards for views and API endpoints: a 403 with a message that says what role is missing.
+
+
+def require_board(user) -> None:
+    if not can_view_board(user):
+        raise PermissionDenied("Your account has no dashboard role; ask an administrator for one")
+
+
+def require_mover(user) -> None:
+    if not can_move_agents(user):
+        raise PermissionDenied("Your role may not move agents (supervisor or admin only)")
+
+
+def require_audit(user) -> None:
+    if not can_view_audit(user):
+        raise PermissionDenied("The audit log is for auditors, supervisors and admins")

@@ -326,8 +326,13 @@ def job_execute(*, job_id: int, client) -> RunOutcome:
     """
     now = timezone.now()
     with transaction.atomic():
+        # of=self: a plain FOR UPDATE would lock the requesting user's row too, and every audit
+        # insert naming that user (FK check) would wait on it while holding the chain head.
+        # no_key: FK checks from rows that reference the job must not wait on this lock.
         job = (
-            AllocationJob.objects.select_for_update().select_related("requested_by").get(pk=job_id)
+            AllocationJob.objects.select_for_update(of=("self",), no_key=True)
+            .select_related("requested_by")
+            .get(pk=job_id)
         )
         if job.is_terminal:
             return RunOutcome(job.status)
@@ -362,7 +367,9 @@ def _run_batch(job: AllocationJob, batch: JobBatch, client) -> RunOutcome | None
     now = timezone.now()
     with transaction.atomic():
         agents = list(
-            Agent.objects.select_for_update().filter(id__in=batch.agent_ids).order_by("id")
+            Agent.objects.select_for_update(no_key=True)
+            .filter(id__in=batch.agent_ids)
+            .order_by("id")
         )
         holders = {a.held_by_job_id for a in agents} - {None, job.pk}
         live_holders = set(
@@ -563,13 +570,37 @@ def job_fail_unexpectedly(*, job_id: int, error: str) -> None:
         _fail(job, AllocationJob.ErrorKind.INTERNAL, f"Internal error: {error}")
 
 
+def job_retry(*, job_id: int, actor, request_id: str = "") -> AllocationJob:
+    """Send a failed job's move again, as a new job (the failed one keeps its record).
+
+    The new job is an ordinary submit: roles, validation and the audit trail apply as usual.
+    Batches the failed job had applied are sent again; allocate-agents leaves the same end state.
+    """
+    if not roles.can_move_agents(actor):
+        raise MoveRefused("forbidden", "Your role may not move agents (supervisor or admin only)")
+    job = AllocationJob.objects.get(pk=job_id)
+    if job.status != Status.FAILED:
+        raise MoveRefused("conflict", f"Job {job.pk} is {job.status}; only failed jobs are retried")
+    reason = f"Retry of job {job.pk}" + (f": {job.reason}" if job.reason else "")
+    retry, _ = job_submit(
+        actor=actor,
+        agent_ids=job.agent_ids,
+        campaign_ids_in=job.campaign_ids_in,
+        campaign_ids_out=job.campaign_ids_out,
+        reason=reason[:MAX_REASON],
+        idempotency_key=f"retry-of-{job.pk}",
+        request_id=request_id,
+    )
+    return retry
+
+
 # -- cancel and sweep -----------------------------------------------------------------------------
 
 
 def job_cancel(*, job_id: int, actor) -> AllocationJob:
     """Cancel a job that has not started sending; a running job cannot be stopped mid-call."""
     with transaction.atomic():
-        job = AllocationJob.objects.select_for_update().get(pk=job_id)
+        job = AllocationJob.objects.select_for_update(no_key=True).get(pk=job_id)
         if not roles.can_move_agents(actor):
             raise MoveRefused("forbidden", "Your role may not cancel moves")
         if job.status not in (Status.QUEUED, Status.RETRYING):
@@ -596,7 +627,7 @@ def jobs_sweep(*, now=None) -> list[int]:
     ).values_list("pk", flat=True)
     for job_id in list(candidates[:500]):
         with transaction.atomic():
-            job = AllocationJob.objects.select_for_update().get(pk=job_id)
+            job = AllocationJob.objects.select_for_update(no_key=True).get(pk=job_id)
             lost_worker = job.status == Status.RUNNING and job.lease_expires_at < now
             lost_message = job.status in (Status.QUEUED, Status.RETRYING) and (
                 job.next_attempt_at is not None and job.next_attempt_at < stuck_before
