@@ -1,0 +1,79 @@
+"""/api/audit: the audit log, newest first, with the audit page's filters."""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from django.http import HttpRequest
+from django.urls import reverse
+from ninja import Query, Router, Schema, Status
+from pydantic import ConfigDict, Field
+
+from dashboard.accounts.roles import require_audit
+from dashboard.api.schemas import AuditPage, ErrorOut
+
+router = Router()
+
+
+class AuditQuery(Schema):
+    model_config = ConfigDict(extra="forbid")
+
+    actor: str = Field("", max_length=150, description="Username of who acted.")
+    agent: str = Field("", max_length=200, description="An agent id the event concerns.")
+    campaign: str = Field("", max_length=200, description="A campaign id moved in or out.")
+    outcome: str = Field("", max_length=20, description="succeeded, failed, refused, ...")
+    kind: str = Field("", max_length=20, description="Event type (requested, started, ...).")
+    since: str = Field("", max_length=40, description="ISO 8601 date/time, inclusive.")
+    until: str = Field("", max_length=40, description="ISO 8601 date/time, exclusive.")
+    q: str = Field("", max_length=200, description="Text in the reason or messages.")
+    before: int | None = Field(None, ge=1, description="Keyset cursor: events older than this id.")
+    limit: int = Field(50, ge=1, le=500)
+
+
+@router.get(
+    "",
+    response={200: AuditPage, 400: ErrorOut, 401: ErrorOut, 403: ErrorOut},
+    summary="Audit events",
+)
+def audit_list(request: HttpRequest, filters: Query[AuditQuery]):
+    require_audit(request.user)
+    from dashboard.audit.selectors import audit_events, audit_filter_from_params
+
+    params = {k: str(v) for k, v in filters.dict().items() if v not in ("", None)}
+    params.pop("before", None)
+    params.pop("limit", None)
+    audit_filter, errors = audit_filter_from_params(params)
+    if errors:
+        from dashboard.api.api import error_body
+
+        detail = "The filter is not valid: " + "; ".join(f"{k}: {v}" for k, v in errors.items())
+        return Status(400, error_body(detail, errors))
+    events = audit_events(audit_filter, before_id=filters.before, limit=filters.limit + 1)
+    next_url = None
+    if len(events) > filters.limit:
+        events = events[: filters.limit]
+        cursor = {**params, "before": events[-1].pk, "limit": filters.limit}
+        next_url = f"{reverse('api:audit_list')}?{urlencode(cursor)}"
+    return {"items": [event_out(e) for e in events], "next": next_url}
+
+
+def event_out(event) -> dict:
+    return {
+        "id": event.pk,
+        "at": event.at,
+        "kind": event.kind,
+        "actor": event.actor_username,
+        "job": event.job_id,
+        "agent_ids": event.agent_ids,
+        "campaign_ids_in": event.campaign_ids_in,
+        "campaign_ids_out": event.campaign_ids_out,
+        "reason": event.reason,
+        "roster_before": event.roster_before,
+        "roster_after": event.roster_after,
+        "icws_status": event.icws_status,
+        "icws_error_id": event.icws_error_id,
+        "icws_message": event.icws_message,
+        "message": event.message,
+        "request_id": event.request_id,
+        "duration_ms": event.duration_ms,
+    }

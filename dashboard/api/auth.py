@@ -1,0 +1,42 @@
+"""API authentication: ``Authorization: Token <key>`` (``manage.py api_token``) or the session.
+
+The session path keeps Django's CSRF check on unsafe methods (ninja's ``SessionAuth``); a token
+is not sent by browsers on their own, so token requests need no CSRF token.
+"""
+
+from __future__ import annotations
+
+from django.http import HttpRequest
+from django.utils import timezone
+from ninja.security import APIKeyHeader, SessionAuth
+
+from dashboard.accounts.models import ApiToken
+
+# Writing last_used_at on every call would turn each read into a write; once a minute is enough.
+LAST_USED_RESOLUTION_SECONDS = 60
+
+
+class TokenAuth(APIKeyHeader):
+    param_name = "Authorization"
+
+    def authenticate(self, request: HttpRequest, key: str | None):
+        scheme, _, token = (key or "").partition(" ")
+        token = token.strip()
+        if scheme.lower() != "token" or not token or len(token) > 200:
+            return None
+        api_token = (
+            ApiToken.objects.select_related("user")
+            .filter(key_hash=ApiToken.hash(token), user__is_active=True)
+            .first()
+        )
+        if api_token is None:
+            return None
+        now = timezone.now()
+        last = api_token.last_used_at
+        if last is None or (now - last).total_seconds() > LAST_USED_RESOLUTION_SECONDS:
+            ApiToken.objects.filter(pk=api_token.pk).update(last_used_at=now)
+        request.user = api_token.user
+        return api_token.user
+
+
+API_AUTH = [TokenAuth(), SessionAuth()]

@@ -1,0 +1,121 @@
+"""Request and response bodies of the JSON API (they are the OpenAPI schema too)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from ninja import Schema
+from pydantic import ConfigDict, Field
+
+
+class Strict(Schema):
+    # An unknown field is a typo the caller needs to hear about, not something to drop.
+    model_config = ConfigDict(extra="forbid")
+
+
+class AllocationIn(Strict):
+    agent_ids: list[str] = Field(..., description="ICWS user ids of the agents to move.")
+    campaign_ids_in: list[str] = Field(default_factory=list, description="Campaigns to join.")
+    campaign_ids_out: list[str] = Field(default_factory=list, description="Campaigns to leave.")
+    reason: str = Field("", description="Why; shown in the audit log. At most 500 characters.")
+    expected_versions: dict[str, int] | None = Field(
+        None,
+        description="agent id -> roster_version the caller saw (GET /api/agents). When given, "
+        "a move whose agents changed since is refused (409) instead of applied.",
+    )
+
+
+class JobRef(Schema):
+    id: int
+    status: str
+    url: str
+
+
+class BatchOut(Schema):
+    index: int
+    agent_ids: list[str]
+    status: str
+    attempts: int
+    error_status: int | None
+    error_id: str
+    error_message: str
+
+
+class JobOut(Schema):
+    id: int
+    url: str
+    status: str
+    requested_by: str
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+    agent_ids: list[str]
+    campaign_ids_in: list[str]
+    campaign_ids_out: list[str]
+    reason: str
+    attempts: int
+    revert_of: int | None
+    error_kind: str
+    error_status: int | None
+    error_id: str
+    error_message: str
+    batches: list[BatchOut]
+
+
+class JobPage(Schema):
+    items: list[JobOut]
+    next: str | None
+
+
+class AgentOut(Schema):
+    id: str
+    name: str
+    extension: str
+    workgroup_ids: list[str]
+    status_id: str
+    presence: str
+    logged_in: bool
+    on_phone: bool
+    campaign_ids: list[str]
+    roster_version: int
+    pending_job: int | None
+
+
+class CampaignOut(Schema):
+    id: str
+    name: str
+    state: str
+    accepts_calls: bool
+    workgroup_id: str | None
+    headcount: int
+    agent_ids: list[str]
+
+
+class AuditEventOut(Schema):
+    id: int
+    at: datetime
+    kind: str
+    actor: str
+    job: int | None
+    agent_ids: list[str]
+    campaign_ids_in: list[str]
+    campaign_ids_out: list[str]
+    reason: str
+    roster_before: dict[str, list[str]]
+    roster_after: dict[str, list[str]]
+    icws_status: int | None
+    icws_error_id: str
+    icws_message: str
+    message: str
+    request_id: str
+    duration_ms: int | None
+
+
+class AuditPage(Schema):
+    items: list[AuditEventOut]
+    next: str | None
+
+
+class ErrorOut(Schema):
+    detail: str
+    errors: dict[str, str] = Field(default_factory=dict)
