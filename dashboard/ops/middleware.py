@@ -6,16 +6,19 @@ import logging
 import re
 import time
 import uuid
+import zoneinfo
 from collections.abc import Callable
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
+from django.utils import timezone
 
 from dashboard.ops.logcontext import bind_request_id
 
 REQUEST_ID_HEADER = "X-Request-ID"
 _VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 # Probes, scrapes and static files would drown the access log; they go at DEBUG.
+_VALID_ZONE = re.compile(r"^[A-Za-z0-9_+\-]+(/[A-Za-z0-9_+\-]+)*$")
 _QUIET_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
 
 access_log = logging.getLogger("dashboard.access")
@@ -73,3 +76,36 @@ class ContentSecurityPolicyMiddleware:
         if settings.CONTENT_SECURITY_POLICY:
             response.headers.setdefault("Content-Security-Policy", settings.CONTENT_SECURITY_POLICY)
         return response
+
+
+TIMEZONE_COOKIE = "tz"
+
+
+class ViewerTimezoneMiddleware:
+    """Shows times in the viewer's timezone: the IANA name ``dashboard.js`` stores in a cookie.
+
+    An unknown or malformed name falls back to ``TIME_ZONE``; it never raises.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        zone = _zone_from(request.COOKIES.get(TIMEZONE_COOKIE, ""))
+        if zone is None:
+            timezone.deactivate()
+        else:
+            timezone.activate(zone)
+        try:
+            return self.get_response(request)
+        finally:
+            timezone.deactivate()
+
+
+def _zone_from(name: str) -> zoneinfo.ZoneInfo | None:
+    if not name or len(name) > 64 or not _VALID_ZONE.match(name):
+        return None
+    try:
+        return zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        return None

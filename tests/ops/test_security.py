@@ -1,3 +1,5 @@
+import re
+
 import pytest
 from django.conf import settings
 from django.test import override_settings
@@ -16,9 +18,23 @@ def test_pages_carry_the_content_security_policy(client):
     assert "frame-ancestors 'none'" in policy
 
 
+def _assert_no_inline_script_or_style(html: str) -> None:
+    scripts = re.findall(r"<script[^>]*>(.*?)</script>", html, re.S)
+    assert scripts, "the page loads its scripts from files"
+    assert all(body.strip() == "" for body in scripts), "inline script"
+    assert all("src=" in tag for tag in re.findall(r"<script[^>]*>", html))
+    assert "<style" not in html and "style=" not in html
+    assert not re.search(r"\son[a-z]+=", html), "inline event handler"
+    assert "hx-on" not in html
+
+
 def test_the_login_page_has_no_inline_script_or_style(client):
-    html = client.get("/accounts/login/").content.decode()
-    assert "<script" not in html and "<style" not in html and "style=" not in html
+    _assert_no_inline_script_or_style(client.get("/accounts/login/").content.decode())
+
+
+def test_the_board_has_no_inline_script_or_style(client, supervisor):
+    client.force_login(supervisor)
+    _assert_no_inline_script_or_style(client.get("/").content.decode())
 
 
 def test_admin_is_refused_to_a_supervisor(client, supervisor):

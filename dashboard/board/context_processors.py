@@ -1,0 +1,48 @@
+"""What every page's top bar shows: the viewer's role and the health of the ICWS connection."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.http import HttpRequest
+from django.utils import timezone
+
+from dashboard.accounts import roles
+from dashboard.directory.models import SyncRun
+
+
+def topbar(request: HttpRequest) -> dict:
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {}
+    return {"topbar": _topbar(user), "viewer_timezone": timezone.get_current_timezone_name()}
+
+
+def _topbar(user) -> dict:
+    last = SyncRun.objects.filter(finished_at__isnull=False).order_by("-started_at").first()
+    # Two missed syncs in a row means the directory is no longer current.
+    stale_after = timedelta(seconds=max(60, 2 * settings.DIRECTORY_SYNC_INTERVAL_SECONDS))
+    if last is None:
+        health, label, detail = "unknown", "not synced yet", "No directory sync has finished yet"
+    elif not last.ok:
+        health, label, detail = "down", "unreachable", f"Last sync failed: {last.error}"
+    elif timezone.now() - last.finished_at > stale_after:
+        health, label, detail = "stale", "sync overdue", "The last successful sync is old"
+    else:
+        health, label, detail = (
+            "ok",
+            "connected",
+            f"{last.agents} agents, {last.campaigns} campaigns",
+        )
+    user_roles = roles.roles_of(user)
+    return {
+        "role": roles.role_label(user),
+        "is_admin": roles.ADMIN in user_roles,
+        "can_view_audit": roles.can_view_audit(user),
+        "can_move": roles.can_move_agents(user),
+        "health": health,
+        "health_label": label,
+        "health_detail": detail,
+        "last_sync": last.finished_at if last else None,
+    }

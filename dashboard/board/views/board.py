@@ -1,0 +1,51 @@
+"""The board page: campaign columns of agent cards."""
+
+from __future__ import annotations
+
+from django.http import HttpRequest, HttpResponse
+from django.template.response import TemplateResponse
+from django.views.decorators.http import require_GET
+from django.views.decorators.vary import vary_on_headers
+
+from dashboard.accounts import roles
+from dashboard.allocations.models import AllocationJob
+from dashboard.board.selectors import PRESENCES, board_revision, board_view
+from dashboard.directory.models import Campaign
+
+RECENT_JOBS = 8
+
+
+@require_GET
+@vary_on_headers("HX-Request", "HX-Target")
+def board_page(request: HttpRequest) -> HttpResponse:
+    roles.require_board(request.user)
+    filters = {
+        "q": request.GET.get("q", "").strip()[:200],
+        "workgroup": request.GET.get("workgroup", "")[:200],
+        "presence": request.GET.get("presence", "")
+        if request.GET.get("presence") in PRESENCES
+        else "",
+        "state": request.GET.get("state", "")[:20],
+    }
+    refresh = bool(request.htmx and request.htmx.target == "board-columns")
+    revision = board_revision()
+    if refresh and request.GET.get("rev") == revision:
+        return HttpResponse(status=204)  # htmx swaps nothing: the board on screen is current
+    board = board_view(**filters)
+    context = {
+        "nav": "board",
+        "board": board,
+        "filters": filters,
+        "presences": PRESENCES,
+        "states": Campaign.State.choices,
+        "can_move": roles.can_move_agents(request.user),
+        "revision": revision,
+    }
+    if refresh:
+        return TemplateResponse(request, "board/board.html#board-columns", context)
+    context["recent_jobs"] = list(
+        AllocationJob.objects.filter(requested_by=request.user)
+        .select_related("requested_by")
+        .order_by("-pk")[:RECENT_JOBS]
+    )
+    return TemplateResponse(request, "board/board.html", context)

@@ -1,0 +1,132 @@
+"""Jobs: the list (the board's drawer links here), one job's page, its polling status, retry."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
+from django.views.decorators.http import require_GET, require_POST
+from django_htmx.http import HTMX_STOP_POLLING, trigger_client_event
+
+from dashboard.accounts import roles
+from dashboard.allocations.explain import explain_job
+from dashboard.allocations.models import AllocationJob
+from dashboard.allocations.services import MoveRefused, job_cancel, job_retry
+
+PAGE_SIZE = 50
+
+
+def _get_job(job_id: int) -> AllocationJob:
+    return get_object_or_404(
+        AllocationJob.objects.select_related("requested_by").prefetch_related("batches"),
+        pk=job_id,
+    )
+
+
+@require_GET
+def job_list(request: HttpRequest) -> HttpResponse:
+    roles.require_board(request.user)
+    jobs = AllocationJob.objects.select_related("requested_by").order_by("-pk")
+    mine = request.GET.get("mine") == "1"
+    if mine:
+        jobs = jobs.filter(requested_by=request.user)
+    before = request.GET.get("before", "")
+    if before.isdigit():
+        jobs = jobs.filter(pk__lt=int(before))
+    page = list(jobs[: PAGE_SIZE + 1])
+    has_next = len(page) > PAGE_SIZE
+    page = page[:PAGE_SIZE]
+    context = {
+        "nav": "jobs",
+        "jobs": page,
+        "mine": mine,
+        "next_before": page[-1].pk if has_next else None,
+        "is_first_page": not before,
+    }
+    return TemplateResponse(request, "board/job_list.html", context)
+
+
+@require_GET
+def job_detail(request: HttpRequest, job_id: int) -> HttpResponse:
+    roles.require_board(request.user)
+    job = _get_job(job_id)
+    context = {"nav": "jobs", "job": job, "explanation": explain_job(job)}
+    return TemplateResponse(request, "board/job.html", context)
+
+
+@require_GET
+def job_status(request: HttpRequest, job_id: int) -> HttpResponse:
+    """The polling partial: 286 (stop polling) once the job is terminal, and a jobFinished event."""
+    roles.require_board(request.user)
+    return _status_response(request, _get_job(job_id))
+
+
+def _status_response(request: HttpRequest, job: AllocationJob) -> HttpResponse:
+    explanation = explain_job(job)
+    response = TemplateResponse(
+        request, "board/job.html#job-status", {"job": job, "explanation": explanation}
+    )
+    if job.is_terminal:
+        response.status_code = HTMX_STOP_POLLING
+        trigger_client_event(
+            response,
+            "jobFinished",
+            {
+                "id": job.pk,
+                "status": job.status,
+                "message": _outcome_text(job, explanation),
+            },
+        )
+    return response
+
+
+def _outcome_text(job: AllocationJob, explanation) -> str:
+    count = len(job.agent_ids)
+    agents = f"{count} agent{'s' if count != 1 else ''}"
+    if job.status == AllocationJob.Status.SUCCEEDED:
+        return f"Job {job.pk} succeeded: {agents} moved."
+    if job.status == AllocationJob.Status.CANCELLED:
+        return f"Job {job.pk} was cancelled."
+    return f"Job {job.pk} failed: {explanation.headline if explanation else job.error_message}"
+
+
+@require_POST
+def job_retry_view(request: HttpRequest, job_id: int) -> HttpResponse:
+    roles.require_mover(request.user)
+    job = _get_job(job_id)
+    try:
+        retry = job_retry(
+            job_id=job.pk, actor=request.user, request_id=getattr(request, "request_id", "")
+        )
+    except MoveRefused as exc:
+        return _refused(request, job, exc)
+    if not request.htmx:
+        messages.success(request, f"Retrying as job {retry.pk}.")
+        return redirect("job-detail", retry.pk)
+    response = TemplateResponse(request, "board/job.html#job-status", {"job": retry})
+    trigger_client_event(response, "jobSubmitted", {"id": retry.pk})
+    return response
+
+
+@require_POST
+def job_cancel_view(request: HttpRequest, job_id: int) -> HttpResponse:
+    roles.require_mover(request.user)
+    job = _get_job(job_id)
+    try:
+        job = job_cancel(job_id=job.pk, actor=request.user)
+    except MoveRefused as exc:
+        return _refused(request, job, exc)
+    if not request.htmx:
+        messages.success(request, f"Job {job.pk} cancelled.")
+        return redirect("job-detail", job.pk)
+    return _status_response(request, _get_job(job.pk))
+
+
+def _refused(request: HttpRequest, job: AllocationJob, exc: MoveRefused) -> HttpResponse:
+    status = 403 if exc.code == "forbidden" else 409
+    if not request.htmx:
+        messages.error(request, exc.message)
+        return redirect("job-detail", job.pk)
+    context = {"job": job, "explanation": explain_job(job), "action_error": exc.message}
+    return TemplateResponse(request, "board/job.html#job-status", context, status=status)

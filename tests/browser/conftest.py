@@ -1,0 +1,107 @@
+"""A real browser (Debian's Chromium, driven by Playwright) against a live server, with the real
+worker, Redis broker and ICWS simulator of tests/integration behind it.
+
+Screenshots go to tests/artifacts/screenshots/ (git-ignored), one per test at its end.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+import pytest
+from django.contrib.auth.models import Group
+
+from tests.integration.conftest import (  # noqa: F401 - fixtures shared with the integration tests
+    directory,
+    engine_settings,
+    redis_broker,
+    simulator,
+    worker,
+)
+
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+SCREENSHOTS = Path(__file__).resolve().parent.parent / "artifacts" / "screenshots"
+PASSWORD = "pw-for-browser-tests"
+# Playwright's sync API runs an event loop in this thread; Django's ORM calls from the test body
+# (fixtures, assertions) are still synchronous and safe here.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if "tests/browser/" in str(item.fspath):
+            item.add_marker(pytest.mark.browser)
+
+
+@pytest.fixture(scope="session")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    if not os.path.exists(CHROMIUM):
+        pytest.fail(f"Browser tests need Chromium at {CHROMIUM} (apt-get install chromium)")
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            headless=True,
+            # The machine's network is closed: no background fetches, no QUIC, no sync.
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+            ],
+        )
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser, request):
+    context = browser.new_context(viewport={"width": 1500, "height": 950}, accept_downloads=True)
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.on(
+        "console",
+        lambda msg: (
+            errors.append(msg.text)
+            if msg.type == "error" and "Content Security Policy" in msg.text
+            else None
+        ),
+    )
+    yield page
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    name = re.sub(r"[^A-Za-z0-9_.-]+", "_", request.node.name)
+    try:
+        page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+    finally:
+        context.close()
+    assert not errors, f"JavaScript errors or CSP violations on the page: {errors}"
+
+
+def make_user(django_user_model, username: str, role: str | None):
+    user = django_user_model.objects.create_user(username, password=PASSWORD)
+    if role:
+        user.groups.add(Group.objects.get_or_create(name=role)[0])
+    return user
+
+
+@pytest.fixture
+def login(live_server, page):
+    """``login(user)`` signs in through the real login form and lands on the board."""
+
+    def sign_in(user, next_path: str = "/"):
+        page.goto(f"{live_server.url}/accounts/login/?next={next_path}")
+        page.fill("input[name=username]", user.username)
+        page.fill("input[name=password]", PASSWORD)
+        page.click("button[type=submit]")
+        page.wait_for_url(f"{live_server.url}{next_path}*")
+        return page
+
+    return sign_in

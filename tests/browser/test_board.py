@@ -1,0 +1,225 @@
+"""The board in headless Chromium: drag, multi-select, keyboard, failure, retry, roles, escaping."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from dashboard.allocations.models import AllocationJob
+from dashboard.directory.models import Agent
+from dashboard.directory.selectors import roster_of
+from tests.browser.conftest import make_user
+from tests.integration.conftest import pick_move, sim_moves
+
+Status = AllocationJob.Status
+
+
+@pytest.fixture
+def supervisor_user(transactional_db, django_user_model):
+    return make_user(django_user_model, "sam", "supervisor")
+
+
+def card(page, column: str, agent: str):
+    return page.locator(f'[data-cards][data-campaign-id="{column}"] [data-agent-id="{agent}"]')
+
+
+def column(page, campaign: str):
+    return page.locator(f'[data-cards][data-campaign-id="{campaign}"]')
+
+
+def drag(page, source, target):
+    """Press on the card, move the pointer in steps onto the column's first card, release.
+
+    Real pointer input, as a person drags: Chromium starts a native drag that SortableJS
+    handles. (``Locator.drag_to`` intercepts the drag itself and SortableJS never sees it start.)
+    """
+    source.scroll_into_view_if_needed()
+    start, end = source.bounding_box(), target.bounding_box()
+    x0, y0 = start["x"] + start["width"] / 2, start["y"] + start["height"] / 2
+    x1, y1 = end["x"] + end["width"] / 2, end["y"] + 30
+    page.mouse.move(x0, y0)
+    page.mouse.down()
+    for step in range(1, 13):
+        page.mouse.move(x0 + (x1 - x0) * step / 12, y0 + (y1 - y0) * step / 12)
+    page.mouse.up()
+
+
+def submitted_job(page, count: int = 1) -> AllocationJob:
+    """The job the page just submitted, once its status element is on the page."""
+    jobs = page.locator("#jobs-live [data-job-id]")
+    expect(jobs).to_have_count(count)
+    return AllocationJob.objects.get(pk=int(jobs.first.get_attribute("data-job-id")))
+
+
+def expect_job_status(page, job_id: int, status: str, timeout: float = 20_000):
+    expect(page.locator(f"#job-{job_id} [data-job-status]")).to_have_attribute(
+        "data-job-status", status, timeout=timeout
+    )
+
+
+def test_drag_one_agent_to_another_campaign(
+    login, page, directory, worker, supervisor_user, simulator
+):
+    (agent,), source, target = pick_move(directory)
+    login(supervisor_user)
+    drag(page, card(page, source, agent), column(page, target))
+    dialog = page.locator("#move-dialog")
+    expect(dialog).to_be_visible()
+    expect(dialog).to_contain_text("Move ")
+    page.fill("[data-move-reason]", "Renewals ran dry")
+    page.keyboard.press("Enter")  # Enter confirms
+    expect(dialog).to_be_hidden()
+    job = submitted_job(page)
+    expect_job_status(page, job.pk, "succeeded")
+    expect(card(page, target, agent)).to_be_visible()
+    expect(card(page, source, agent)).to_have_count(0)
+    expect(page.locator("#announcer")).to_contain_text(f"Job {job.pk} succeeded")
+    job.refresh_from_db()
+    assert job.reason == "Renewals ran dry"
+    assert target in roster_of([agent])[agent]
+    assert [m["agentIds"] for m in sim_moves(simulator)] == [[agent]]
+
+
+def test_drag_a_multi_selection(login, page, directory, worker, supervisor_user, simulator):
+    agents, source, target = pick_move(directory, count=3)
+    login(supervisor_user)
+    card(page, source, agents[0]).click()
+    card(page, source, agents[1]).click(modifiers=["Control"])
+    card(page, source, agents[2]).click(modifiers=["Control"])
+    expect(page.locator("[data-selection-count]")).to_have_text("3 selected")
+    drag(page, card(page, source, agents[0]), column(page, target))
+    expect(page.locator("#move-dialog")).to_contain_text("Move 3 agents")
+    page.click("[data-move-confirm-button]")
+    job = submitted_job(page)
+    expect_job_status(page, job.pk, "succeeded")
+    for agent in agents:
+        expect(card(page, target, agent)).to_be_visible()
+    assert sorted(job.agent_ids) == sorted(agents)
+    assert job.campaign_ids_out == [source]
+
+
+def test_keyboard_only_move(login, page, directory, worker, supervisor_user, simulator):
+    (agent,), source, target = pick_move(directory)
+    login(supervisor_user)
+    box = card(page, source, agent).locator("input[name=pick]")
+    box.focus()
+    page.keyboard.press("Space")
+    expect(page.locator("[data-selection-count]")).to_have_text("1 selected")
+    page.locator("[data-move-target]").focus()
+    page.locator("[data-move-target]").select_option(target)
+    page.locator("[data-move-open]").focus()
+    page.keyboard.press("Enter")
+    expect(page.locator("#move-dialog")).to_be_visible()
+    expect(page.locator("[data-move-reason]")).to_be_focused()
+    page.keyboard.press("Enter")
+    job = submitted_job(page)
+    expect_job_status(page, job.pk, "succeeded")
+    expect(card(page, target, agent)).to_be_visible()
+
+
+def test_a_failing_move_shows_the_icws_message_the_cards_return_and_retry_succeeds(
+    login, page, directory, worker, supervisor_user, simulator
+):
+    (agent,), source, target = pick_move(directory)
+    simulator.set_faults(licence=False)
+    login(supervisor_user)
+    drag(page, card(page, source, agent), column(page, target))
+    page.click("[data-move-confirm-button]")
+    job = submitted_job(page)
+    expect_job_status(page, job.pk, "failed")
+    error = page.locator(f"#job-{job.pk} [data-job-error]")
+    expect(error).to_contain_text("No Dialer Add-on licence is available")
+    expect(page.locator(f"#job-{job.pk} [data-job-error-detail]")).to_contain_text(
+        "error.request.dialer.noLicense"
+    )
+    expect(card(page, source, agent)).to_be_visible()  # back where the roster says
+    expect(card(page, target, agent)).to_have_count(0)
+    expect(page.locator("#announcer")).to_contain_text("failed")
+
+    simulator.clear_faults()
+    page.click(f"#job-{job.pk} [data-job-retry]")
+    expect(page.locator(f"#job-{job.pk}")).to_have_count(0)  # the retry's status replaces it
+    retry = submitted_job(page)
+    assert retry.pk != job.pk
+    expect_job_status(page, retry.pk, "succeeded")
+    expect(card(page, target, agent)).to_be_visible()
+
+
+def test_a_viewer_without_the_supervisor_role_cannot_move(
+    login, page, directory, worker, django_user_model, simulator
+):
+    (agent,), source, target = pick_move(directory)
+    auditor = make_user(django_user_model, "aud", "auditor")
+    login(auditor)
+    expect(page.locator("[data-move-open]")).to_have_count(0)
+    expect(card(page, source, agent).locator("input[name=pick]")).to_be_disabled()
+    drag(page, card(page, source, agent), column(page, target))
+    expect(page.locator("#move-dialog")).to_be_hidden()
+    # And the server refuses even a hand-made request.
+    status = page.evaluate(
+        """async () => {
+            const r = await fetch('/moves/', {method: 'POST', headers: {'X-CSRFToken':
+              JSON.parse(document.body.getAttribute('hx-headers'))['X-CSRFToken']},
+              body: new URLSearchParams({agent_ids: 'x', campaign_ids_in: 'y'})});
+            return r.status; }"""
+    )
+    assert status == 403
+    assert not AllocationJob.objects.exists()
+
+
+def test_an_agent_name_with_script_renders_as_text(
+    login, page, directory, worker, supervisor_user, simulator
+):
+    (agent,), source, _target = pick_move(directory)
+    Agent.objects.filter(id=agent).update(name="<script>window.__pwned = 1</script>Eve")
+    login(supervisor_user)
+    name = card(page, source, agent).locator(".card-name")
+    expect(name).to_have_text("<script>window.__pwned = 1</script>Eve")
+    assert page.evaluate("window.__pwned") is None
+
+
+def test_the_board_stays_current_and_keeps_the_selection(
+    login, page, directory, worker, supervisor_user, django_user_model, simulator
+):
+    from dashboard.allocations.services import job_submit
+    from tests.integration.conftest import wait_terminal
+
+    agents, source, target = pick_move(directory, count=2)
+    login(supervisor_user)
+    card(page, source, agents[0]).click()
+    expect(card(page, source, agents[0])).to_have_class(re.compile(r"\bselected\b"))
+
+    # Someone else moves the other agent meanwhile.
+    colleague = make_user(django_user_model, "colleague", "supervisor")
+    job, _ = job_submit(
+        actor=colleague, agent_ids=[agents[1]], campaign_ids_in=[target], campaign_ids_out=[source]
+    )
+    wait_terminal(job)
+    page.evaluate("window.htmx.trigger(document.body, 'boardRefresh')")
+    expect(card(page, target, agents[1])).to_be_visible()
+    expect(card(page, source, agents[1])).to_have_count(0)
+    expect(card(page, source, agents[0])).to_have_class(re.compile(r"\bselected\b"))
+    expect(page.locator("[data-selection-count]")).to_have_text("1 selected")
+
+
+def test_filters_apply_without_a_reload(login, page, directory, worker, supervisor_user):
+    (agent,), source, _target = pick_move(directory)
+    name = Agent.objects.get(id=agent).name
+    login(supervisor_user)
+    url = page.url
+    page.fill("[data-filter=q]", name)
+    assert Agent.objects.filter(name__icontains=name).count() == 1
+    expect(page.locator("#board-columns [data-agent-id]:visible")).to_have_count(
+        1 + _extra_memberships(agent)
+    )
+    expect(card(page, source, agent)).to_be_visible()
+    page.fill("[data-filter=q]", "no agent is called this")
+    expect(page.locator("#board-columns [data-agent-id]:visible")).to_have_count(0)
+    assert page.url == url
+
+
+def _extra_memberships(agent_id: str) -> int:
+    """An agent in n campaigns has n cards (one per column)."""
+    return max(0, len(roster_of([agent_id])[agent_id]) - 1)

@@ -1,0 +1,118 @@
+"""Job pages and the polling status partial: 286 at a terminal state, failures explained."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from dashboard.allocations.models import AllocationJob
+
+Status = AllocationJob.Status
+HX = {"HX-Request": "true"}
+
+
+@pytest.fixture
+def job(mover, dir_small):
+    return AllocationJob.objects.create(
+        requested_by=mover, agent_ids=["a1"], campaign_ids_in=["{C2}"], campaign_ids_out=["{C1}"]
+    )
+
+
+def test_a_running_job_keeps_polling(client, mover, job):
+    client.force_login(mover)
+    response = client.get(f"/jobs/{job.pk}/status", headers=HX)
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert 'data-job-status="queued"' in html
+    assert 'hx-trigger="every 1s"' in html
+
+
+def test_a_finished_job_stops_polling_and_says_so(client, mover, job):
+    job.status = Status.SUCCEEDED
+    job.save()
+    client.force_login(mover)
+    response = client.get(f"/jobs/{job.pk}/status", headers=HX)
+    assert response.status_code == 286
+    assert 'data-job-status="succeeded"' in response.content.decode()
+    assert "hx-trigger" not in response.content.decode()
+    event = json.loads(response["HX-Trigger"])["jobFinished"]
+    assert event == {
+        "id": job.pk,
+        "status": "succeeded",
+        "message": f"Job {job.pk} succeeded: 1 agent moved.",
+    }
+
+
+def test_a_licence_failure_is_explained_with_the_icws_details_and_a_retry(client, mover, job):
+    job.status = Status.FAILED
+    job.error_kind = AllocationJob.ErrorKind.ICWS
+    job.error_status = 403
+    job.error_id = "error.request.dialer.noLicense"
+    job.error_message = "Neither the agent nor the station has a Dialer Add-on License available."
+    job.save()
+    client.force_login(mover)
+    html = client.get(f"/jobs/{job.pk}/status", headers=HX).content.decode()
+    assert "No Dialer Add-on licence is available" in html
+    assert "HTTP 403 · error.request.dialer.noLicense" in html
+    assert "data-job-retry" in html
+
+
+def test_a_bad_request_failure_offers_no_retry(client, mover, job):
+    job.status = Status.FAILED
+    job.error_kind = AllocationJob.ErrorKind.ICWS
+    job.error_status = 400
+    job.error_id = "error.request.invalidProperty"
+    job.error_message = "campaignIdsIn is not valid"
+    job.save()
+    client.force_login(mover)
+    html = client.get(f"/jobs/{job.pk}/status", headers=HX).content.decode()
+    assert "ICWS refused the move as invalid." in html
+    assert "data-job-retry" not in html
+
+
+def test_retry_makes_one_new_job_for_the_same_move(client, mover, job):
+    job.status = Status.FAILED
+    job.error_kind = AllocationJob.ErrorKind.RETRIES_EXHAUSTED
+    job.error_status = 503
+    job.save()
+    client.force_login(mover)
+    first = client.post(f"/jobs/{job.pk}/retry", headers=HX)
+    again = client.post(f"/jobs/{job.pk}/retry", headers=HX)
+    assert first.status_code == again.status_code == 200
+    retry = AllocationJob.objects.exclude(pk=job.pk).get()
+    assert retry.agent_ids == job.agent_ids
+    assert retry.campaign_ids_in == ["{C2}"]
+    assert retry.reason.startswith(f"Retry of job {job.pk}")
+    assert f'data-job-id="{retry.pk}"' in first.content.decode()
+
+
+def test_retry_of_a_job_that_did_not_fail_is_refused(client, mover, job):
+    client.force_login(mover)
+    response = client.post(f"/jobs/{job.pk}/retry", headers=HX)
+    assert response.status_code == 409
+    assert "only failed jobs are retried" in response.content.decode()
+
+
+def test_an_auditor_cannot_retry_or_cancel(client, auditor, job):
+    job.status = Status.FAILED
+    job.save()
+    client.force_login(auditor)
+    assert client.post(f"/jobs/{job.pk}/retry", headers=HX).status_code == 403
+    assert AllocationJob.objects.count() == 1
+
+
+def test_cancel_from_the_panel(client, mover, job):
+    client.force_login(mover)
+    response = client.post(f"/jobs/{job.pk}/cancel", headers=HX)
+    assert response.status_code == 286
+    job.refresh_from_db()
+    assert job.status == Status.CANCELLED
+
+
+def test_the_job_pages_render(client, mover, job):
+    client.force_login(mover)
+    assert f"Job {job.pk}" in client.get(f"/jobs/{job.pk}/").content.decode()
+    listing = client.get("/jobs/").content.decode()
+    assert f'data-job-id="{job.pk}"' in listing
+    assert client.get("/jobs/999/").status_code == 404
