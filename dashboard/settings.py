@@ -62,6 +62,8 @@ INSTALLED_APPS = [
     "dashboard.directory",
     "dashboard.allocations",
     "dashboard.audit",
+    "dashboard.api",
+    "dashboard.board",
 ]
 
 MIDDLEWARE = [
@@ -76,6 +78,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "dashboard.ops.middleware.ViewerTimezoneMiddleware",
     "axes.middleware.AxesMiddleware",  # last: turns a lockout into a 429 page
 ]
 
@@ -92,6 +95,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "dashboard.board.context_processors.topbar",
             ],
         },
     },
@@ -212,6 +216,11 @@ ALLOCATION_LEASE_SECONDS = env_float("ALLOCATION_LEASE_SECONDS", 120.0)
 ALLOCATION_STUCK_AFTER_SECONDS = env_float("ALLOCATION_STUCK_AFTER_SECONDS", 60.0)
 SWEEP_INTERVAL_SECONDS = env_float("SWEEP_INTERVAL_SECONDS", 30.0)
 DIRECTORY_SYNC_INTERVAL_SECONDS = env_float("DIRECTORY_SYNC_INTERVAL_SECONDS", 300.0)
+
+# -- audit log retention (docs/OPERATIONS.md "Audit retention"; 0 keeps everything) -------------
+AUDIT_RETENTION_DAYS = env_int("AUDIT_RETENTION_DAYS", 0, minimum=0)
+AUDIT_ARCHIVE_DIR = Path(env_str("AUDIT_ARCHIVE_DIR", str(VAR_DIR / "audit-archive")))
+
 CELERY_BEAT_SCHEDULE = {
     "sweep-stuck-jobs": {
         "task": "dashboard.allocations.tasks.sweep_jobs_task",
@@ -289,6 +298,9 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_TIMEZONE = "UTC"
+# Task events, so `celery events` and Flower (compose profile "flower") show jobs as they run.
+CELERY_WORKER_SEND_TASK_EVENTS = True
+CELERY_TASK_SEND_SENT_EVENT = True
 if CELERY_BROKER_URL.startswith("redis"):
     # A message unacknowledged this long is redelivered; longer than any job may run.
     CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}

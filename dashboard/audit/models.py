@@ -1,4 +1,10 @@
-"""The append-only audit log. Rows are written only by ``audit.services.audit_record``."""
+"""The append-only audit log. Rows are written only by ``audit.services.audit_record``.
+
+Tamper evidence: every row has a sequence number and a SHA-256 over its content and the previous
+row's hash (``audit.chain``), so a row changed or removed directly in the database breaks the
+chain at that row; ``manage.py verify_audit`` names it. ``AuditChainHead`` holds the last seq and
+hash; appending locks it, so the chain has one order even with many writers.
+"""
 
 from django.conf import settings
 from django.db import models
@@ -28,14 +34,17 @@ class AuditEvent(models.Model):
         FAILED = "failed", "Move failed"
         CANCELLED = "cancelled", "Move cancelled"
         ROSTER_IMPORT = "roster_import", "Roster imported"
+        ARCHIVED = "archived", "Older entries archived"
 
     at = models.DateTimeField(db_index=True)
     kind = models.CharField(max_length=20, choices=Kind.choices, db_index=True)
+    # PROTECT, not SET_NULL: deleting a user would otherwise rewrite their audit rows (and
+    # break the chain). Deactivate accounts instead.
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
         blank=True,
-        on_delete=models.SET_NULL,
+        on_delete=models.PROTECT,
         related_name="+",
     )
     # Kept as text too, so the row still names the actor if the account is deleted.
@@ -59,11 +68,21 @@ class AuditEvent(models.Model):
     message = models.TextField(blank=True)
     request_id = models.CharField(max_length=64, blank=True)
     duration_ms = models.PositiveIntegerField(null=True, blank=True)
+    details = models.JSONField(default=dict, blank=True)  # e.g. what an archive event pruned
+
+    seq = models.BigIntegerField(unique=True)
+    prev_hash = models.CharField(max_length=64, blank=True)
+    hash = models.CharField(max_length=64)
 
     objects = AuditEventQuerySet.as_manager()
 
     class Meta:
-        ordering = ["-at", "-id"]
+        ordering = ["-id"]
+        indexes = [
+            models.Index(fields=["kind", "id"], name="audit_kind_id"),
+            models.Index(fields=["actor_username", "id"], name="audit_actor_id"),
+            models.Index(fields=["job", "id"], name="audit_job_id"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M:%S} {self.kind} by {self.actor_username or 'system'}"
@@ -75,3 +94,37 @@ class AuditEvent(models.Model):
 
     def delete(self, *args, **kwargs):
         raise AppendOnlyError("Audit events are append-only; they cannot be deleted")
+
+
+class AuditSubject(models.Model):
+    """An agent or campaign an event concerns: the index behind the agent and campaign filters.
+
+    JSON lists cannot be searched the same way on SQLite and PostgreSQL, and a scan of a
+    million rows is too slow; these rows are written with the event and never changed.
+    """
+
+    class SubjectKind(models.TextChoices):
+        AGENT = "agent", "Agent"
+        CAMPAIGN = "campaign", "Campaign"
+
+    event = models.ForeignKey(AuditEvent, on_delete=models.DO_NOTHING, related_name="subjects")
+    kind = models.CharField(max_length=10, choices=SubjectKind.choices)
+    subject_id = models.CharField(max_length=200)
+
+    objects = AuditEventQuerySet.as_manager()
+
+    class Meta:
+        indexes = [models.Index(fields=["kind", "subject_id", "event"], name="audit_subject")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.subject_id} in event {self.event_id}"
+
+
+class AuditChainHead(models.Model):
+    """One row: the last appended seq and hash. Appending locks it (``select_for_update``)."""
+
+    seq = models.BigIntegerField(default=0)
+    hash = models.CharField(max_length=64, blank=True)
+
+    def __str__(self) -> str:
+        return f"Audit chain at {self.seq}"

@@ -4,9 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db import transaction
 from django.utils import timezone
 
-from dashboard.audit.models import AuditEvent
+from dashboard.audit.chain import row_hash
+from dashboard.audit.models import AuditChainHead, AuditEvent, AuditSubject
+
+Subject = AuditSubject.SubjectKind
 
 
 def audit_record(
@@ -24,8 +28,15 @@ def audit_record(
     message: str = "",
     request_id: str = "",
     duration_ms: int | None = None,
+    details: dict[str, Any] | None = None,
 ) -> AuditEvent:
-    """Append one event. Job fields default from ``job``; ``icws_error`` is an ``IcwsError``."""
+    """Append one event to the chain. Job fields default from ``job``; ``icws_error`` is an
+    ``IcwsError``.
+
+    Call it last in a transaction that already holds its job's row lock: it locks the chain
+    head, and every writer taking the locks in that order is what keeps PostgreSQL free of
+    deadlocks between job transactions.
+    """
     if job is not None:
         actor = actor if actor is not None else job.requested_by
         agent_ids = agent_ids if agent_ids is not None else job.agent_ids
@@ -35,22 +46,47 @@ def audit_record(
         )
         reason = reason or job.reason
         request_id = request_id or job.request_id
-    return AuditEvent.objects.create(
-        at=timezone.now(),
-        kind=kind,
-        actor=actor if actor is not None and actor.pk else None,
-        actor_username=getattr(actor, "username", "") or "",
-        job=job,
-        agent_ids=list(agent_ids or []),
-        campaign_ids_in=list(campaign_ids_in or []),
-        campaign_ids_out=list(campaign_ids_out or []),
-        reason=reason,
-        roster_before=roster_before or {},
-        roster_after=roster_after or {},
-        icws_status=getattr(icws_error, "status", None),
-        icws_error_id=getattr(icws_error, "error_id", None) or "",
-        icws_message=getattr(icws_error, "message", "") or "",
-        message=message,
-        request_id=request_id,
-        duration_ms=duration_ms,
-    )
+    content = {
+        "kind": kind,
+        "actor_username": getattr(actor, "username", "") or "",
+        "job_id": job.pk if job is not None else None,
+        "agent_ids": list(agent_ids or []),
+        "campaign_ids_in": list(campaign_ids_in or []),
+        "campaign_ids_out": list(campaign_ids_out or []),
+        "reason": reason,
+        "roster_before": roster_before or {},
+        "roster_after": roster_after or {},
+        "icws_status": getattr(icws_error, "status", None),
+        "icws_error_id": getattr(icws_error, "error_id", None) or "",
+        "icws_message": getattr(icws_error, "message", "") or "",
+        "message": message,
+        "request_id": request_id,
+        "duration_ms": duration_ms,
+        "details": details or {},
+    }
+    with transaction.atomic():
+        AuditChainHead.objects.get_or_create(pk=1)  # normally a plain read: the row exists
+        head = AuditChainHead.objects.select_for_update().get(pk=1)
+        # The time is taken under the lock, so seq order is time order (retention relies on it).
+        content["seq"] = head.seq + 1
+        content["at"] = timezone.now()
+        fields = {k: v for k, v in content.items() if k != "job_id"}
+        event = AuditEvent.objects.create(
+            actor=actor if actor is not None and actor.pk else None,
+            job=job,
+            prev_hash=head.hash,
+            hash=row_hash(head.hash, content),
+            **fields,
+        )
+        AuditSubject.objects.bulk_create(_subjects(event))
+        AuditChainHead.objects.filter(pk=1).update(seq=event.seq, hash=event.hash)
+    return event
+
+
+def _subjects(event: AuditEvent) -> list[AuditSubject]:
+    agents = dict.fromkeys([*event.agent_ids, *event.roster_before, *event.roster_after])
+    campaigns = dict.fromkeys([*event.campaign_ids_in, *event.campaign_ids_out])
+    return [
+        *(AuditSubject(event=event, kind=Subject.AGENT, subject_id=a) for a in agents),
+        *(AuditSubject(event=event, kind=Subject.CAMPAIGN, subject_id=c) for c in campaigns),
+    ]

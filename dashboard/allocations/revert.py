@@ -1,0 +1,100 @@
+"""Undoing a succeeded move for the agents nobody has moved since.
+
+For each agent of the job, the roster it left (``roster_after`` of the job's SUCCEEDED event)
+is compared with the roster now: where they are equal, the agent goes back to its roster before
+the job (limited to the campaigns the job touched); where they differ, someone moved it since,
+and it is listed and left alone. Agents that need the same campaigns in and out share a job.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from dashboard.accounts import roles
+from dashboard.allocations.models import AllocationJob
+from dashboard.allocations.services import MoveRefused, job_submit
+from dashboard.audit.models import AuditEvent
+from dashboard.directory.models import Agent
+from dashboard.directory.selectors import roster_of
+
+
+@dataclass
+class RevertGroup:
+    agent_ids: list[str]
+    campaign_ids_in: list[str]
+    campaign_ids_out: list[str]
+
+
+@dataclass
+class RevertPlan:
+    job: AllocationJob
+    groups: list[RevertGroup] = field(default_factory=list)
+    left_alone: dict[str, str] = field(default_factory=dict)  # agent id -> why
+
+    @property
+    def agent_count(self) -> int:
+        return sum(len(g.agent_ids) for g in self.groups)
+
+
+def job_revert_plan(*, job_id: int) -> RevertPlan:
+    job = AllocationJob.objects.get(pk=job_id)
+    if job.status != AllocationJob.Status.SUCCEEDED:
+        raise MoveRefused("conflict", f"Job {job.pk} is {job.status}; only succeeded moves revert")
+    done = job.audit_events.filter(kind=AuditEvent.Kind.SUCCEEDED).order_by("-seq").first()
+    if done is None:
+        raise MoveRefused("conflict", f"Job {job.pk} has no success record to revert from")
+    touched = set(job.campaign_ids_in) | set(job.campaign_ids_out)
+    now = roster_of(job.agent_ids)
+    plan = RevertPlan(job=job)
+    groups: dict[tuple[tuple[str, ...], tuple[str, ...]], list[str]] = defaultdict(list)
+    for agent_id in job.agent_ids:
+        after = sorted(done.roster_after.get(agent_id, []))
+        before = set(done.roster_before.get(agent_id, []))
+        if now.get(agent_id, []) != after:
+            plan.left_alone[agent_id] = (
+                "moved since this job (roster now: "
+                + (", ".join(now.get(agent_id, [])) or "no campaign")
+                + ")"
+            )
+            continue
+        ins = tuple(sorted((before - set(after)) & touched))
+        outs = tuple(sorted((set(after) - before) & touched))
+        if not ins and not outs:
+            plan.left_alone[agent_id] = "nothing to undo (the move did not change it)"
+            continue
+        groups[(ins, outs)].append(agent_id)
+    plan.groups = [RevertGroup(agents, list(i), list(o)) for (i, o), agents in groups.items()]
+    return plan
+
+
+def job_revert(
+    *, job_id: int, actor, request_id: str = ""
+) -> tuple[list[AllocationJob], RevertPlan]:
+    """Queue the revert: one job per group, each linked to the original (``revert_of``)."""
+    if not roles.can_move_agents(actor):
+        raise MoveRefused("forbidden", "Your role may not move agents (supervisor or admin only)")
+    plan = job_revert_plan(job_id=job_id)
+    if not plan.groups:
+        raise MoveRefused("conflict", "Nothing to revert: every agent was moved since")
+    versions = dict(
+        Agent.objects.filter(id__in=[a for g in plan.groups for a in g.agent_ids]).values_list(
+            "id", "roster_version"
+        )
+    )
+    jobs = []
+    for index, group in enumerate(plan.groups):
+        revert, _ = job_submit(
+            actor=actor,
+            agent_ids=group.agent_ids,
+            campaign_ids_in=group.campaign_ids_in,
+            campaign_ids_out=group.campaign_ids_out,
+            reason=f"Revert of job {plan.job.pk}",
+            idempotency_key=f"revert-of-{plan.job.pk}-{index}",
+            # The plan read these versions: a move in between is a conflict, not overwritten.
+            expected_versions={a: versions[a] for a in group.agent_ids},
+            request_id=request_id,
+            revert_of=plan.job,
+        )
+        jobs.append(revert)
+    return jobs, plan

@@ -1,0 +1,84 @@
+"""Streaming exports of exactly the rows a filter selects: CSV and JSON Lines.
+
+Both end with a trailer that lets the reader check the file is whole and unchanged:
+CSV:   a last line ``#trailer,rows=<n>,sha256=<hex>``
+JSONL: a last line ``{"trailer": {"rows": n, "sha256": "<hex>"}}``
+where sha256 is over the bytes (UTF-8) of every line before the trailer, header included. Each
+row also carries ``seq``, ``prev_hash`` and ``hash``, so rows can be checked against the chain
+(``dashboard/audit/chain.py`` documents the hash).
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+from collections.abc import Iterator
+
+from dashboard.audit.integrity import export_record
+from dashboard.audit.selectors import AuditFilter, audit_iter
+
+CSV_COLUMNS = [
+    "seq",
+    "id",
+    "at",
+    "kind",
+    "actor_username",
+    "job_id",
+    "agent_ids",
+    "campaign_ids_in",
+    "campaign_ids_out",
+    "reason",
+    "roster_before",
+    "roster_after",
+    "icws_status",
+    "icws_error_id",
+    "icws_message",
+    "message",
+    "request_id",
+    "duration_ms",
+    "details",
+    "prev_hash",
+    "hash",
+]
+
+
+def _csv_line(values: list) -> str:
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\n").writerow(values)
+    return buffer.getvalue()
+
+
+def _cell(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, list | dict):
+        return json.dumps(value, sort_keys=True, ensure_ascii=False)
+    return str(value)
+
+
+def export_csv(audit_filter: AuditFilter) -> Iterator[str]:
+    digest = hashlib.sha256()
+    rows = 0
+    line = _csv_line(CSV_COLUMNS)
+    digest.update(line.encode("utf-8"))
+    yield line
+    for event in audit_iter(audit_filter):
+        record = export_record(event)
+        line = _csv_line([_cell(record[c]) for c in CSV_COLUMNS])
+        digest.update(line.encode("utf-8"))
+        rows += 1
+        yield line
+    yield f"#trailer,rows={rows},sha256={digest.hexdigest()}\n"
+
+
+def export_jsonl(audit_filter: AuditFilter) -> Iterator[str]:
+    digest = hashlib.sha256()
+    rows = 0
+    for event in audit_iter(audit_filter):
+        line = json.dumps(export_record(event), sort_keys=True, ensure_ascii=False) + "\n"
+        digest.update(line.encode("utf-8"))
+        rows += 1
+        yield line
+    yield json.dumps({"trailer": {"rows": rows, "sha256": digest.hexdigest()}}) + "\n"

@@ -1,0 +1,163 @@
+"""Reads of the audit log: filters from URL parameters, and keyset pages newest first.
+
+Pages are keyset (``id < before``), never OFFSET: a deep page costs what the first one does, and
+rows appended while someone pages through do not shift what they see.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, fields
+from datetime import datetime
+
+from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.utils import timezone
+from django.utils.dateparse import parse_date, parse_datetime
+
+from dashboard.allocations.models import AllocationJob
+from dashboard.audit.models import AuditEvent, AuditSubject
+
+KINDS = dict(AuditEvent.Kind.choices)
+# What became of the move an event belongs to.
+OUTCOMES = {
+    "succeeded": "Succeeded",
+    "failed": "Failed",
+    "cancelled": "Cancelled",
+    "refused": "Refused before queuing",
+    "pending": "Still in progress",
+}
+MAX_TEXT = 200
+
+
+@dataclass(frozen=True)
+class AuditFilter:
+    actor: str = ""
+    agent: str = ""
+    campaign: str = ""
+    outcome: str = ""
+    kind: str = ""
+    since: datetime | None = None
+    until: datetime | None = None
+    q: str = ""
+
+    def as_params(self) -> dict[str, str]:
+        """The URL parameters that give this filter back (for links and the export)."""
+        params = {}
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if isinstance(value, datetime):
+                value = timezone.localtime(value).strftime("%Y-%m-%dT%H:%M")
+            if value:
+                params[f.name] = value
+        return params
+
+    @property
+    def active(self) -> bool:
+        return bool(self.as_params())
+
+
+def audit_filter_from_params(params: Mapping[str, str]) -> tuple[AuditFilter, dict[str, str]]:
+    """Parse URL parameters; the errors name each bad field. Times are the viewer's local time."""
+    errors: dict[str, str] = {}
+    values: dict = {}
+    for name in ("actor", "agent", "campaign", "q"):
+        value = (params.get(name) or "").strip()
+        if len(value) > MAX_TEXT:
+            errors[name] = f"at most {MAX_TEXT} characters"
+        else:
+            values[name] = value
+    kind = params.get("kind") or ""
+    if kind and kind not in KINDS:
+        errors["kind"] = f"unknown event type {kind[:40]!r}; one of {', '.join(KINDS)}"
+    else:
+        values["kind"] = kind
+    outcome = params.get("outcome") or ""
+    if outcome and outcome not in OUTCOMES:
+        errors["outcome"] = f"unknown outcome {outcome[:40]!r}; one of {', '.join(OUTCOMES)}"
+    else:
+        values["outcome"] = outcome
+    for name in ("since", "until"):
+        raw = (params.get(name) or "").strip()
+        if raw:
+            parsed = _parse_time(raw, end_of_day=name == "until")
+            if parsed is None:
+                errors[name] = "must be a date (2026-11-17) or date and time (2026-11-17T09:30)"
+            else:
+                values[name] = parsed
+    since, until = values.get("since"), values.get("until")
+    if not errors and since and until and since >= until:
+        errors["until"] = "must be after the start of the range"
+    return AuditFilter(**values), errors
+
+
+def _parse_time(raw: str, *, end_of_day: bool) -> datetime | None:
+    try:
+        moment = parse_datetime(raw)
+        if moment is None:
+            day = parse_date(raw)
+            if day is None:
+                return None
+            moment = datetime(day.year, day.month, day.day)
+            if end_of_day:  # "until 2026-11-17" includes that whole day
+                moment = moment.replace(hour=23, minute=59, second=59, microsecond=999999)
+    except ValueError:
+        return None
+    if timezone.is_naive(moment):
+        moment = timezone.make_aware(moment, timezone.get_current_timezone())
+    return moment
+
+
+def audit_queryset(audit_filter: AuditFilter) -> QuerySet[AuditEvent]:
+    events = AuditEvent.objects.all()
+    f = audit_filter
+    if f.actor:
+        events = events.filter(actor_username=f.actor)
+    if f.agent:
+        events = events.filter(_about(AuditSubject.SubjectKind.AGENT, f.agent))
+    if f.campaign:
+        events = events.filter(_about(AuditSubject.SubjectKind.CAMPAIGN, f.campaign))
+    if f.kind:
+        events = events.filter(kind=f.kind)
+    if f.outcome == "refused":
+        events = events.filter(kind=AuditEvent.Kind.REFUSED)
+    elif f.outcome == "pending":
+        events = events.filter(job__isnull=False).exclude(job__status__in=AllocationJob.TERMINAL)
+    elif f.outcome:
+        events = events.filter(job__status=f.outcome)
+    if f.since:
+        events = events.filter(at__gte=f.since)
+    if f.until:
+        events = events.filter(at__lte=f.until)
+    if f.q:
+        events = events.filter(
+            Q(reason__icontains=f.q) | Q(message__icontains=f.q) | Q(icws_message__icontains=f.q)
+        )
+    return events
+
+
+def _about(kind: str, subject_id: str) -> Exists:
+    return Exists(
+        AuditSubject.objects.filter(event=OuterRef("pk"), kind=kind, subject_id=subject_id)
+    )
+
+
+def audit_events(
+    audit_filter: AuditFilter, *, before_id: int | None = None, limit: int = 50
+) -> list[AuditEvent]:
+    """Up to ``limit`` events newest first, older than ``before_id`` when given. Ask for one more
+    than you show to know whether there is a next page."""
+    events = audit_queryset(audit_filter).select_related("job")
+    if before_id is not None:
+        events = events.filter(pk__lt=before_id)
+    return list(events.order_by("-pk")[:limit])
+
+
+def audit_iter(audit_filter: AuditFilter, *, chunk: int = 2000) -> Iterator[AuditEvent]:
+    """Every matching event newest first, in keyset chunks: constant memory at any size."""
+    before = None
+    while True:
+        page = audit_events(audit_filter, before_id=before, limit=chunk)
+        yield from page
+        if len(page) < chunk:
+            return
+        before = page[-1].pk

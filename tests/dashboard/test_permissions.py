@@ -1,0 +1,131 @@
+"""Every URL x every role -> the status it must answer (DEVELOPERS.md: roles checked on the server).
+
+The table must list every route the project serves (admin aside, tested in tests/ops): a new view
+without a row here fails ``test_the_table_covers_every_route``.
+"""
+
+from __future__ import annotations
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver
+
+from dashboard.allocations.models import AllocationJob
+from dashboard.audit.services import audit_record
+from tests.dashboard.api.conftest import token_for
+from tests.dashboard.conftest import user_with_role
+
+ROLES = ("anonymous", "none", "auditor", "supervisor", "admin")
+LOGIN = 302  # anonymous users of a page are sent to the login page
+
+
+def row(*statuses):
+    return dict(zip(ROLES, statuses, strict=True))
+
+
+# (route name, method, path, {role: status}); {job} and {event} are filled in per test.
+# POSTs send a valid move, so a refusal comes from the role, not from the input.
+MOVE = {"agent_ids": ["a1"], "campaign_ids_in": ["{C2}"], "campaign_ids_out": ["{C1}"]}
+TABLE = [
+    ("healthz", "GET", "/healthz", row(200, 200, 200, 200, 200)),
+    ("readyz", "GET", "/readyz", row(503, 503, 503, 503, 503)),  # no broker/ICWS in this test
+    ("metrics", "GET", "/metrics", row(200, 200, 200, 200, 200)),
+    ("login", "GET", "/accounts/login/", row(200, 200, 200, 200, 200)),
+    ("logout", "POST", "/accounts/logout/", row(302, 302, 302, 302, 302)),
+    ("password_change", "GET", "/accounts/password_change/", row(LOGIN, 200, 200, 200, 200)),
+    (
+        "password_change_done",
+        "GET",
+        "/accounts/password_change/done/",
+        row(LOGIN, 200, 200, 200, 200),
+    ),
+    ("board", "GET", "/", row(LOGIN, 403, 200, 200, 200)),
+    (
+        "move-preview",
+        "GET",
+        "/moves/preview?pick=%7BC1%7D/a1/0&target=%7BC2%7D",
+        row(LOGIN, 403, 403, 200, 200),
+    ),
+    ("move-submit", "POST", "/moves/", row(LOGIN, 403, 403, 302, 302)),
+    ("job-list", "GET", "/jobs/", row(LOGIN, 403, 200, 200, 200)),
+    ("job-detail", "GET", "/jobs/{job}/", row(LOGIN, 403, 200, 200, 200)),
+    ("job-status", "GET", "/jobs/{job}/status", row(LOGIN, 403, 200, 200, 200)),
+    ("job-retry", "POST", "/jobs/{job}/retry", row(LOGIN, 403, 403, 302, 302)),  # not failed
+    ("job-cancel", "POST", "/jobs/{job}/cancel", row(LOGIN, 403, 403, 302, 302)),
+    ("agent-detail", "GET", "/agents/a1/", row(LOGIN, 403, 200, 200, 200)),
+    ("campaign-detail", "GET", "/campaigns/%7BC1%7D/", row(LOGIN, 403, 200, 200, 200)),
+    ("audit-list", "GET", "/audit/", row(LOGIN, 403, 200, 200, 200)),
+    ("audit-export-csv", "GET", "/audit/export.csv", row(LOGIN, 403, 200, 200, 200)),
+    ("audit-export-jsonl", "GET", "/audit/export.jsonl", row(LOGIN, 403, 200, 200, 200)),
+    ("audit-detail", "GET", "/audit/{event}/", row(LOGIN, 403, 200, 200, 200)),
+    # The job is still queued: a supervisor is told it cannot be reverted (409).
+    ("audit-revert", "GET", "/audit/{event}/revert", row(LOGIN, 403, 403, 409, 409)),
+    ("openapi-json", "GET", "/api/openapi.json", row(200, 200, 200, 200, 200)),
+    ("api-root", "GET", "/api/", row(404, 404, 404, 404, 404)),
+    ("allocation_create", "POST", "/api/allocations", row(401, 403, 403, 202, 202)),
+    ("allocation_list", "GET", "/api/allocations", row(401, 403, 200, 200, 200)),
+    ("allocation_detail", "GET", "/api/allocations/{job}", row(401, 403, 200, 200, 200)),
+    ("allocation_cancel", "POST", "/api/allocations/{job}/cancel", row(401, 403, 403, 200, 200)),
+    ("agent_list", "GET", "/api/agents", row(401, 403, 200, 200, 200)),
+    ("campaign_list", "GET", "/api/campaigns", row(401, 403, 200, 200, 200)),
+    ("audit_list", "GET", "/api/audit", row(401, 403, 200, 200, 200)),
+]
+
+
+def _routes(patterns, prefix=""):
+    for pattern in patterns:
+        if isinstance(pattern, URLResolver):
+            if str(pattern.pattern).startswith("admin/"):
+                continue
+            yield from _routes(pattern.url_patterns, prefix + str(pattern.pattern))
+        elif isinstance(pattern, URLPattern):
+            yield pattern.name
+
+
+def test_the_table_covers_every_route():
+    served = set(_routes(get_resolver().url_patterns))
+    listed = {name for name, *_ in TABLE}
+    assert served - listed == set(), "routes without a permission row"
+    assert listed - served == set(), "rows for routes that do not exist"
+
+
+@pytest.fixture(autouse=True)
+def no_enqueue():
+    from unittest import mock
+
+    from dashboard.allocations import services
+
+    with mock.patch.object(services, "_enqueue_on_commit", autospec=True):
+        yield
+
+
+def _cases():
+    for name, method, path, expected in TABLE:
+        for role in ROLES:
+            yield pytest.param(role, method, path, expected[role], id=f"{role}-{method}-{name}")
+
+
+@pytest.mark.parametrize(("role", "method", "path", "status"), list(_cases()))
+def test_role_x_url(client, django_user_model, dir_small, settings, role, method, path, status):
+    settings.READYZ_TIMEOUT = 0.2
+    owner = user_with_role(django_user_model, "owner", "supervisor")
+    job = AllocationJob.objects.create(
+        requested_by=owner, agent_ids=["a1"], campaign_ids_in=["{C2}"], campaign_ids_out=["{C1}"]
+    )
+    event = audit_record(kind="requested", job=job)
+    path = path.format(job=job.pk, event=event.pk)
+    headers = {}
+    if role != "anonymous":
+        user = user_with_role(django_user_model, f"u-{role}", None if role == "none" else role)
+        if path.startswith("/api/"):
+            headers["Authorization"] = f"Token {token_for(user)}"
+        else:
+            client.force_login(user)
+    if method == "GET":
+        response = client.get(path, headers=headers)
+    elif path.startswith("/api/"):
+        response = client.post(path, MOVE, headers=headers, content_type="application/json")
+    else:
+        response = client.post(path, MOVE, headers=headers)
+    assert response.status_code == status, response.content[:300]
+    if status == LOGIN and role == "anonymous" and not path.startswith("/accounts/logout"):
+        assert response["Location"].startswith("/accounts/login/")
