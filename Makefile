@@ -16,8 +16,9 @@ $(STAMP): pyproject.toml
 venv: $(STAMP)
 
 ## run: the embedded default (SQLite, simulator, web on 127.0.0.1:8000); Ctrl-C stops it all
+RUN_ADDR ?= 127.0.0.1:8000
 run: venv
-	DJANGO_DEBUG=$${DJANGO_DEBUG:-1} DASHBOARD_DEMO=$${DASHBOARD_DEMO:-1} $(BIN)/python manage.py run_local
+	DJANGO_DEBUG=$${DJANGO_DEBUG:-1} DASHBOARD_DEMO=$${DASHBOARD_DEMO:-1} $(BIN)/python manage.py run_local --addr $(RUN_ADDR)
 
 ## test: lint, the whole suite on SQLite, then the database-facing tests again on PostgreSQL
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/test

@@ -7,10 +7,12 @@ Prints calls/s and p50/p95 latency for both, and the client/bare ratio.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import platform
 import sys
 import time
+from pathlib import Path
 
 import requests
 
@@ -99,6 +101,11 @@ def main() -> None:
             f"p50 latency {client_row['p50'] / bare_row['p50']:.2f}x"
         )
         client.close()
+    out = Path(__file__).resolve().parent / "out"
+    out.mkdir(exist_ok=True)
+    (out / "client_roundtrip.json").write_text(
+        json.dumps({"calls": args.calls, "bare": bare_row, "client": client_row}, indent=2)
+    )
 
 
 if __name__ == "__main__":
