@@ -2,6 +2,15 @@
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
+
+
+class AllocationJobQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        # auto_now is skipped by QuerySet.update, yet the board's revision (and "changed since")
+        # reads updated_at: every status change must move it.
+        kwargs.setdefault("updated_at", timezone.now())
+        return super().update(**kwargs)
 
 
 class AllocationJob(models.Model):
@@ -56,6 +65,8 @@ class AllocationJob(models.Model):
     error_id = models.CharField(max_length=200, blank=True)
     error_code = models.BigIntegerField(null=True, blank=True)
     error_message = models.TextField(blank=True)
+
+    objects = AllocationJobQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at", "-id"]

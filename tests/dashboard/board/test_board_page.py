@@ -9,6 +9,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from dashboard.allocations.models import AllocationJob
+from dashboard.board.selectors import board_revision
 from dashboard.directory.models import Agent, Campaign, RosterEntry, Workgroup
 
 
@@ -157,3 +158,13 @@ def test_an_empty_directory_says_why_and_what_to_do(client, mover, db):
     html = client.get("/").content.decode()
     assert "data-board-empty" in html
     assert "has not been synced" in html
+
+
+def test_the_revision_moves_when_a_job_only_changes_status(mover, dir_small):
+    """A failed move changes no roster version: the job's own change must be enough."""
+    job = AllocationJob.objects.create(
+        requested_by=mover, agent_ids=["a1"], campaign_ids_in=["{C2}"], status="running"
+    )
+    before = board_revision()
+    AllocationJob.objects.filter(pk=job.pk).update(status="failed")
+    assert board_revision() != before
