@@ -18,6 +18,8 @@ from dashboard.audit.models import AuditEvent
 from dashboard.directory.models import Agent
 from dashboard.directory.selectors import roster_of
 
+NOTHING_TO_REVERT = "Nothing to revert: every agent was moved since"
+
 
 @dataclass
 class RevertGroup:
@@ -76,7 +78,7 @@ def job_revert(
         raise MoveRefused("forbidden", "Your role may not move agents (supervisor or admin only)")
     plan = job_revert_plan(job_id=job_id)
     if not plan.groups:
-        raise MoveRefused("conflict", "Nothing to revert: every agent was moved since")
+        raise MoveRefused("conflict", NOTHING_TO_REVERT)
     versions = dict(
         Agent.objects.filter(id__in=[a for g in plan.groups for a in g.agent_ids]).values_list(
             "id", "roster_version"

@@ -91,15 +91,21 @@ def audit_filter_from_params(params: Mapping[str, str]) -> tuple[AuditFilter, di
 
 
 def _parse_time(raw: str, *, end_of_day: bool) -> datetime | None:
+    """A date or a date and time, local to the viewer. An end of range includes the whole day
+    (``until=2026-11-17``) or the whole minute (``until=2026-11-17T09:30``) it names, as a
+    reader of the form would expect."""
     try:
-        moment = parse_datetime(raw)
-        if moment is None:
-            day = parse_date(raw)
-            if day is None:
-                return None
+        day = parse_date(raw) if len(raw) == 10 else None
+        if day is not None:
             moment = datetime(day.year, day.month, day.day)
-            if end_of_day:  # "until 2026-11-17" includes that whole day
+            if end_of_day:
                 moment = moment.replace(hour=23, minute=59, second=59, microsecond=999999)
+        else:
+            moment = parse_datetime(raw)
+            if moment is None:
+                return None
+            if end_of_day and len(raw) == 16:  # minute precision, as datetime-local sends
+                moment = moment.replace(second=59, microsecond=999999)
     except ValueError:
         return None
     if timezone.is_naive(moment):

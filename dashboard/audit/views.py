@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect
@@ -12,7 +14,7 @@ from django.views.decorators.vary import vary_on_headers
 
 from dashboard.accounts import roles
 from dashboard.allocations.models import AllocationJob
-from dashboard.allocations.revert import job_revert, job_revert_plan
+from dashboard.allocations.revert import NOTHING_TO_REVERT, job_revert, job_revert_plan
 from dashboard.allocations.services import MoveRefused
 from dashboard.audit.export import export_csv, export_jsonl
 from dashboard.audit.models import AuditEvent
@@ -43,7 +45,7 @@ def audit_list(request: HttpRequest) -> HttpResponse:
         "events": events,
         "errors": errors,
         "filter": audit_filter,
-        "params": audit_filter.as_params(),
+        "query": urlencode(audit_filter.as_params()),
         "raw": request.GET,
         "next_before": next_before,
         "is_first_page": not before,
@@ -148,13 +150,27 @@ def audit_revert(request: HttpRequest, event_id: int) -> HttpResponse:
         return redirect("job-detail", jobs[0].pk)
     try:
         plan = job_revert_plan(job_id=event.job_id)
-        error = ""
+        error = "" if plan.groups else NOTHING_TO_REVERT
     except MoveRefused as exc:
         plan, error = None, exc.message
     names = dict(Agent.objects.filter(id__in=event.job.agent_ids).values_list("id", "name"))
+    moves = [
+        {"id": a, "name": names.get(a, ""), "ins": g.campaign_ids_in, "outs": g.campaign_ids_out}
+        for g in (plan.groups if plan else [])
+        for a in g.agent_ids
+    ]
+    left = [
+        {"id": a, "name": names.get(a, ""), "why": why}
+        for a, why in (plan.left_alone.items() if plan else [])
+    ]
+    context = {
+        "nav": "audit",
+        "event": event,
+        "plan": plan,
+        "error": error,
+        "moves": moves,
+        "left": left,
+    }
     return TemplateResponse(
-        request,
-        "audit/audit_revert.html",
-        {"nav": "audit", "event": event, "plan": plan, "error": error, "names": names},
-        status=409 if error else 200,
+        request, "audit/audit_revert.html", context, status=409 if error else 200
     )

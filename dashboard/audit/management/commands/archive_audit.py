@@ -37,7 +37,7 @@ class Command(BaseCommand):
         folder = Path(output or settings.AUDIT_ARCHIVE_DIR)
         result = audit_archive(older_than=timezone.now() - timedelta(days=days), directory=folder)
         if not result.count:
-            self.stdout.write(f"No audit entries older than {days} days.")
+            self.stdout.write(f"No audit entries older than {days} day{'' if days == 1 else 's'}.")
             return
         self.stdout.write(
             self.style.SUCCESS(

@@ -1,0 +1,201 @@
+"""The audit pages: list with filters and pages, htmx partial, one entry, exports, revert."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+
+import pytest
+from django.urls import reverse
+
+from dashboard.allocations.models import AllocationJob
+from dashboard.audit.chain import row_hash
+from dashboard.audit.models import AuditEvent
+from dashboard.audit.services import audit_record
+from dashboard.directory.models import Agent, RosterEntry
+
+Kind = AuditEvent.Kind
+pytestmark = pytest.mark.postgres_too
+
+
+@pytest.fixture
+def as_auditor(client, auditor):
+    client.force_login(auditor)
+    return client
+
+
+@pytest.fixture
+def as_mover(client, mover):
+    client.force_login(mover)
+    return client
+
+
+def body(response) -> str:
+    return b"".join(response.streaming_content).decode() if response.streaming else response.text
+
+
+class TestList:
+    def test_shows_entries_with_the_viewer_timezone(self, as_auditor, moved):
+        as_auditor.cookies["tz"] = "Asia/Tokyo"
+        response = as_auditor.get(reverse("audit-list"))
+        assert response.status_code == 200
+        html = response.text
+        assert "When (Asia/Tokyo)" in html
+        for event in moved.audit_events.all():
+            assert f'data-audit-id="{event.pk}"' in html
+        assert "Winback short-staffed" in html
+
+    def test_empty_log_says_so(self, as_auditor):
+        response = as_auditor.get(reverse("audit-list"))
+        assert "No entries yet" in response.text
+
+    def test_no_match_says_the_filter_is_why(self, as_auditor, moved):
+        response = as_auditor.get(reverse("audit-list"), {"actor": "nobody-like-this"})
+        assert "No entries match this filter" in response.text
+
+    def test_htmx_gets_only_the_table(self, as_auditor, moved):
+        response = as_auditor.get(
+            reverse("audit-list"), {"kind": "succeeded"}, headers={"HX-Request": "true"}
+        )
+        assert response.status_code == 200
+        assert response.text.lstrip().startswith('<div id="audit-table">')
+        assert "<form" not in response.text
+        assert response.text.count("data-audit-id=") == 1
+        assert "HX-Request" in response["Vary"]
+
+    def test_bad_filter_is_a_400_naming_the_field(self, as_auditor, moved):
+        response = as_auditor.get(reverse("audit-list"), {"kind": "nope", "since": "soon"})
+        assert response.status_code == 400
+        assert "unknown event type" in response.text
+        assert "<strong>since</strong>" in response.text
+        assert "data-audit-id" not in response.text
+
+    def test_pages_are_keyset_with_the_filter_kept(self, as_auditor, mover, settings):
+        for i in range(55):
+            audit_record(kind=Kind.ROSTER_IMPORT, actor=mover, message=f"import {i}")
+        first = as_auditor.get(reverse("audit-list"), {"actor": "mover"})
+        assert first.text.count("data-audit-id=") == 50
+        events = AuditEvent.objects.order_by("-pk")
+        oldest_shown = events[49].pk
+        assert f"?actor=mover&amp;before={oldest_shown}" in first.text
+        second = as_auditor.get(reverse("audit-list"), {"actor": "mover", "before": oldest_shown})
+        assert second.text.count("data-audit-id=") == 5
+        assert "data-next-page" not in second.text
+        assert ">Newest<" in second.text
+
+    def test_a_bad_page_cursor_is_named(self, as_auditor):
+        response = as_auditor.get(reverse("audit-list"), {"before": "x"})
+        assert response.status_code == 400
+        assert "must be an entry id" in response.text
+
+    def test_export_links_carry_the_filter(self, as_auditor, moved):
+        response = as_auditor.get(reverse("audit-list"), {"agent": "a1", "kind": "succeeded"})
+        assert 'href="/audit/export.csv?agent=a1&amp;kind=succeeded"' in response.text
+
+
+class TestDetail:
+    def test_shows_the_roster_before_and_after_with_names_escaped(self, as_auditor, moved):
+        Agent.objects.filter(pk="a1").update(name="<img src=x onerror=alert(1)>")
+        done = moved.audit_events.get(kind=Kind.SUCCEEDED)
+        response = as_auditor.get(reverse("audit-detail", args=[done.pk]))
+        assert response.status_code == 200
+        assert "&lt;img src=x onerror=alert(1)&gt;" in response.text
+        assert "<img src=x" not in response.text
+        assert "Renewals" in response.text and "Winback" in response.text
+        assert "data-revert" not in response.text  # auditors read; they do not move
+
+    def test_a_supervisor_sees_the_revert_button_on_a_success(self, as_mover, moved):
+        done = moved.audit_events.get(kind=Kind.SUCCEEDED)
+        assert "data-revert" in as_mover.get(reverse("audit-detail", args=[done.pk])).text
+        requested = moved.audit_events.get(kind=Kind.REQUESTED)
+        assert "data-revert" not in as_mover.get(reverse("audit-detail", args=[requested.pk])).text
+
+    def test_missing_entry_is_404(self, as_auditor):
+        assert as_auditor.get(reverse("audit-detail", args=[999999])).status_code == 404
+
+
+class TestExport:
+    def test_csv_is_exactly_the_filtered_rows_with_a_checkable_trailer(self, as_auditor, moved):
+        response = as_auditor.get(reverse("audit-export-csv"), {"agent": "a1"})
+        assert response.status_code == 200
+        assert response.streaming
+        assert response["Content-Type"].startswith("text/csv")
+        assert response["Content-Disposition"].startswith('attachment; filename="audit-')
+        text = body(response)
+        *lines, trailer = text.splitlines(keepends=True)
+        rows = list(csv.DictReader(io.StringIO("".join(lines))))
+        expected = AuditEvent.objects.filter(subjects__subject_id="a1").order_by("-pk")
+        assert [int(r["id"]) for r in rows] == [e.pk for e in expected]
+        digest = hashlib.sha256("".join(lines).encode()).hexdigest()
+        assert trailer == f"#trailer,rows={len(rows)},sha256={digest}\n"
+
+    def test_jsonl_rows_recompute_to_their_chain_hashes(self, as_auditor, moved):
+        response = as_auditor.get(reverse("audit-export-jsonl"))
+        *lines, trailer = body(response).splitlines(keepends=True)
+        records = [json.loads(line) for line in lines]
+        assert len(records) == AuditEvent.objects.count() == 3
+        for record in records:
+            assert row_hash(record["prev_hash"], record) == record["hash"]
+        digest = hashlib.sha256("".join(lines).encode()).hexdigest()
+        assert json.loads(trailer) == {"trailer": {"rows": 3, "sha256": digest}}
+
+    def test_bad_filter_exports_nothing(self, as_auditor, moved):
+        response = as_auditor.get(reverse("audit-export-csv"), {"outcome": "maybe"})
+        assert response.status_code == 400
+        assert "outcome: unknown outcome" in response.text
+
+
+class TestRevert:
+    def test_confirm_page_then_post_queues_the_way_back(self, as_mover, moved, no_enqueue):
+        done = moved.audit_events.get(kind=Kind.SUCCEEDED)
+        url = reverse("audit-revert", args=[done.pk])
+        confirm = as_mover.get(url)
+        assert confirm.status_code == 200
+        assert "Revert 2 agents" in confirm.text
+        assert "data-revert-left" not in confirm.text
+        assert AllocationJob.objects.count() == 1  # a GET changes nothing
+
+        response = as_mover.post(url)
+        revert = AllocationJob.objects.get(revert_of=moved)
+        assert response.status_code == 302
+        assert response["Location"] == reverse("job-detail", args=[revert.pk])
+        assert sorted(revert.agent_ids) == ["a1", "a2"]
+        assert (revert.campaign_ids_in, revert.campaign_ids_out) == (["{C1}"], ["{C2}"])
+        assert revert.reason == f"Revert of job {moved.pk}"
+        assert revert.audit_events.filter(kind=Kind.REQUESTED).exists()
+        no_enqueue.assert_called_with(revert.pk)
+
+    def test_posting_twice_queues_one_revert(self, as_mover, moved):
+        url = reverse("audit-revert", args=[moved.audit_events.get(kind=Kind.SUCCEEDED).pk])
+        as_mover.post(url)
+        as_mover.post(url)
+        assert AllocationJob.objects.filter(revert_of=moved).count() == 1
+
+    def test_an_agent_moved_since_is_left_alone(self, as_mover, moved):
+        RosterEntry.objects.filter(agent_id="a2").delete()  # someone moved a2 out meanwhile
+        Agent.objects.filter(pk="a2").update(roster_version=99)
+        url = reverse("audit-revert", args=[moved.audit_events.get(kind=Kind.SUCCEEDED).pk])
+        confirm = as_mover.get(url)
+        assert "Revert 1 agent<" in confirm.text
+        assert "moved since this job (roster now: no campaign)" in confirm.text
+        as_mover.post(url)
+        assert AllocationJob.objects.get(revert_of=moved).agent_ids == ["a1"]
+
+    def test_nothing_left_to_revert_is_a_409_with_the_reason(self, as_mover, moved):
+        RosterEntry.objects.all().delete()
+        url = reverse("audit-revert", args=[moved.audit_events.get(kind=Kind.SUCCEEDED).pk])
+        response = as_mover.get(url)
+        assert response.status_code == 409
+        assert "Nothing to revert" in response.text
+        assert "moved since this job" in response.text
+        response = as_mover.post(url, follow=True)
+        assert "Nothing to revert: every agent was moved since" in response.text
+        assert not AllocationJob.objects.filter(revert_of=moved).exists()
+
+    def test_auditor_cannot_revert(self, as_auditor, moved):
+        url = reverse("audit-revert", args=[moved.audit_events.get(kind=Kind.SUCCEEDED).pk])
+        assert as_auditor.get(url).status_code == 403
+        assert as_auditor.post(url).status_code == 403
+        assert not AllocationJob.objects.filter(revert_of=moved).exists()
