@@ -11,6 +11,7 @@ from django.template.response import TemplateResponse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 from django.views.decorators.vary import vary_on_headers
+from django_htmx.http import push_url
 
 from dashboard.accounts import roles
 from dashboard.allocations.models import AllocationJob
@@ -55,9 +56,12 @@ def audit_list(request: HttpRequest) -> HttpResponse:
     }
     status = 400 if errors else 200
     if request.htmx and not request.htmx.boosted:
-        return TemplateResponse(
+        response = TemplateResponse(
             request, "audit/audit_list.html#audit-table", context, status=status
         )
+        # The address bar gets the filter without its empty fields (a link worth sharing).
+        shown = {**audit_filter.as_params(), **({"before": before} if before else {})}
+        return push_url(response, f"{request.path}?{urlencode(shown)}" if shown else request.path)
     return TemplateResponse(request, "audit/audit_list.html", context, status=status)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+from pathlib import Path
 
 from playwright.sync_api import expect
 
@@ -36,7 +37,7 @@ def _moved(directory, django_user_model):
 def test_an_auditor_filters_opens_an_entry_and_exports_it(
     login, page, live_server, directory, worker, simulator, django_user_model
 ):
-    job, _, agent, source, target = _moved(directory, django_user_model)
+    job, _, agent, _, target = _moved(directory, django_user_model)
     services.job_submit(  # a second, unrelated entry the filter must hide
         actor=make_user(django_user_model, "other", "supervisor"),
         agent_ids=[a for a in directory["membership"] if a != agent][:1],
@@ -48,7 +49,9 @@ def test_an_auditor_filters_opens_an_entry_and_exports_it(
     page.evaluate("window.notReloaded = true")
 
     page.fill("input[name=agent]", agent)
-    expect(rows).to_have_count(3)  # requested, started, succeeded
+    about_agent = AuditEvent.objects.filter(subjects__kind="agent", subjects__subject_id=agent)
+    assert about_agent.filter(job=job).count() == 3  # requested, started, succeeded
+    expect(rows).to_have_count(about_agent.count())  # and the seeding roster import
     expect(page).to_have_url(f"{live_server.url}/audit/?agent={agent}")
     assert page.evaluate("window.notReloaded") is True  # htmx swapped the table only
 
@@ -56,7 +59,7 @@ def test_an_auditor_filters_opens_an_entry_and_exports_it(
     expect(rows).to_have_count(1)
     with page.expect_download() as download:
         page.click("[data-export=csv]")
-    text = open(download.value.path(), encoding="utf-8").read()  # noqa: PTH123, SIM115
+    text = Path(download.value.path()).read_text(encoding="utf-8")
     *lines, trailer = text.splitlines(keepends=True)
     exported = list(csv.DictReader(io.StringIO("".join(lines))))
     succeeded = job.audit_events.get(kind=Kind.SUCCEEDED)

@@ -57,13 +57,16 @@ class TestList:
 
     def test_htmx_gets_only_the_table(self, as_auditor, moved):
         response = as_auditor.get(
-            reverse("audit-list"), {"kind": "succeeded"}, headers={"HX-Request": "true"}
+            reverse("audit-list"),
+            {"kind": "succeeded", "actor": "", "q": ""},
+            headers={"HX-Request": "true"},
         )
         assert response.status_code == 200
         assert response.text.lstrip().startswith('<div id="audit-table">')
         assert "<form" not in response.text
         assert response.text.count("data-audit-id=") == 1
         assert "HX-Request" in response["Vary"]
+        assert response["HX-Push-Url"] == "/audit/?kind=succeeded"  # empty fields dropped
 
     def test_bad_filter_is_a_400_naming_the_field(self, as_auditor, moved):
         response = as_auditor.get(reverse("audit-list"), {"kind": "nope", "since": "soon"})

@@ -1,0 +1,320 @@
+"""The audit log at 1,000,000 rows: first and deep page, filtered pages, export, verify.
+
+Usage: .venv/bin/python bench/audit_page.py [--rows 1000000] [--requests 20]
+       [--database-url postgres://postgres@127.0.0.1:5432/postgres]
+
+Seeds a scratch PostgreSQL database (``bench_audit``, dropped at the end) with a valid hash
+chain through COPY (every row hashed as ``audit_record`` would), then, in-process through
+Django's test client as an auditor: the first page, a deep page (``before`` near the oldest row),
+agent and campaign filters, a time range, a text search; a streamed CSV export (rows/s and how
+much the process's RSS grows while streaming); and ``verify_audit`` over every row.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import random
+import sys
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.board_render import _with_db  # noqa: E402 - after the path is set
+
+SCRATCH_DB = "bench_audit"
+AGENTS = 5000
+CAMPAIGNS = 200
+USERS = 20
+KINDS = ["requested", "started", "succeeded", "requested", "started", "failed", "retry"]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--requests", type=int, default=20)
+    parser.add_argument(
+        "--database-url",
+        default=os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres"),
+    )
+    args = parser.parse_args()
+    _recreate(args.database_url)
+    os.environ.update(
+        DATABASE_URL=_with_db(args.database_url, SCRATCH_DB),
+        DJANGO_DEBUG="1",
+        DASHBOARD_LOG_LEVEL="WARNING",
+        DJANGO_SETTINGS_MODULE="dashboard.settings",
+    )
+    try:
+        result = _run(args.rows, args.requests)
+    finally:
+        from django.db import connections
+
+        connections.close_all()
+        _drop_scratch(args.database_url)
+    _print(result, args)
+
+
+def _recreate(admin_url: str) -> None:
+    import psycopg
+
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        conn.execute(f"DROP DATABASE IF EXISTS {SCRATCH_DB} WITH (FORCE)")
+        conn.execute(f"CREATE DATABASE {SCRATCH_DB}")
+
+
+def _drop_scratch(admin_url: str) -> None:
+    import psycopg
+
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        conn.execute(f"DROP DATABASE IF EXISTS {SCRATCH_DB} WITH (FORCE)")
+
+
+def _run(rows: int, requests: int) -> dict:
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+    started = time.perf_counter()
+    _seed(rows)
+    result = {"rows": rows, "seed_s": round(time.perf_counter() - started, 1)}
+    result["pages"] = _pages(rows, requests)
+    result["export"] = _export()
+    result["verify"] = _verify()
+    return result
+
+
+def _seed(rows: int) -> None:
+    """COPY ``rows`` chained events (and their subject index rows) oldest first."""
+    from django.db import connection
+
+    from dashboard.audit.chain import row_hash, utc_text
+    from dashboard.audit.models import AuditChainHead, AuditEvent, AuditSubject
+
+    rng = random.Random(7)
+    start = datetime.now(UTC) - timedelta(days=365)
+    step = timedelta(days=365) / rows
+    event_cols = (
+        "id, at, kind, actor_username, agent_ids, campaign_ids_in, campaign_ids_out, reason, "
+        "roster_before, roster_after, icws_status, icws_error_id, icws_message, message, "
+        "request_id, duration_ms, details, seq, prev_hash, hash"
+    )
+    prev = ""
+    with connection.cursor() as cursor:
+        raw = cursor.cursor  # psycopg's own cursor, for COPY
+        with (
+            raw.copy(f"COPY {AuditEvent._meta.db_table} ({event_cols}) FROM STDIN") as events,
+        ):
+            subjects = []
+            for seq in range(1, rows + 1):
+                agents = [f"agent{rng.randrange(AGENTS):05d}" for _ in range(rng.randint(1, 3))]
+                c_in, c_out = rng.sample(range(CAMPAIGNS), 2)
+                kind = KINDS[seq % len(KINDS)]
+                failed = kind in ("failed", "retry")
+                content = {
+                    "seq": seq,
+                    "at": start + step * seq,
+                    "kind": kind,
+                    "actor_username": f"supervisor{seq % USERS}",
+                    "job_id": None,
+                    "agent_ids": agents,
+                    "campaign_ids_in": [f"{{C{c_in:04d}}}"],
+                    "campaign_ids_out": [f"{{C{c_out:04d}}}"],
+                    "reason": "Campaign ran dry" if seq % 3 == 0 else "",
+                    "roster_before": {},
+                    "roster_after": {},
+                    "icws_status": 503 if failed else None,
+                    "icws_error_id": "error.server.unavailable" if failed else "",
+                    "icws_message": "The server is not available" if failed else "",
+                    "message": f"Move of {len(agents)} agent(s)",
+                    "request_id": f"{seq:032x}",
+                    "duration_ms": 40 + seq % 200,
+                    "details": {},
+                }
+                digest = row_hash(prev, content)
+                events.write_row(
+                    (
+                        seq,
+                        utc_text(content["at"]),
+                        kind,
+                        content["actor_username"],
+                        json.dumps(agents),
+                        json.dumps(content["campaign_ids_in"]),
+                        json.dumps(content["campaign_ids_out"]),
+                        content["reason"],
+                        "{}",
+                        "{}",
+                        content["icws_status"],
+                        content["icws_error_id"],
+                        content["icws_message"],
+                        content["message"],
+                        content["request_id"],
+                        content["duration_ms"],
+                        "{}",
+                        seq,
+                        prev,
+                        digest,
+                    )
+                )
+                prev = digest
+                subjects.extend((seq, "agent", a) for a in dict.fromkeys(agents))
+                subjects.append((seq, "campaign", content["campaign_ids_in"][0]))
+                subjects.append((seq, "campaign", content["campaign_ids_out"][0]))
+        with raw.copy(
+            f"COPY {AuditSubject._meta.db_table} (event_id, kind, subject_id) FROM STDIN"
+        ) as copy:
+            for row in subjects:
+                copy.write_row(row)
+        table = AuditEvent._meta.db_table
+        cursor.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), %s)", [rows])
+        cursor.execute(f"ANALYZE {table}")
+        cursor.execute(f"ANALYZE {AuditSubject._meta.db_table}")
+    AuditChainHead.objects.update_or_create(pk=1, defaults={"seq": rows, "hash": prev})
+
+
+def _pages(rows: int, n: int) -> list[dict]:
+    from django.contrib.auth.models import Group, User
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    from bench._sim import percentile
+
+    user, _ = User.objects.get_or_create(username="bench-auditor")
+    user.groups.add(Group.objects.get_or_create(name="auditor")[0])
+    client = Client(HTTP_HOST="127.0.0.1")
+    client.force_login(user)
+    htmx = {"HX-Request": "true"}
+    since = (datetime.now() - timedelta(days=200)).strftime("%Y-%m-%dT%H:%M")
+    until = (datetime.now() - timedelta(days=199)).strftime("%Y-%m-%dT%H:%M")
+    cases = [
+        ("first page", {}),
+        ("deep page (before=1,000)", {"before": "1000"}),
+        ("agent filter", {"agent": "agent01234"}),
+        ("agent filter, deep", {"agent": "agent01234", "before": str(rows // 50)}),
+        ("campaign filter", {"campaign": "{C0042}"}),
+        ("actor + kind", {"actor": "supervisor3", "kind": "failed"}),
+        ("one day, 200 days ago", {"since": since, "until": until}),
+        ("text search (q)", {"q": "ran dry"}),
+    ]
+    results = []
+    for name, params in cases:
+        client.get("/audit/", params, headers=htmx)  # warm up
+        times = []
+        for _ in range(n):
+            start = time.perf_counter()
+            response = client.get("/audit/", params, headers=htmx)
+            times.append((time.perf_counter() - start) * 1000)
+            assert response.status_code == 200, (name, response.status_code)
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get("/audit/", params, headers=htmx)
+        results.append(
+            {
+                "case": name,
+                "params": params,
+                "p50_ms": round(percentile(times, 50), 1),
+                "p95_ms": round(percentile(times, 95), 1),
+                "queries": len(queries),
+                "shown": response.content.count(b"data-audit-id="),
+            }
+        )
+    return results
+
+
+def _rss_kib() -> int:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    return 0
+
+
+def _export() -> dict:
+    """Stream the CSV export of every 'succeeded' row (a seventh of the log)."""
+    from django.contrib.auth.models import User
+    from django.test import Client
+
+    client = Client(HTTP_HOST="127.0.0.1")
+    client.force_login(User.objects.get(username="bench-auditor"))
+    baseline = _rss_kib()
+    peak = baseline
+    start = time.perf_counter()
+    response = client.get("/audit/export.csv", {"kind": "succeeded"})
+    assert response.streaming
+    lines = size = 0
+    for chunk in response.streaming_content:
+        lines += chunk.count(b"\n")
+        size += len(chunk)
+        if lines % 20000 < 2:
+            peak = max(peak, _rss_kib())
+    seconds = time.perf_counter() - start
+    peak = max(peak, _rss_kib())
+    rows = lines - 2  # header and trailer
+    return {
+        "rows": rows,
+        "seconds": round(seconds, 1),
+        "rows_per_s": round(rows / seconds),
+        "mib": round(size / 1024 / 1024, 1),
+        "rss_growth_mib": round((peak - baseline) / 1024, 1),
+    }
+
+
+def _verify() -> dict:
+    from dashboard.audit.integrity import chain_verify
+
+    start = time.perf_counter()
+    report = chain_verify()
+    seconds = time.perf_counter() - start
+    assert report.ok, report.problem
+    return {
+        "rows": report.rows,
+        "seconds": round(seconds, 1),
+        "rows_per_s": round(report.rows / seconds),
+    }
+
+
+def _print(result: dict, args) -> None:
+    rows = result["rows"]
+    print(f"Audit log at {rows:,} rows, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {platform.node()}")
+    print(f"{os.cpu_count()} CPUs, Python {platform.python_version()}, PostgreSQL, in-process")
+    print(f"seeded (hashing and COPY) in {result['seed_s']} s; {args.requests} requests per page\n")
+    header = (
+        f"{'page (htmx table, 50 rows)':<28} {'p50 ms':>8} {'p95 ms':>8} {'queries':>8} {'rows':>5}"
+    )
+    print(header)
+    print("-" * len(header))
+    for p in result["pages"]:
+        print(
+            f"{p['case']:<28} {p['p50_ms']:>8} {p['p95_ms']:>8} {p['queries']:>8} {p['shown']:>5}"
+        )
+    e, v = result["export"], result["verify"]
+    print(
+        f"\nCSV export, kind=succeeded: {e['rows']:,} rows, {e['mib']} MiB in {e['seconds']} s "
+        f"({e['rows_per_s']:,} rows/s); process RSS grew {e['rss_growth_mib']} MiB while streaming"
+    )
+    print(f"verify_audit: {v['rows']:,} rows in {v['seconds']} s ({v['rows_per_s']:,} rows/s)")
+    pages = {p["case"]: p for p in result["pages"]}
+    first, deep = pages["first page"], pages["deep page (before=1,000)"]
+    summary_rows = [
+        f"| audit page at {rows:,} rows, deep (before=1,000) | p50 {deep['p50_ms']} ms, p95 "
+        f"{deep['p95_ms']} ms | first page: p50 {first['p50_ms']} ms | "
+        f"{deep['p50_ms'] / first['p50_ms']:.1f}x |",
+        f"| audit CSV export | {e['rows_per_s']:,} rows/s, RSS +{e['rss_growth_mib']} MiB | "
+        f"verify_audit: {v['rows_per_s']:,} rows/s | "
+        f"{e['rows_per_s'] / v['rows_per_s']:.2f}x |",
+    ]
+    out = ROOT / "bench" / "out"
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "audit_page.json").write_text(
+        json.dumps({**result, "summary_rows": summary_rows}, indent=2)
+    )
+
+
+if __name__ == "__main__":
+    main()
