@@ -134,7 +134,8 @@ def _prepare(redis_url: str):
 
 @contextlib.contextmanager
 def _processes(commands: list[list[str]], env: dict):
-    procs = [subprocess.Popen(c, cwd=ROOT, env=env) for c in commands]
+    # Banners and access logs off; warnings and errors still reach stderr.
+    procs = [subprocess.Popen(c, cwd=ROOT, env=env, stdout=subprocess.DEVNULL) for c in commands]
     try:
         yield procs
     finally:
