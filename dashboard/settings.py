@@ -69,6 +69,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "dashboard.ops.middleware.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "dashboard.ops.input_guard.RejectNulMiddleware",
     "dashboard.ops.middleware.ContentSecurityPolicyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
