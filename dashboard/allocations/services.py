@@ -310,9 +310,25 @@ def _describe(job: AllocationJob) -> str:
 
 
 def _enqueue_on_commit(job_id: int) -> None:
+    transaction.on_commit(lambda: _enqueue_now(job_id))
+
+
+def _enqueue_now(job_id: int) -> None:
+    """Publish the job's task. The job is already committed: if the broker cannot be reached,
+    the supervisor still gets their job (queued) and the sweeper publishes it once the broker
+    is back (ALLOCATION_STUCK_AFTER_SECONDS), instead of the request failing with a 500."""
     from dashboard.allocations.tasks import run_job_task
 
-    run_job_task.delay_on_commit(job_id)
+    try:
+        run_job_task.apply_async(
+            (job_id,),
+            retry=True,
+            retry_policy={"max_retries": 2, "interval_start": 0, "interval_step": 0.5},
+        )
+    except Exception:  # kombu raises several kinds (OperationalError, OSError, timeouts)
+        log.warning(
+            "Broker unreachable: job %s stays queued for the sweeper", job_id, exc_info=True
+        )
 
 
 # -- execute --------------------------------------------------------------------------------------
@@ -388,6 +404,21 @@ def _run_batch(job: AllocationJob, batch: JobBatch, client) -> RunOutcome | None
                 f"{', '.join(stale[:10])}). Nothing was sent to ICWS for them.",
             )
         Agent.objects.filter(pk__in=[a.pk for a in agents]).update(held_by_job=job)
+        if batch.status == JobBatch.Status.SENDING:
+            # The last send's answer was never recorded (worker killed or database gone
+            # mid-call): ICWS may have
+            # applied it. ICWS cannot be asked (no call reads other agents' membership), and
+            # allocate-agents sets membership, so sending it again leaves the same roster;
+            # the audit log says so, so a second application in ICWS's log is explained.
+            audit_record(
+                kind=Kind.RETRY,
+                job=job,
+                agent_ids=batch.agent_ids,
+                message=f"Re-sending batch {batch.index + 1}: the previous send's outcome was "
+                "never recorded (worker or database lost mid-call); ICWS may apply it twice, "
+                "with the same result",
+                details={"batch": batch.index, "outcome_unknown": True},
+            )
         batch.status = JobBatch.Status.SENDING
         batch.attempts += 1
         batch.sent_at = now

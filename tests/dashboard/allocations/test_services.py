@@ -154,6 +154,23 @@ class TestExecute:
         assert outcome.notes == ["running elsewhere"]
         icws_stub.allocate_agents.assert_not_called()
 
+    def test_a_batch_whose_send_was_cut_off_is_resent_and_audited(
+        self, mover, dir_small, icws_stub
+    ):
+        """Found by the worker-kill drill: the worker died inside the ICWS call."""
+        job, _ = submit(mover)
+        JobBatch.objects.filter(job=job).update(status=JobBatch.Status.SENDING, attempts=1)
+        AllocationJob.objects.filter(pk=job.pk).update(
+            status=Status.RUNNING, attempts=1, lease_expires_at=timezone.now() - timedelta(1)
+        )
+        outcome = services.job_execute(job_id=job.pk, client=icws_stub)
+        assert outcome.status == Status.SUCCEEDED
+        icws_stub.allocate_agents.assert_called_once()
+        resend = AuditEvent.objects.get(job=job, kind="retry")
+        assert resend.details == {"batch": 0, "outcome_unknown": True}
+        assert "outcome was never recorded" in resend.message
+        assert kinds(job) == ["requested", "started", "retry", "succeeded"]
+
     def test_permanent_error_fails_with_the_icws_message(self, mover, dir_small, icws_stub):
         icws_stub.allocate_agents.side_effect = IcwsForbidden(
             "No Dialer Add-on licence", status=403, error_id="error.noLicense"
