@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: venv run test lint format bench simulator clean
+.PHONY: venv run test lint format bench drills simulator clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -36,9 +36,16 @@ format: venv
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-## bench: every benchmark under bench/, figures printed (never fails for being slow)
+## bench: every benchmark under bench/ (PostgreSQL and Redis as for `make test`), figures in
+## bench/RESULTS.md; never fails for being slow. BENCH_ARGS=--quick for a smoke run.
 bench: venv
-	$(BIN)/python bench/client_roundtrip.py
+	$(BIN)/python bench/run_all.py $(BENCH_ARGS)
+
+## drills: fault drills against real processes (needs PostgreSQL, redis-server, root for the
+## PostgreSQL restart); writes bench/DRILLS.md. DRILLS_ARGS=--quick for a short run.
+drills: venv
+	$(BIN)/python -m pip install --quiet -e '.[dev,drills]'
+	$(BIN)/python -m bench.drills.run $(DRILLS_ARGS)
 
 simulator: venv
 	$(BIN)/icws-simulator --port 8018
