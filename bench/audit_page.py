@@ -25,7 +25,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.board_render import _with_db  # noqa: E402 - after the path is set
+from bench._db import DEFAULT_ADMIN_URL, drop, recreate  # noqa: E402 - after the path is set
 
 SCRATCH_DB = "bench_audit"
 AGENTS = 5000
@@ -40,12 +40,11 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=20)
     parser.add_argument(
         "--database-url",
-        default=os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres"),
+        default=os.environ.get("BENCH_DATABASE_URL", DEFAULT_ADMIN_URL),
     )
     args = parser.parse_args()
-    _recreate(args.database_url)
     os.environ.update(
-        DATABASE_URL=_with_db(args.database_url, SCRATCH_DB),
+        DATABASE_URL=recreate(args.database_url, SCRATCH_DB),
         DJANGO_DEBUG="1",
         DASHBOARD_LOG_LEVEL="WARNING",
         DJANGO_SETTINGS_MODULE="dashboard.settings",
@@ -56,23 +55,8 @@ def main() -> None:
         from django.db import connections
 
         connections.close_all()
-        _drop_scratch(args.database_url)
+        drop(args.database_url, SCRATCH_DB)
     _print(result, args)
-
-
-def _recreate(admin_url: str) -> None:
-    import psycopg
-
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {SCRATCH_DB} WITH (FORCE)")
-        conn.execute(f"CREATE DATABASE {SCRATCH_DB}")
-
-
-def _drop_scratch(admin_url: str) -> None:
-    import psycopg
-
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {SCRATCH_DB} WITH (FORCE)")
 
 
 def _run(rows: int, requests: int) -> dict:

@@ -20,10 +20,12 @@ import sys
 import time
 from datetime import UTC, datetime
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from bench._db import DEFAULT_ADMIN_URL, drop, recreate  # noqa: E402 - after the path is set
+
 SCRATCH_DB = "bench_board"
 
 
@@ -34,16 +36,15 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=30)
     parser.add_argument(
         "--database-url",
-        default=os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres"),
+        default=os.environ.get("BENCH_DATABASE_URL", DEFAULT_ADMIN_URL),
         help="a server where the scratch database can be created",
     )
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
 
     admin_url = args.database_url
-    _recreate(admin_url)
     os.environ.update(
-        DATABASE_URL=_with_db(admin_url, SCRATCH_DB),
+        DATABASE_URL=recreate(admin_url, SCRATCH_DB),
         DJANGO_DEBUG="1",
         DASHBOARD_DEMO="1",
         DASHBOARD_LOG_LEVEL="WARNING",
@@ -55,7 +56,7 @@ def main() -> None:
         from django.db import connections
 
         connections.close_all()
-        _drop(admin_url)
+        drop(admin_url, SCRATCH_DB)
     _print(rows, args)
 
 
@@ -182,26 +183,6 @@ def _print(rows: list[dict], args) -> None:
     out = ROOT / "bench" / "out"
     out.mkdir(parents=True, exist_ok=True)
     (out / "board_render.json").write_text(json.dumps(rows, indent=2))
-
-
-def _with_db(url: str, name: str) -> str:
-    parts = urlsplit(url)
-    return urlunsplit(parts._replace(path=f"/{name}"))
-
-
-def _recreate(admin_url: str) -> None:
-    import psycopg
-
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {SCRATCH_DB}")
-        conn.execute(f"CREATE DATABASE {SCRATCH_DB}")
-
-
-def _drop(admin_url: str) -> None:
-    import psycopg
-
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {SCRATCH_DB} WITH (FORCE)")
 
 
 if __name__ == "__main__":

@@ -35,8 +35,8 @@ import requests
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench._db import DEFAULT_ADMIN_URL, drop, recreate  # noqa: E402
 from bench._sim import free_port, percentile, simulator_process  # noqa: E402
-from bench.board_render import _with_db  # noqa: E402
 
 SCRATCH_DB = "bench_jobs"
 ICWS_USER, ICWS_PASSWORD = "svc_dashboard", "svc-dashboard-demo"
@@ -50,7 +50,7 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="10 / 40 jobs, a 300-agent move")
     parser.add_argument(
         "--database-url",
-        default=os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres"),
+        default=os.environ.get("BENCH_DATABASE_URL", DEFAULT_ADMIN_URL),
     )
     parser.add_argument(
         "--redis-url", default=os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/14")
@@ -60,10 +60,10 @@ def main() -> None:
         args.latency_jobs, args.throughput_jobs, args.big_move = 10, 40, 300
 
     with simulator_process("--generate", "1500,20", "--apply-delay", "0.01") as sim:
-        _recreate(args.database_url)
+        database_url = recreate(args.database_url, SCRATCH_DB)
         env = {
             **os.environ,
-            "DATABASE_URL": _with_db(args.database_url, SCRATCH_DB),
+            "DATABASE_URL": database_url,
             "CELERY_BROKER_URL": args.redis_url,
             "REDIS_URL": args.redis_url,
             "ICWS_BASE_URL": sim,
@@ -88,23 +88,8 @@ def main() -> None:
             from django.db import connections
 
             connections.close_all()
-            _drop(args.database_url)
+            drop(args.database_url, SCRATCH_DB)
     _print(result, args)
-
-
-def _recreate(admin_url: str) -> None:
-    import psycopg
-
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {SCRATCH_DB} WITH (FORCE)")
-        conn.execute(f"CREATE DATABASE {SCRATCH_DB}")
-
-
-def _drop(admin_url: str) -> None:
-    import psycopg
-
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {SCRATCH_DB} WITH (FORCE)")
 
 
 def _prepare(redis_url: str):

@@ -28,6 +28,7 @@ from pathlib import Path
 
 import requests
 
+from bench._db import DEFAULT_ADMIN_URL
 from bench._sim import percentile
 from bench.drills.stack import ROOT, Stack, wait_terminal
 
@@ -554,7 +555,7 @@ def main() -> int:
     parser.add_argument("--only", nargs="*", choices=DRILLS, default=None)
     parser.add_argument(
         "--database-url",
-        default=os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres"),
+        default=os.environ.get("BENCH_DATABASE_URL", DEFAULT_ADMIN_URL),
     )
     args = parser.parse_args()
     stack = Stack(args.database_url)

@@ -24,8 +24,8 @@ import requests
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
+from bench._db import drop, recreate, with_db  # noqa: E402
 from bench._sim import free_port  # noqa: E402
-from bench.board_render import _with_db  # noqa: E402
 
 SCRATCH_DB = "bench_drills"
 ICWS_USER, ICWS_PASSWORD = "svc_dashboard", "svc-dashboard-demo"
@@ -68,7 +68,7 @@ class Stack:
         return {
             **os.environ,
             **DRILL_SETTINGS,
-            "DATABASE_URL": _with_db(self.admin_url, SCRATCH_DB),
+            "DATABASE_URL": with_db(self.admin_url, SCRATCH_DB),
             "DATABASE_CONN_MAX_AGE": "0",
             "CELERY_BROKER_URL": broker,
             "REDIS_URL": broker,
@@ -91,11 +91,7 @@ class Stack:
     # -- lifecycle ------------------------------------------------------------------------------
 
     def start(self) -> None:
-        import psycopg
-
-        with psycopg.connect(self.admin_url, autocommit=True) as conn:
-            conn.execute(f"DROP DATABASE IF EXISTS {SCRATCH_DB} WITH (FORCE)")
-            conn.execute(f"CREATE DATABASE {SCRATCH_DB}")
+        recreate(self.admin_url, SCRATCH_DB)
         os.environ.update(self.env)  # this process reads the same database (checks, audit)
         self.start_sim()
         self.start_redis()
@@ -119,13 +115,8 @@ class Stack:
         from django.db import connections
 
         connections.close_all()
-        import psycopg
-
-        with (
-            contextlib.suppress(Exception),
-            psycopg.connect(self.admin_url, autocommit=True) as conn,
-        ):
-            conn.execute(f"DROP DATABASE IF EXISTS {SCRATCH_DB} WITH (FORCE)")
+        with contextlib.suppress(Exception):
+            drop(self.admin_url, SCRATCH_DB)
         shutil.rmtree(self.tmp, ignore_errors=True)
 
     def start_sim(self, *extra: str) -> None:

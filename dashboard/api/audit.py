@@ -11,6 +11,7 @@ from pydantic import ConfigDict, Field
 
 from dashboard.accounts.roles import require_audit
 from dashboard.api.schemas import AuditPage, ErrorOut
+from dashboard.audit.selectors import audit_events, audit_filter_from_params
 
 router = Router()
 
@@ -37,14 +38,12 @@ class AuditQuery(Schema):
 )
 def audit_list(request: HttpRequest, filters: Query[AuditQuery]):
     require_audit(request.user)
-    from dashboard.audit.selectors import audit_events, audit_filter_from_params
-
     params = {k: str(v) for k, v in filters.dict().items() if v not in ("", None)}
     params.pop("before", None)
     params.pop("limit", None)
     audit_filter, errors = audit_filter_from_params(params)
     if errors:
-        from dashboard.api.api import error_body
+        from dashboard.api.api import error_body  # api.api imports this module
 
         detail = "The filter is not valid: " + "; ".join(f"{k}: {v}" for k, v in errors.items())
         return Status(400, error_body(detail, errors))

@@ -7,14 +7,13 @@ from django.template.response import TemplateResponse
 from django.views.decorators.http import require_GET
 
 from dashboard.accounts import roles
+from dashboard.audit.selectors import audit_events, audit_filter_from_params
 from dashboard.directory.selectors import agent_rows, campaign_rows, workgroup_names
 
 HISTORY = 50
 
 
 def _history(**params: str):
-    from dashboard.audit.selectors import audit_events, audit_filter_from_params
-
     audit_filter, errors = audit_filter_from_params(params)
     return [] if errors else audit_events(audit_filter, limit=HISTORY)
 

@@ -107,6 +107,8 @@ class TestDetail:
         assert "&lt;img src=x onerror=alert(1)&gt;" in response.text
         assert "<img src=x" not in response.text
         assert "Renewals" in response.text and "Winback" in response.text
+        assert 'href="/campaigns/%7BC2%7D/">Winback ({C2})</a>' in response.text  # into
+        assert 'href="/agents/a2/">Agent 2</a>' in response.text
         assert "data-revert" not in response.text  # auditors read; they do not move
 
     def test_a_supervisor_sees_the_revert_button_on_a_success(self, as_mover, moved):
