@@ -30,20 +30,29 @@ DEBUG = env_bool("DJANGO_DEBUG", False)
 # Demo mode: demo accounts, and the roster may be seeded from the simulator's /sim/state.
 DEMO_MODE = env_bool("DASHBOARD_DEMO", False)
 
+ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", "127.0.0.1,localhost")
+_LOCAL_HOSTS = ("127.", "localhost", "[::1]", "::1")
+_PUBLIC_HOSTS = [h for h in ALLOWED_HOSTS if not h.startswith(_LOCAL_HOSTS)]
+if DEBUG and _PUBLIC_HOSTS:
+    raise ImproperlyConfigured(
+        "DJANGO_DEBUG is on with a public host in DJANGO_ALLOWED_HOSTS "
+        f"({', '.join(ALLOWED_HOSTS)}); debug pages leak settings, so serve only "
+        "127.0.0.1/localhost in debug or turn DJANGO_DEBUG off"
+    )
+if DEMO_MODE and _PUBLIC_HOSTS:
+    # Demo accounts have published passwords and the demo falls back to a published signing key.
+    raise ImproperlyConfigured(
+        "DASHBOARD_DEMO is on with a public host in DJANGO_ALLOWED_HOSTS "
+        f"({', '.join(ALLOWED_HOSTS)}); demo accounts have published passwords, so serve "
+        "only 127.0.0.1/localhost in demo mode or turn DASHBOARD_DEMO off"
+    )
+
+# The published development key is only ever used on a loopback-only server (checked above).
 _DEV_SECRET = "insecure-dev-key-only-for-debug-and-demo-never-in-production"  # noqa: S105
 SECRET_KEY = env_secret("DJANGO_SECRET_KEY") or (_DEV_SECRET if DEBUG or DEMO_MODE else "")
 if not SECRET_KEY:
     raise ImproperlyConfigured(
         "DJANGO_SECRET_KEY must be set (or DJANGO_SECRET_KEY_FILE) when DJANGO_DEBUG is off"
-    )
-
-ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", "127.0.0.1,localhost")
-_LOCAL_HOSTS = ("127.", "localhost", "[::1]", "::1")
-if DEBUG and not all(h.startswith(_LOCAL_HOSTS) for h in ALLOWED_HOSTS):
-    raise ImproperlyConfigured(
-        "DJANGO_DEBUG is on with a public host in DJANGO_ALLOWED_HOSTS "
-        f"({', '.join(ALLOWED_HOSTS)}); debug pages leak settings, so serve only "
-        "127.0.0.1/localhost in debug or turn DJANGO_DEBUG off"
     )
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS")
 

@@ -52,6 +52,7 @@ from .exceptions import (
     IcwsError,
     IcwsProtocolError,
     IcwsRequestRefused,
+    IcwsTimeout,
     IcwsUnavailable,
     IcwsUnsupportedFeature,
     error_for_status,
@@ -409,16 +410,22 @@ class IcwsClient:
         }
         all_headers.update(headers or {})
         started = time.monotonic()
-        reply = _http.send(
-            self._http,
-            method,
-            f"{self.base_url}/icws/{quote(conn.session_id, safe='')}{path}",
-            timeout=self.timeout,
-            what=what,
-            headers=all_headers,
-            params=params,
-            body=body,
-        )
+        try:
+            reply = _http.send(
+                self._http,
+                method,
+                f"{self.base_url}/icws/{quote(conn.session_id, safe='')}{path}",
+                timeout=self.timeout,
+                what=what,
+                headers=all_headers,
+                params=params,
+                body=body,
+            )
+        except (IcwsTimeout, IcwsConnectionError) as exc:
+            # Same line shape as an answer, so call counters see calls that got none.
+            no_answer = "timeout" if isinstance(exc, IcwsTimeout) else "no-connection"
+            log.debug("%s -> %s in %.1f ms", what, no_answer, (time.monotonic() - started) * 1000)
+            raise
         log.debug("%s -> %s in %.1f ms", what, reply.status, (time.monotonic() - started) * 1000)
         if 200 <= reply.status < 300:
             return reply

@@ -27,6 +27,7 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import NoReturn
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -607,9 +608,11 @@ def job_retry(*, job_id: int, actor, request_id: str = "") -> AllocationJob:
     The new job is an ordinary submit: roles, validation and the audit trail apply as usual.
     Batches the failed job had applied are sent again; allocate-agents leaves the same end state.
     """
-    if not roles.can_move_agents(actor):
-        raise MoveRefused("forbidden", "Your role may not move agents (supervisor or admin only)")
     job = AllocationJob.objects.get(pk=job_id)
+    if not roles.can_move_agents(actor):
+        _refuse_on_job(
+            job, actor, "Retry", "Your role may not move agents (supervisor or admin only)"
+        )
     if job.status != Status.FAILED:
         raise MoveRefused("conflict", f"Job {job.pk} is {job.status}; only failed jobs are retried")
     reason = f"Retry of job {job.pk}" + (f": {job.reason}" if job.reason else "")
@@ -630,10 +633,11 @@ def job_retry(*, job_id: int, actor, request_id: str = "") -> AllocationJob:
 
 def job_cancel(*, job_id: int, actor) -> AllocationJob:
     """Cancel a job that has not started sending; a running job cannot be stopped mid-call."""
+    if not roles.can_move_agents(actor):
+        job = AllocationJob.objects.get(pk=job_id)
+        _refuse_on_job(job, actor, "Cancel", "Your role may not cancel moves")
     with transaction.atomic():
         job = AllocationJob.objects.select_for_update(no_key=True).get(pk=job_id)
-        if not roles.can_move_agents(actor):
-            raise MoveRefused("forbidden", "Your role may not cancel moves")
         if job.status not in (Status.QUEUED, Status.RETRYING):
             raise MoveRefused("conflict", f"Job {job.pk} is {job.status}; it cannot be cancelled")
         JobBatch.objects.filter(job=job, status=JobBatch.Status.PENDING).update(
@@ -645,6 +649,13 @@ def job_cancel(*, job_id: int, actor) -> AllocationJob:
         job.save()
         audit_record(kind=Kind.CANCELLED, job=job, actor=actor, message=f"Cancelled by {actor}")
     return job
+
+
+def _refuse_on_job(job: AllocationJob, actor, action: str, why: str) -> NoReturn:
+    """Audit ``actor``'s refused ``action`` on ``job`` (a refusal is audited like a move's)."""
+    with transaction.atomic():
+        audit_record(kind=Kind.REFUSED, job=job, actor=actor, message=f"{action} refused: {why}")
+    raise MoveRefused("forbidden", why)
 
 
 def jobs_sweep(*, now=None) -> list[int]:

@@ -6,6 +6,10 @@ JSONL: a last line ``{"trailer": {"rows": n, "sha256": "<hex>"}}``
 where sha256 is over the bytes (UTF-8) of every line before the trailer, header included. Each
 row also carries ``seq``, ``prev_hash`` and ``hash``, so rows can be checked against the chain
 (``dashboard/audit/chain.py`` documents the hash).
+
+CSV files get opened in spreadsheets, and a reason or an ICWS-supplied name starting with ``=``
+would run there as a formula: such cells get a leading ``'`` (OWASP's advice). JSON Lines
+carries every value untouched, so that is the format to recompute row hashes from.
 """
 
 from __future__ import annotations
@@ -50,12 +54,18 @@ def _csv_line(values: list) -> str:
     return buffer.getvalue()
 
 
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
 def _cell(value) -> str:
     if value is None:
         return ""
     if isinstance(value, list | dict):
         return json.dumps(value, sort_keys=True, ensure_ascii=False)
-    return str(value)
+    text = str(value)
+    if isinstance(value, str) and text.startswith(FORMULA_STARTS):
+        return "'" + text
+    return text
 
 
 def export_csv(audit_filter: AuditFilter) -> Iterator[str]:

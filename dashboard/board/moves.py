@@ -111,6 +111,7 @@ def move_preview(*, picks: Iterable[str], target: str) -> MovePreview:
     )
     _count_heads(preview, agents, campaigns)
     _warn(preview, agents, campaigns)
+    _warn_extra_exits(preview, parsed, agents, campaigns)
     return preview
 
 
@@ -153,6 +154,26 @@ def _warn(preview: MovePreview, agents, campaigns) -> None:
         preview.warnings.append(
             f"Moved by someone else since your board loaded: {_names(preview.stale)}. "
             "Reload the board before moving them."
+        )
+
+
+def _warn_extra_exits(preview: MovePreview, parsed, agents, campaigns) -> None:
+    """allocate-agents takes one list of campaigns out for all its agents, so a selection picked
+    from several columns takes each agent out of every one of them it belongs to: say so."""
+    picked_from: dict[str, set[str]] = {}
+    for column, agent, _ in parsed:
+        picked_from.setdefault(agent, set()).add(column)
+    leaving = set(preview.campaign_ids_out)
+    extra = []
+    for agent in preview.agent_ids:
+        also = sorted(leaving & set(agents[agent].campaign_ids) - picked_from[agent])
+        if also:
+            left = ", ".join(campaigns[c].name for c in also)
+            extra.append(f"{agents[agent].name} (also leaves {left})")
+    if extra:
+        preview.warnings.append(
+            "The selection comes from several columns, so each agent leaves every one of them: "
+            f"{_names(extra)}. Move one column at a time to keep them there."
         )
 
 

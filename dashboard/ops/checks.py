@@ -1,4 +1,4 @@
-"""System checks for the ICWS settings (ids ``dashboard.E001``...)."""
+"""System checks for the ICWS and metrics settings (ids ``dashboard.E001``, ``W001``...)."""
 
 from django.conf import settings
 from django.core.checks import Error, Tags, Warning, register
@@ -37,3 +37,18 @@ def check_icws_settings(app_configs, **kwargs):
             )
         )
     return errors
+
+
+@register(Tags.security, deploy=True)
+def check_metrics_token(app_configs, **kwargs):
+    """/metrics names ICWS paths, job counts and sync health: not for anyone on the network."""
+    if settings.METRICS_ENABLED and not settings.METRICS_TOKEN:
+        return [
+            Warning(
+                "/metrics is served without a token.",
+                hint="Set METRICS_TOKEN (or METRICS_TOKEN_FILE) and give Prometheus the same "
+                "bearer token, or set METRICS_ENABLED=0.",
+                id="dashboard.W002",
+            )
+        ]
+    return []

@@ -24,23 +24,25 @@ _SESSION_PREFIX = "/icws/{sessionId}"
 # Path parts that are ids: one label value per user would make the series unbounded.
 _ID_PATHS = [(re.compile(r"^(/status/user-statuses/)[^/]+$"), r"\1{userId}")]
 
+# What the client logs instead of a status for a call that got no answer.
+NO_ANSWER = ("timeout", "no-connection")
+
 _lock = threading.Lock()
-_pending: Counter[tuple[str, str, int]] = Counter()
+_pending: Counter[tuple[str, str, str]] = Counter()
 
 log = logging.getLogger(__name__)
 
 
-def call_key(what: str, status: object) -> tuple[str, str, int] | None:
-    """``("GET", "/status/status-messages", 200)`` from the client's ``what`` and status."""
+def call_key(what: str, status: object) -> tuple[str, str, str] | None:
+    """``("GET", "/status/status-messages", "200")`` from the client's ``what`` and status."""
     method, _, path = str(what).partition(" ")
     if not method or not path:
         return None
     path = path.removeprefix(_SESSION_PREFIX) or "/"
     for pattern, template in _ID_PATHS:
         path = pattern.sub(template, path)
-    try:
-        code = int(status)  # type: ignore[call-overload]
-    except (TypeError, ValueError):
+    code = str(status)
+    if not (code.isdigit() or code in NO_ANSWER):
         return None
     return method[:10], path[:200], code
 
@@ -59,7 +61,7 @@ class IcwsCallCounter(logging.Handler):
                 _pending[key] += 1
 
 
-def icws_calls_pending() -> dict[tuple[str, str, int], int]:
+def icws_calls_pending() -> dict[tuple[str, str, str], int]:
     with _lock:
         return dict(_pending)
 
@@ -71,7 +73,7 @@ def icws_calls_flush() -> None:
     with _lock:
         pending = dict(_pending)
         _pending.clear()
-    done: list[tuple[str, str, int]] = []
+    done: list[tuple[str, str, str]] = []
     try:
         for key, count in pending.items():
             _add(key, count)
@@ -84,7 +86,7 @@ def icws_calls_flush() -> None:
         raise
 
 
-def _add(key: tuple[str, str, int], count: int) -> None:
+def _add(key: tuple[str, str, str], count: int) -> None:
     from django.db import IntegrityError, transaction
     from django.db.models import F
 

@@ -2,6 +2,7 @@
 
 Everything comes from the database, so any web replica answers for all processes and the numbers
 survive restarts: jobs by status, ICWS calls (``ops.icws_calls``) and the last directory sync.
+Finished jobs are a counter because job rows are never deleted (only audit rows are archived).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from dashboard.directory.models import SyncRun
 from dashboard.ops.icws_calls import icws_calls_flush
 from dashboard.ops.models import IcwsCallCount
 
+TERMINAL = {status.value for status in AllocationJob.TERMINAL}
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 
 Sample = tuple[dict[str, str], float]
@@ -23,17 +25,25 @@ Sample = tuple[dict[str, str], float]
 def metrics_text() -> str:
     """All metrics, one family after another (flushes this process's ICWS call tally first)."""
     icws_calls_flush()
+    by_status = _jobs_by_status()
     parts = [
         _family(
-            "dashboard_jobs_total",
+            "dashboard_jobs_finished_total",
+            "counter",
+            "Allocation jobs that reached a terminal state, by outcome, from the database.",
+            [({"outcome": s}, n) for s, n in by_status.items() if s in TERMINAL],
+        ),
+        _family(
+            "dashboard_jobs_in_flight",
             "gauge",
-            "Allocation jobs by current status (terminal and in flight), from the database.",
-            _jobs_by_status(),
+            "Allocation jobs not yet terminal, by status, from the database.",
+            [({"status": s}, n) for s, n in by_status.items() if s not in TERMINAL],
         ),
         _family(
             "dashboard_icws_calls_total",
             "counter",
-            "ICWS session calls by method, path and HTTP status, from every process.",
+            "ICWS session calls by method, path and HTTP status (timeout or no-connection for "
+            "calls that got no answer), from every process.",
             (
                 ({"method": r.method, "path": r.path, "status": str(r.status)}, r.count)
                 for r in IcwsCallCount.objects.order_by("method", "path", "status")
@@ -44,12 +54,12 @@ def metrics_text() -> str:
     return "".join(parts)
 
 
-def _jobs_by_status() -> list[Sample]:
+def _jobs_by_status() -> dict[str, int]:
     counts = dict.fromkeys(AllocationJob.Status.values, 0)
     rows = AllocationJob.objects.order_by().values_list("status").annotate(n=Count("id"))
     for status, n in rows:
         counts[status] = n
-    return [({"status": status}, n) for status, n in counts.items()]
+    return counts
 
 
 def _directory_sync() -> list[str]:

@@ -15,15 +15,17 @@ PRODUCTION_ENV = {
     "ICWS_USER": "svc",
     "ICWS_PASSWORD": "x",
     "DATABASE_URL": "postgres://postgres@127.0.0.1:5432/test",
+    "METRICS_TOKEN": "m" * 32,
 }
 
 
-def test_deploy_check_passes_with_production_settings():
+def _deploy_check(**overrides: str) -> tuple[int, str]:
     env = {
         "PATH": os.environ.get("PATH", ""),
         "DJANGO_SETTINGS_MODULE": "dashboard.settings",
         "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
         **PRODUCTION_ENV,
+        **overrides,
     }
     result = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
@@ -33,6 +35,19 @@ def test_deploy_check_passes_with_production_settings():
         text=True,
         timeout=120,
     )
-    output = result.stdout + result.stderr
-    assert result.returncode == 0, output
+    return result.returncode, result.stdout + result.stderr
+
+
+def test_deploy_check_passes_with_production_settings():
+    returncode, output = _deploy_check()
+    assert returncode == 0, output
     assert "System check identified no issues" in output
+
+
+def test_deploy_check_warns_about_metrics_without_a_token():
+    returncode, output = _deploy_check(METRICS_TOKEN="")
+    assert returncode != 0
+    assert "dashboard.W002" in output
+    assert "/metrics is served without a token" in output
+    returncode, output = _deploy_check(METRICS_TOKEN="", METRICS_ENABLED="0")
+    assert returncode == 0, output

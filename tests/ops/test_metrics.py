@@ -48,12 +48,16 @@ def test_it_serves_prometheus_text(client, django_user_model):
     assert response.status_code == 200
     assert response["Content-Type"] == "text/plain; version=0.0.4; charset=utf-8"
     text = response.content.decode()
-    assert "# TYPE dashboard_jobs_total gauge" in text
+    assert "# TYPE dashboard_jobs_finished_total counter" in text
+    assert "# TYPE dashboard_jobs_in_flight gauge" in text
     assert "# TYPE dashboard_icws_calls_total counter" in text
     samples = _samples(text)
-    assert samples['dashboard_jobs_total{status="succeeded"}'] == 2
-    assert samples['dashboard_jobs_total{status="queued"}'] == 1
-    assert samples['dashboard_jobs_total{status="cancelled"}'] == 0
+    assert samples['dashboard_jobs_finished_total{outcome="succeeded"}'] == 2
+    assert samples['dashboard_jobs_finished_total{outcome="failed"}'] == 1
+    assert samples['dashboard_jobs_finished_total{outcome="cancelled"}'] == 0
+    assert samples['dashboard_jobs_in_flight{status="queued"}'] == 1
+    assert samples['dashboard_jobs_in_flight{status="running"}'] == 1
+    assert 'dashboard_jobs_in_flight{status="succeeded"}' not in samples
     calls = 'dashboard_icws_calls_total{method="POST",path="/dialer/allocate-agents",status="202"}'
     assert samples[calls] == 1
     assert samples["dashboard_directory_last_sync_timestamp_seconds"] == pytest.approx(
@@ -88,8 +92,8 @@ def test_calls_are_tallied_then_added_to_the_shared_rows():
     _log_call("GET /icws/{sessionId}/status/user-statuses/agent8", 200)
     _log_call("GET /icws/{sessionId}/status/user-statuses/agent8", 404)
     assert icws_calls_pending() == {
-        ("GET", "/status/user-statuses/{userId}", 200): 2,
-        ("GET", "/status/user-statuses/{userId}", 404): 1,
+        ("GET", "/status/user-statuses/{userId}", "200"): 2,
+        ("GET", "/status/user-statuses/{userId}", "404"): 1,
     }
     icws_calls_flush()
     _log_call("GET /icws/{sessionId}/status/user-statuses/agent9", 200)
@@ -97,8 +101,8 @@ def test_calls_are_tallied_then_added_to_the_shared_rows():
     assert icws_calls_pending() == {}
     counts = {(r.path, r.status): r.count for r in IcwsCallCount.objects.all()}
     assert counts == {
-        ("/status/user-statuses/{userId}", 200): 3,
-        ("/status/user-statuses/{userId}", 404): 1,
+        ("/status/user-statuses/{userId}", "200"): 3,
+        ("/status/user-statuses/{userId}", "404"): 1,
     }
 
 
@@ -117,4 +121,30 @@ def test_the_real_client_is_counted(sim):
         icws.list_status_messages()
     icws_calls_flush()
     paths = {(r.method, r.path, r.status) for r in IcwsCallCount.objects.all()}
-    assert ("GET", "/status/status-messages", 200) in paths
+    assert ("GET", "/status/status-messages", "200") in paths
+
+
+def test_calls_that_got_no_answer_are_counted():
+    from icws_client import IcwsConnectionError, IcwsTimeout
+    from icws_client.simulator import Simulator
+    from tests.conftest import SERVICE_PASSWORD, SERVICE_USER
+
+    sim = Simulator(port=0, service_user=SERVICE_USER, service_password=SERVICE_PASSWORD)
+    sim.start()
+    client = IcwsClient(
+        sim.base_url, SERVICE_USER, SERVICE_PASSWORD, timeout=0.3, backoff_base=0.01
+    )
+    with client as icws:
+        icws.connect()
+        sim.set_faults(latency_ms=1000, paths="status-messages")
+        with pytest.raises(IcwsTimeout):
+            icws.list_status_messages()
+        sim.stop()  # nothing listens on its port any more
+        with pytest.raises(IcwsConnectionError):
+            icws.list_status_messages()
+    icws_calls_flush()
+    counts = {
+        r.status: r.count for r in IcwsCallCount.objects.filter(path="/status/status-messages")
+    }
+    # Reads are retried by the client, so each failure may count more than once.
+    assert set(counts) == {"timeout", "no-connection"}

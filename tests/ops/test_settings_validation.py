@@ -44,6 +44,14 @@ def test_good_environment_starts():
             {**GOOD, "DJANGO_DEBUG": "1"},
             "DJANGO_DEBUG is on with a public host in DJANGO_ALLOWED_HOSTS",
         ),
+        (
+            {**GOOD, "DASHBOARD_DEMO": "1"},
+            "DASHBOARD_DEMO is on with a public host in DJANGO_ALLOWED_HOSTS",
+        ),
+        (
+            {"DASHBOARD_DEMO": "1", "DJANGO_ALLOWED_HOSTS": "localhost,demo.example.com"},
+            "demo accounts have published passwords",
+        ),
         ({**GOOD, "DJANGO_DEBUG": "maybe"}, "DJANGO_DEBUG must be one of 1/0"),
         ({"DJANGO_DEBUG": "0"}, "DJANGO_SECRET_KEY must be set"),
         ({**GOOD, "DASHBOARD_LOG_FORMAT": "xml"}, "DASHBOARD_LOG_FORMAT must be json or plain"),

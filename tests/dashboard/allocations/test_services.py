@@ -290,3 +290,23 @@ def test_audit_rows_cannot_be_changed_or_deleted(mover, dir_small):
         AuditEvent.objects.all().update(message="x")
     with pytest.raises(AppendOnlyError):
         AuditEvent.objects.all().delete()
+
+
+@pytest.mark.parametrize("action", ["cancel", "retry"])
+def test_a_forbidden_cancel_or_retry_is_refused_and_audited(
+    action, mover, dir_small, django_user_model
+):
+    job, _ = submit(mover)
+    if action == "retry":
+        AllocationJob.objects.filter(pk=job.pk).update(status=Status.FAILED)
+    viewer = django_user_model.objects.create_user("viewer")
+    with pytest.raises(services.MoveRefused) as info:
+        getattr(services, f"job_{action}")(job_id=job.pk, actor=viewer)
+    assert info.value.code == "forbidden"
+    refused = AuditEvent.objects.get(kind="refused")
+    assert refused.actor_username == "viewer"
+    assert refused.job_id == job.pk
+    assert refused.message.startswith(f"{action.capitalize()} refused: ")
+    assert AllocationJob.objects.count() == 1
+    job.refresh_from_db()
+    assert job.status == (Status.FAILED if action == "retry" else Status.QUEUED)

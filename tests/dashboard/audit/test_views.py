@@ -136,6 +136,15 @@ class TestExport:
         digest = hashlib.sha256("".join(lines).encode()).hexdigest()
         assert trailer == f"#trailer,rows={len(rows)},sha256={digest}\n"
 
+    def test_csv_cells_a_spreadsheet_would_run_are_neutralised(self, as_auditor, moved):
+        audit_record(kind=Kind.REFUSED, agent_ids=["a1"], reason='=HYPERLINK("http://x")')
+        response = as_auditor.get(reverse("audit-export-csv"), {"agent": "a1"})
+        *lines, _ = body(response).splitlines(keepends=True)
+        newest = next(csv.DictReader(io.StringIO("".join(lines))))
+        assert newest["reason"] == '\'=HYPERLINK("http://x")'
+        jsonl = as_auditor.get(reverse("audit-export-jsonl"), {"agent": "a1"})
+        assert json.loads(body(jsonl).splitlines()[0])["reason"] == '=HYPERLINK("http://x")'
+
     def test_jsonl_rows_recompute_to_their_chain_hashes(self, as_auditor, moved):
         response = as_auditor.get(reverse("audit-export-jsonl"))
         *lines, trailer = body(response).splitlines(keepends=True)

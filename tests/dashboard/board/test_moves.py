@@ -8,7 +8,7 @@ import pytest
 
 from dashboard.allocations.models import AllocationJob
 from dashboard.audit.models import AuditEvent
-from dashboard.directory.models import Agent, Campaign
+from dashboard.directory.models import Agent, Campaign, RosterEntry
 
 HX = {"HX-Request": "true"}
 
@@ -57,6 +57,24 @@ class TestPreview:
             "/moves/preview", {"pick": [pick("{C1}", "a1")], "target": ""}
         ).content.decode()
         assert "Left in no campaign: Agent 1" in unassign
+
+    def test_a_selection_from_several_columns_says_who_leaves_a_column_they_were_not_picked_from(
+        self, client, mover, dir_small
+    ):
+        _, _, c3 = dir_small["campaigns"]
+        a1, _, a3, _ = dir_small["agents"]
+        RosterEntry.objects.create(agent=a1, campaign=c3)
+        RosterEntry.objects.create(agent=a3, campaign=c3)
+        client.force_login(mover)
+        html = client.get(
+            "/moves/preview", {"pick": [pick("{C1}", "a1"), pick("{C3}", "a3")], "target": "{C2}"}
+        ).content.decode()
+        assert "each agent leaves every one of them: Agent 1 (also leaves Surveys)" in html
+        assert "Agent 3 (also" not in html
+        one_column = client.get(
+            "/moves/preview", {"pick": [pick("{C1}", "a1")], "target": "{C2}"}
+        ).content.decode()
+        assert "also leaves" not in one_column
 
     def test_a_card_moved_since_the_board_loaded_is_flagged(self, client, mover, dir_small):
         Agent.objects.filter(id="a1").update(roster_version=3)
