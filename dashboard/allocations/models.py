@@ -77,7 +77,11 @@ class AllocationJob(models.Model):
                 condition=models.Q(idempotency_key__isnull=False),
             )
         ]
-        indexes = [models.Index(fields=["status", "lease_expires_at"])]
+        indexes = [
+            models.Index(fields=["status", "lease_expires_at"]),
+            # The board's revision and the top bar's ICWS health read the latest change.
+            models.Index(fields=["updated_at"], name="job_updated_at"),
+        ]
 
     def __str__(self) -> str:
         return f"Job {self.pk} ({self.status})"

@@ -9,6 +9,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from dashboard.accounts import roles
+from dashboard.allocations.models import AllocationJob
 from dashboard.directory.models import SyncRun
 
 
@@ -17,6 +18,21 @@ def topbar(request: HttpRequest) -> dict:
     if user is None or not user.is_authenticated:
         return {}
     return {"topbar": _topbar(user), "viewer_timezone": timezone.get_current_timezone_name()}
+
+
+def _latest_job_trouble(since) -> str:
+    """The error of the latest job to talk to ICWS, if ICWS failed it transiently (down,
+    unreachable, overloaded) after ``since``; "" when that job went through."""
+    jobs = AllocationJob.objects.filter(started_at__isnull=False)
+    if since is not None:
+        jobs = jobs.filter(updated_at__gt=since)
+    latest = jobs.order_by("-updated_at").only("status", "error_kind", "error_message").first()
+    if latest is None:
+        return ""
+    troubled = latest.status == AllocationJob.Status.RETRYING or (
+        latest.error_kind == AllocationJob.ErrorKind.RETRIES_EXHAUSTED
+    )
+    return f"Latest move: {latest.error_message}" if troubled else ""
 
 
 def _topbar(user) -> dict:
@@ -35,6 +51,10 @@ def _topbar(user) -> dict:
             "connected",
             f"{last.agents} agents, {last.campaigns} campaigns",
         )
+    # Moves reach ICWS between syncs: a newer move that ICWS did not answer says more.
+    trouble = _latest_job_trouble(since=last.finished_at if last else None)
+    if trouble and health in ("ok", "stale", "unknown"):
+        health, label, detail = "down", "not answering", trouble
     user_roles = roles.roles_of(user)
     return {
         "role": roles.role_label(user),

@@ -29,8 +29,15 @@
 
   function updateCount() {
     var n = selected.size;
+    // Selected cards a filter hides still move with the selection: say how many there are.
+    var hiddenCount = cards().filter(function (c) {
+      return selected.has(c.dataset.pick) && !shown(c);
+    }).length;
     var label = $("[data-selection-count]");
-    if (label) { label.textContent = n === 0 ? "No agents selected" : n + " selected"; }
+    if (label) {
+      label.textContent = n === 0 ? "No agents selected" :
+        n + " selected" + (hiddenCount ? " (" + hiddenCount + " hidden by filters)" : "");
+    }
   }
 
   function restoreSelection() {
@@ -73,6 +80,8 @@
   // -- filters (instant, client-side; the server applies the same ones without JavaScript) -----
 
   function visible(card) { return !card.hidden; }
+  // On screen: neither the card nor its column is hidden by a filter, its column is open.
+  function shown(card) { return !card.closest("[hidden]") && !card.closest("details:not([open])"); }
 
   function applyFilters() {
     var q = ($("[data-filter=q]") || {}).value || "";
@@ -89,6 +98,7 @@
     $all("#board-columns details[data-campaign-id]").forEach(function (column) {
       column.hidden = Boolean(state) && column.dataset.state !== state;
     });
+    updateCount();
   }
 
   // -- columns: keep the user's open/closed choice across refreshes -----------------------------
@@ -206,8 +216,7 @@
       event.preventDefault(); closeDialog();
     }
     if (event.target.closest("[data-select-all]")) {
-      cards().filter(visible).filter(function (c) { return !c.closest("details:not([open])"); })
-        .forEach(function (c) { setSelected(c, true); });
+      cards().filter(shown).forEach(function (c) { setSelected(c, true); });
       updateCount();
     }
     if (event.target.closest("[data-select-none]")) { clearSelection(); }

@@ -223,3 +223,37 @@ def test_filters_apply_without_a_reload(login, page, directory, worker, supervis
 def _extra_memberships(agent_id: str) -> int:
     """An agent in n campaigns has n cards (one per column)."""
     return max(0, len(roster_of([agent_id])[agent_id]) - 1)
+
+
+def test_select_all_shown_leaves_out_columns_a_filter_hides(
+    login, page, directory, worker, supervisor_user
+):
+    login(supervisor_user)
+    # A campaign state whose filter hides at least one open column that holds cards.
+    state = page.evaluate(
+        """() => {
+          const sel = '#board-columns details[data-campaign-id]';
+          const columns = [...document.querySelectorAll(sel)];
+          const states = [...new Set(columns.map(c => c.dataset.state).filter(Boolean))];
+          return states.find(s => columns.some(c => c.dataset.state !== s && c.open
+            && c.querySelector('[data-agent-id]')));
+        }"""
+    )
+    assert state, "the demo directory has campaigns in more than one state"
+    page.select_option("[data-filter=state]", state)
+    page.click("[data-select-all]")
+    selected = page.locator("#board-columns [data-agent-id].selected")
+    on_screen = page.locator("#board-columns [data-agent-id].selected:visible")
+    expect(selected).to_have_count(on_screen.count())
+    count = on_screen.count()
+    label = "No agents selected" if count == 0 else f"{count} selected"
+    expect(page.locator("[data-selection-count]")).to_have_text(label)
+    # Filtering after selecting keeps the selection, and says how much of it is out of sight.
+    page.select_option("[data-filter=state]", "")
+    page.click("[data-select-all]")
+    everything = page.locator("#board-columns [data-agent-id].selected").count()
+    assert everything > count
+    page.select_option("[data-filter=state]", state)
+    expect(page.locator("[data-selection-count]")).to_have_text(
+        f"{everything} selected ({everything - count} hidden by filters)"
+    )

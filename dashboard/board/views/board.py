@@ -8,6 +8,7 @@ from django.views.decorators.http import require_GET
 from django.views.decorators.vary import vary_on_headers
 
 from dashboard.accounts import roles
+from dashboard.allocations.explain import explain_job
 from dashboard.allocations.models import AllocationJob
 from dashboard.board.selectors import PRESENCES, board_revision, board_view
 from dashboard.directory.models import Campaign
@@ -43,9 +44,11 @@ def board_page(request: HttpRequest) -> HttpResponse:
     }
     if refresh:
         return TemplateResponse(request, "board/board.html#board-columns", context)
-    context["recent_jobs"] = list(
+    jobs = (
         AllocationJob.objects.filter(requested_by=request.user)
         .select_related("requested_by")
         .order_by("-pk")[:RECENT_JOBS]
     )
+    # Each with what the status partial shows after a failure (explanation, Retry).
+    context["recent_jobs"] = [(job, explain_job(job)) for job in jobs]
     return TemplateResponse(request, "board/board.html", context)

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from django.contrib import messages
+from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
+from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
-from django_htmx.http import HTMX_STOP_POLLING, trigger_client_event
+from django_htmx.http import HTMX_STOP_POLLING, HttpResponseClientRedirect, trigger_client_event
 
 from dashboard.accounts import roles
 from dashboard.allocations.explain import explain_job
@@ -93,7 +95,8 @@ def _outcome_text(job: AllocationJob, explanation) -> str:
 
 @require_POST
 def job_retry_view(request: HttpRequest, job_id: int) -> HttpResponse:
-    roles.require_mover(request.user)
+    # No role check here: the service refuses a role that may not move, and audits the refusal.
+    roles.require_board(request.user)
     job = _get_job(job_id)
     try:
         retry = job_retry(
@@ -104,6 +107,10 @@ def job_retry_view(request: HttpRequest, job_id: int) -> HttpResponse:
     if not request.htmx:
         messages.success(request, f"Retrying as job {retry.pk}.")
         return redirect("job-detail", retry.pk)
+    if _on_job_page(request, job):
+        # The page is about the failed job: go to the new one rather than swap it in there.
+        messages.success(request, f"Retrying job {job.pk} as job {retry.pk}.")
+        return HttpResponseClientRedirect(reverse("job-detail", args=[retry.pk]))
     response = TemplateResponse(request, "board/job.html#job-status", {"job": retry})
     trigger_client_event(response, "jobSubmitted", {"id": retry.pk})
     return response
@@ -111,7 +118,7 @@ def job_retry_view(request: HttpRequest, job_id: int) -> HttpResponse:
 
 @require_POST
 def job_cancel_view(request: HttpRequest, job_id: int) -> HttpResponse:
-    roles.require_mover(request.user)
+    roles.require_board(request.user)  # the service checks the role and audits a refusal
     job = _get_job(job_id)
     try:
         job = job_cancel(job_id=job.pk, actor=request.user)
@@ -123,8 +130,14 @@ def job_cancel_view(request: HttpRequest, job_id: int) -> HttpResponse:
     return _status_response(request, _get_job(job.pk))
 
 
+def _on_job_page(request: HttpRequest, job: AllocationJob) -> bool:
+    return request.htmx.current_url_abs_path == reverse("job-detail", args=[job.pk])
+
+
 def _refused(request: HttpRequest, job: AllocationJob, exc: MoveRefused) -> HttpResponse:
     status = 403 if exc.code == "forbidden" else 409
+    if status == 403 and not request.htmx:
+        raise PermissionDenied(exc.message)  # 403.html shows the message
     if not request.htmx:
         messages.error(request, exc.message)
         return redirect("job-detail", job.pk)

@@ -95,6 +95,23 @@ def test_a_viewer_without_the_supervisor_role_sees_no_move_controls(client, audi
     assert "data-move-open" not in html
     assert "may view the board but not move" in html or "not move agents" in html
     assert all(" disabled" in box for box in re.findall(r'<input type="checkbox"[^>]*>', html))
+    assert "Drag an agent card" not in html  # no instructions it cannot follow
+    assert "Your role does not move agents" in html
+
+
+def test_a_failed_move_keeps_its_explanation_and_retry_after_a_reload(board, mover):
+    AllocationJob.objects.create(
+        requested_by=mover,
+        agent_ids=["a1"],
+        campaign_ids_in=["{C2}"],
+        status=AllocationJob.Status.FAILED,
+        error_kind=AllocationJob.ErrorKind.RETRIES_EXHAUSTED,
+        error_status=503,
+        error_message="Switchover in progress",
+    )
+    html = board()
+    assert "data-job-error" in html
+    assert "data-job-retry" in html
 
 
 def test_a_user_without_any_role_is_refused(client, no_role_user, dir_small):

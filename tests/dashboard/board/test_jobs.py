@@ -7,6 +7,7 @@ import json
 import pytest
 
 from dashboard.allocations.models import AllocationJob
+from dashboard.audit.models import AuditEvent
 
 Status = AllocationJob.Status
 HX = {"HX-Request": "true"}
@@ -96,10 +97,42 @@ def test_retry_of_a_job_that_did_not_fail_is_refused(client, mover, job):
 
 def test_an_auditor_cannot_retry_or_cancel(client, auditor, job):
     job.status = Status.FAILED
+    job.error_kind = AllocationJob.ErrorKind.RETRIES_EXHAUSTED
+    job.error_status = 503
     job.save()
     client.force_login(auditor)
-    assert client.post(f"/jobs/{job.pk}/retry", headers=HX).status_code == 403
+    page = client.get(f"/jobs/{job.pk}/").content.decode()
+    assert "data-job-retry" not in page  # not offered
+    refused = client.post(f"/jobs/{job.pk}/retry", headers=HX)
+    assert refused.status_code == 403
+    assert "Your role may not move agents" in refused.content.decode()  # in place, in words
+    plain = client.post(f"/jobs/{job.pk}/cancel")
+    assert plain.status_code == 403
+    assert "<h1>Not allowed</h1>" in plain.content.decode()
+    assert "Your role may not cancel moves" in plain.content.decode()
     assert AllocationJob.objects.count() == 1
+    assert AuditEvent.objects.filter(kind="refused", job_id=job.pk).count() == 2
+
+
+def test_retry_on_the_failed_jobs_page_goes_to_the_new_job(client, mover, job):
+    job.status = Status.FAILED
+    job.error_kind = AllocationJob.ErrorKind.RETRIES_EXHAUSTED
+    job.save()
+    client.force_login(mover)
+    response = client.post(
+        f"/jobs/{job.pk}/retry",
+        headers={**HX, "HX-Current-URL": f"http://testserver/jobs/{job.pk}/"},
+    )
+    retry = AllocationJob.objects.exclude(pk=job.pk).get()
+    assert response["HX-Redirect"] == f"/jobs/{retry.pk}/"
+
+
+def test_the_job_page_reloads_its_details_when_the_job_ends(client, mover, job):
+    client.force_login(mover)
+    html = client.get(f"/jobs/{job.pk}/").content.decode()
+    assert 'id="job-facts"' in html
+    assert 'hx-trigger="jobFinished from:body"' in html
+    assert 'hx-select="#job-facts"' in html
 
 
 def test_cancel_from_the_panel(client, mover, job):
