@@ -45,6 +45,9 @@ class Result:
     terminal: int = 0
     statuses: dict = field(default_factory=dict)
     applied: int = 0
+    resent: int = 0
+    agents: int = 0
+    agents_consistent: int = 0
     problems: list[str] = field(default_factory=list)
     seconds: float = 0.0
 
@@ -143,10 +146,12 @@ class Drills:
                 job_id__in=job_ids, kind="retry", details__outcome_unknown=True
             ).values_list("job_id", flat=True)
         )
+        result.resent = sum(resent.values())
         if resent:
             result.saw.append(
-                f"{sum(resent.values())} batch(es) re-sent because the outcome of a send was never "
-                f"recorded (jobs {sorted(resent)}), each with its audit row"
+                f"{result.resent} batch(es) re-sent because the outcome of a send was unknown "
+                f"(worker or database lost mid-call, or a timeout; jobs {sorted(resent)}), each "
+                "with its audit row"
             )
         succeeded, allowed_extra = Counter(), Counter()
         for job in jobs.values():
@@ -167,6 +172,21 @@ class Drills:
                     f"{applied[agent]} reached ICWS"
                 )
 
+        # In effect, nothing was applied twice: ICWS's membership of every agent these jobs
+        # touched is exactly the dashboard's roster (a re-send set the same membership again).
+        from dashboard.directory.selectors import roster_of
+
+        touched = sorted(allowed_extra)
+        membership = self.stack.sim_state()["membership"]
+        roster = roster_of(touched)
+        differ = [a for a in touched if set(membership.get(a, [])) != set(roster.get(a, []))]
+        result.agents, result.agents_consistent = len(touched), len(touched) - len(differ)
+        for agent in differ[:10]:
+            result.problems.append(
+                f"agent {agent}: ICWS has {sorted(membership.get(agent, []))}, the roster "
+                f"{sorted(roster.get(agent, []))}"
+            )
+
         kinds = defaultdict(Counter)
         for job_id, kind in AuditEvent.objects.filter(job_id__in=job_ids).values_list(
             "job_id", "kind"
@@ -184,7 +204,9 @@ class Drills:
             result.problems.append(f"verify_audit: {report.problem} at row {report.broken_id}")
         result.saw.append(
             f"{len(job_ids)} submitted, {result.terminal} terminal ({_fmt(statuses)}), "
-            f"{result.applied} moves applied by ICWS, audit chain "
+            f"{result.applied} moves applied by ICWS ({result.resent} audited re-sends), "
+            f"ICWS membership = roster for {result.agents_consistent} of {result.agents} "
+            "agents, audit chain "
             f"{'intact' if report.ok else 'BROKEN'} ({report.rows} rows)"
         )
 
@@ -625,13 +647,20 @@ def _write(results: list[Result], quick: bool, seconds: float) -> None:
         "(lease 8 s, stuck after 6 s, sweep every 2 s, retry backoff 0.5 s to 4 s)",
         f"- **{passed} of {len(results)} drills passed**",
         "",
-        "| drill | result | submitted | terminal | ICWS moves applied | final states |",
-        "|---|---|---|---|---|---|",
+        "ICWS moves applied counts allocate-agents calls the simulator applied for the drill's "
+        "agents; a send whose outcome was unknown (worker killed mid-call, database lost, "
+        "timeout) is sent again and audited as a re-send, with the same end state. The last "
+        "column compares each touched agent's membership in ICWS with the dashboard's roster.",
+        "",
+        "| drill | result | submitted | terminal | final states | ICWS moves applied "
+        "| of which audited re-sends | ICWS = roster |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     for r in results:
         lines.append(
             f"| {r.name} | {'pass' if r.passed else '**FAIL**'} | {r.submitted} | {r.terminal} | "
-            f"{r.applied} | {_fmt(Counter(r.statuses))} |"
+            f"{_fmt(Counter(r.statuses))} | {r.applied} | {r.resent} | "
+            f"{r.agents_consistent}/{r.agents} |"
         )
     lines.append("")
     for r in results:

@@ -252,6 +252,9 @@ class Stack:
     def sim_moves(self) -> list[dict]:
         return requests.get(f"{self.sim}/sim/moves", timeout=10).json()
 
+    def sim_state(self) -> dict:
+        return requests.get(f"{self.sim}/sim/state", timeout=30).json()
+
     def faults(self, **faults) -> None:
         r = requests.post(f"{self.sim}/sim/faults", json=faults, timeout=10)
         r.raise_for_status()

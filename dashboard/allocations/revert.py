@@ -18,7 +18,7 @@ from dashboard.audit.models import AuditEvent
 from dashboard.directory.models import Agent
 from dashboard.directory.selectors import roster_of
 
-NOTHING_TO_REVERT = "Nothing to revert: every agent was moved since"
+NOTHING_TO_REVERT = "Nothing to revert: no agent is still where this job put it"
 
 
 @dataclass
@@ -48,11 +48,24 @@ def job_revert_plan(*, job_id: int) -> RevertPlan:
         raise MoveRefused("conflict", f"Job {job.pk} has no success record to revert from")
     touched = set(job.campaign_ids_in) | set(job.campaign_ids_out)
     now = roster_of(job.agent_ids)
+    # Earlier reverts of this job that did not fail: their agents are done, or on their way.
+    reverted: dict[str, AllocationJob] = {}
+    for earlier in job.reverts.exclude(
+        status__in=[AllocationJob.Status.FAILED, AllocationJob.Status.CANCELLED]
+    ).order_by("pk"):
+        reverted.update(dict.fromkeys(earlier.agent_ids, earlier))
     plan = RevertPlan(job=job)
     groups: dict[tuple[tuple[str, ...], tuple[str, ...]], list[str]] = defaultdict(list)
     for agent_id in job.agent_ids:
         after = sorted(done.roster_after.get(agent_id, []))
         before = set(done.roster_before.get(agent_id, []))
+        if agent_id in reverted:
+            earlier = reverted[agent_id]
+            done_now = earlier.status == AllocationJob.Status.SUCCEEDED
+            plan.left_alone[agent_id] = (
+                f"{'already reverted' if done_now else 'being reverted'} by job {earlier.pk}"
+            )
+            continue
         if now.get(agent_id, []) != after:
             plan.left_alone[agent_id] = (
                 "moved since this job (roster now: "
@@ -84,6 +97,8 @@ def job_revert(
             "id", "roster_version"
         )
     )
+    # Two clicks on one plan share keys (one revert); a try after a failed revert gets new ones.
+    earlier = plan.job.reverts.count()
     jobs = []
     for index, group in enumerate(plan.groups):
         revert, _ = job_submit(
@@ -92,7 +107,7 @@ def job_revert(
             campaign_ids_in=group.campaign_ids_in,
             campaign_ids_out=group.campaign_ids_out,
             reason=f"Revert of job {plan.job.pk}",
-            idempotency_key=f"revert-of-{plan.job.pk}-{index}",
+            idempotency_key=f"revert-of-{plan.job.pk}-{earlier}-{index}",
             # The plan read these versions: a move in between is a conflict, not overwritten.
             expected_versions={a: versions[a] for a in group.agent_ids},
             request_id=request_id,

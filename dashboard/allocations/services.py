@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import logging
 import random
+import re
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -40,13 +41,15 @@ from dashboard.audit.models import AuditEvent
 from dashboard.audit.services import audit_record
 from dashboard.directory.models import Agent, Campaign, RosterEntry
 from dashboard.directory.selectors import roster_of
-from icws_client import IcwsError
+from icws_client import IcwsError, IcwsTimeout
 
 log = logging.getLogger(__name__)
 
 Status = AllocationJob.Status
 Kind = AuditEvent.Kind
 MAX_REASON = 500
+# C0/C1 controls except tab and newlines, and the Unicode bidirectional overrides and isolates.
+_HIDDEN_CHARACTERS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 MAX_IDEMPOTENCY_KEY = 200
 
 
@@ -213,6 +216,10 @@ def _validate_move(agent_ids, ins, outs, reason) -> tuple[list[str], list[str], 
         reason = ""
     elif len(reason) > MAX_REASON:
         errors["reason"] = f"at most {MAX_REASON} characters"
+    elif _HIDDEN_CHARACTERS.search(reason):
+        # A reason is evidence: control and direction-override characters could make the
+        # audit page show something other than what was stored.
+        errors["reason"] = "control or text-direction characters are not allowed"
     if not errors:
         known_agents = set(
             Agent.objects.filter(id__in=agents, active=True).values_list("id", flat=True)
@@ -507,13 +514,22 @@ def _batch_failed(job: AllocationJob, batch: JobBatch, exc: IcwsError, duration:
                 error_message=exc.message,
             )
             job.refresh_from_db()
+            # A request that timed out was sent: ICWS may have applied it, and the retry sends
+            # it again (same end state: allocate-agents sets membership). The audit says so.
+            unknown = isinstance(exc, IcwsTimeout)
             audit_record(
                 kind=Kind.RETRY,
                 job=job,
                 agent_ids=batch.agent_ids,
                 icws_error=exc,
                 duration_ms=duration,
-                message=f"Attempt {job.attempts} failed ({exc}); retrying in {delay:.1f} s",
+                message=f"Attempt {job.attempts} failed ({exc}); retrying in {delay:.1f} s"
+                + (
+                    "; ICWS may have applied the timed-out send, with the same result"
+                    if unknown
+                    else ""
+                ),
+                details={"batch": batch.index, "outcome_unknown": True} if unknown else None,
             )
             return RunOutcome(Status.RETRYING, retry_in=delay)
     kind = AllocationJob.ErrorKind.RETRIES_EXHAUSTED if transient else AllocationJob.ErrorKind.ICWS

@@ -30,6 +30,7 @@ class Headcount:
     campaign_id: str
     name: str
     state: str
+    state_label: str
     before: int
     after: int
 
@@ -124,7 +125,14 @@ def _count_heads(preview: MovePreview, agents, campaigns) -> None:
         else:
             after = members - set(preview.agent_ids)
         preview.headcounts.append(
-            Headcount(campaign_id, campaign.name, campaign.state, len(members), len(after))
+            Headcount(
+                campaign_id,
+                campaign.name,
+                campaign.state,
+                campaign.state_label,
+                len(members),
+                len(after),
+            )
         )
 
 

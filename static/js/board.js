@@ -99,6 +99,19 @@
       column.hidden = Boolean(state) && column.dataset.state !== state;
     });
     updateCount();
+    keepFiltersInUrl();
+  }
+
+  // The URL carries the filters (as the no-JavaScript form does), so a reload or a shared link
+  // shows the same board; replaceState, not pushState: typing is not navigation.
+  function keepFiltersInUrl() {
+    var params = new URLSearchParams();
+    $all("[data-filter]").forEach(function (el) { if (el.name && el.value) { params.set(el.name, el.value); } });
+    var query = params.toString();
+    var url = window.location.pathname + (query ? "?" + query : "");
+    if (url !== window.location.pathname + window.location.search) {
+      window.history.replaceState(window.history.state, "", url);
+    }
   }
 
   // -- columns: keep the user's open/closed choice across refreshes -----------------------------

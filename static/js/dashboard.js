@@ -11,6 +11,9 @@
     }
   } catch (e) { /* an old browser keeps the server's default timezone */ }
 
+  // Controls that only work with this script (".js-only") stay hidden without it.
+  document.documentElement.classList.add("js");
+
   window.dashboard = window.dashboard || {};
 
   // Announce a message to screen readers (and show it as a toast).

@@ -208,7 +208,7 @@ def test_filters_apply_without_a_reload(login, page, directory, worker, supervis
     (agent,), source, _target = pick_move(directory)
     name = Agent.objects.get(id=agent).name
     login(supervisor_user)
-    url = page.url
+    page.evaluate("window.__sameDocument = true")  # gone if the page reloads
     page.fill("[data-filter=q]", name)
     assert Agent.objects.filter(name__icontains=name).count() == 1
     expect(page.locator("#board-columns [data-agent-id]:visible")).to_have_count(
@@ -217,7 +217,12 @@ def test_filters_apply_without_a_reload(login, page, directory, worker, supervis
     expect(card(page, source, agent)).to_be_visible()
     page.fill("[data-filter=q]", "no agent is called this")
     expect(page.locator("#board-columns [data-agent-id]:visible")).to_have_count(0)
-    assert page.url == url
+    assert page.evaluate("window.__sameDocument") is True
+    # The URL follows the filters, so a reload shows the same filtered board.
+    expect(page).to_have_url(re.compile(r"\?q=no\+agent\+is\+called\+this$"))
+    page.reload()
+    expect(page.locator("[data-filter=q]")).to_have_value("no agent is called this")
+    expect(page.locator("#board-columns [data-agent-id]:visible")).to_have_count(0)
 
 
 def _extra_memberships(agent_id: str) -> int:

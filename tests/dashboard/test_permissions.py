@@ -59,6 +59,8 @@ TABLE = [
     ("audit-detail", "GET", "/audit/{event}/", row(LOGIN, 403, 200, 200, 200)),
     # The job is still queued: a supervisor is told it cannot be reverted (409).
     ("audit-revert", "GET", "/audit/{event}/revert", row(LOGIN, 403, 403, 409, 409)),
+    # Posted anyway: back to the entry with the reason as a message.
+    ("audit-revert", "POST", "/audit/{event}/revert", row(LOGIN, 403, 403, 302, 302)),
     ("openapi-json", "GET", "/api/openapi.json", row(200, 200, 200, 200, 200)),
     ("api-root", "GET", "/api/", row(404, 404, 404, 404, 404)),
     ("allocation_create", "POST", "/api/allocations", row(401, 403, 403, 202, 202)),
@@ -98,14 +100,27 @@ def no_enqueue():
         yield
 
 
-def _cases():
+def _cases(session_api: bool = False):
     for name, method, path, expected in TABLE:
+        if session_api and not path.startswith("/api/"):
+            continue
         for role in ROLES:
             yield pytest.param(role, method, path, expected[role], id=f"{role}-{method}-{name}")
 
 
+@pytest.mark.parametrize(("role", "method", "path", "status"), list(_cases(session_api=True)))
+def test_the_api_answers_a_session_as_it_answers_a_token(
+    client, django_user_model, dir_small, settings, role, method, path, status
+):
+    _check(client, django_user_model, settings, role, method, path, status, session=True)
+
+
 @pytest.mark.parametrize(("role", "method", "path", "status"), list(_cases()))
 def test_role_x_url(client, django_user_model, dir_small, settings, role, method, path, status):
+    _check(client, django_user_model, settings, role, method, path, status, session=False)
+
+
+def _check(client, django_user_model, settings, role, method, path, status, *, session):
     settings.READYZ_TIMEOUT = 0.2
     owner = user_with_role(django_user_model, "owner", "supervisor")
     job = AllocationJob.objects.create(
@@ -116,7 +131,7 @@ def test_role_x_url(client, django_user_model, dir_small, settings, role, method
     headers = {}
     if role != "anonymous":
         user = user_with_role(django_user_model, f"u-{role}", None if role == "none" else role)
-        if path.startswith("/api/"):
+        if path.startswith("/api/") and not session:
             headers["Authorization"] = f"Token {token_for(user)}"
         else:
             client.force_login(user)

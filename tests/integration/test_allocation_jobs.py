@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 
 import pytest
 
@@ -145,7 +146,15 @@ def test_timeouts_are_transient(directory, worker, supervisor, simulator, engine
     job, _ = job_submit(actor=supervisor, agent_ids=agents, campaign_ids_in=[target])
     wait_terminal(job)
     assert job.status == Status.SUCCEEDED
-    assert AuditEvent.objects.filter(job=job, kind="retry").exists()
+    # The timed-out send reached ICWS and was applied after the client gave up; the retry sends
+    # it again. Both are on ICWS's side, and the audit row says the first one may have counted.
+    retry = AuditEvent.objects.get(job=job, kind="retry")
+    assert retry.details == {"batch": 0, "outcome_unknown": True}
+    assert "may have applied the timed-out send" in retry.message
+    time.sleep(1.6)  # the delayed first request finishes on the simulator
+    simulator.wait_idle()
+    assert len(_moves_for(simulator, agents[0])) == 2
+    assert target in simulator.state()["membership"][agents[0]]
 
 
 def test_large_move_is_split_into_batches(
@@ -262,3 +271,35 @@ def test_a_move_built_on_a_stale_roster_is_flagged_not_applied(
     assert "roster changed" in loser.error_message
     simulator.wait_idle()
     assert len(_moves_for(simulator, agents[0])) == 1, "the stale move never reached ICWS"
+
+
+def test_gone_after_the_reconnect_fails_at_once(directory, worker, supervisor, simulator):
+    """410 once: the client reconnects and repeats; 410 again is permanent (REFERENCE 2.4)."""
+    agents, source, target = pick_move(directory)
+    simulator.set_faults(status=410, count=2, paths="allocate-agents")
+    job, _ = job_submit(
+        actor=supervisor, agent_ids=agents, campaign_ids_in=[target], campaign_ids_out=[source]
+    )
+    wait_terminal(job)
+    assert job.status == Status.FAILED
+    assert job.error_status == 410
+    assert job.attempts == 1, "410 after a reconnect is not retried"
+    assert _kinds(job) == ["requested", "started", "failed"]
+    assert _moves_for(simulator, agents[0]) == []
+    assert source in roster_of(agents)[agents[0]]
+
+
+def test_connection_errors_are_retried_until_icws_is_back(directory, worker, supervisor, simulator):
+    agents, source, target = pick_move(directory)
+    simulator.set_faults(down=True)
+    job, _ = job_submit(
+        actor=supervisor, agent_ids=agents, campaign_ids_in=[target], campaign_ids_out=[source]
+    )
+    wait_for(lambda: AuditEvent.objects.filter(job=job, kind="retry").exists())
+    retry = AuditEvent.objects.filter(job=job, kind="retry").first()
+    assert retry.icws_status is None  # no HTTP answer at all
+    simulator.set_faults(down=False)
+    wait_terminal(job)
+    assert job.status == Status.SUCCEEDED
+    simulator.wait_idle()
+    assert len(_moves_for(simulator, agents[0])) == 1

@@ -61,6 +61,21 @@ def test_login_works(client, supervisor):
     assert response.status_code == 302
 
 
+def test_a_failed_sign_in_says_so_once_and_keeps_where_it_was_going(client, supervisor):
+    response = client.post(
+        "/accounts/login/?next=/jobs/", {"username": "sup", "password": "wrong", "next": "/jobs/"}
+    )
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert html.count("Please enter a correct username and password") == 1
+    assert 'role="alert"' in html
+    assert 'action="/accounts/login/?next=/jobs/"' in html
+    right = client.post(
+        "/accounts/login/?next=/jobs/", {"username": "sup", "password": PASSWORD, "next": "/jobs/"}
+    )
+    assert right["Location"] == "/jobs/"
+
+
 @override_settings(AXES_FAILURE_LIMIT=3)
 def test_repeated_failures_lock_the_login_out(client, supervisor):
     for _ in range(2):

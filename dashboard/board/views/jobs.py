@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
@@ -34,7 +34,9 @@ def job_list(request: HttpRequest) -> HttpResponse:
     if mine:
         jobs = jobs.filter(requested_by=request.user)
     before = request.GET.get("before", "")
-    if before.isdigit():
+    if before and not before.isdigit():
+        return HttpResponseBadRequest("before: must be a job number (the page links set it)")
+    if before:
         jobs = jobs.filter(pk__lt=int(before))
     page = list(jobs[: PAGE_SIZE + 1])
     has_next = len(page) > PAGE_SIZE

@@ -20,3 +20,23 @@ def test_unknown_or_inactive_users_are_refused(django_user_model):
     django_user_model.objects.create_user("gone", is_active=False)
     with pytest.raises(CommandError, match="inactive"):
         call_command("api_token", "gone")
+
+
+def test_tokens_are_listed_by_prefix_and_revoked(django_user_model, capsys, client):
+    django_user_model.objects.create_user("sup")
+    call_command("api_token", "sup")
+    first = capsys.readouterr().out.strip()
+    call_command("api_token", "sup")
+    second = capsys.readouterr().out.strip()
+    call_command("api_token", "sup", "--list")
+    listed = capsys.readouterr().out
+    assert first[:8] in listed and second[:8] in listed
+    assert first not in listed  # never the key itself
+
+    call_command("api_token", "sup", "--revoke", first[:8])
+    assert "Revoked 1 token of sup" in capsys.readouterr().out
+    assert client.get("/api/agents", headers={"Authorization": f"Token {first}"}).status_code == 401
+    with pytest.raises(CommandError, match="no token starting"):
+        call_command("api_token", "sup", "--revoke", first[:8])
+    call_command("api_token", "sup", "--revoke", "all")
+    assert not ApiToken.objects.exists()

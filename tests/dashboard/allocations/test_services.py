@@ -64,6 +64,10 @@ class TestSubmit:
         assert AllocationJob.objects.count() == 1
         assert no_enqueue.call_count == 1
 
+    def test_a_reason_keeps_tabs_newlines_and_any_script(self, mover, dir_small):
+        job, _ = submit(mover, reason="Ruta\tsin llamadas\nVertrieb Süd — 空席なし")
+        assert job.reason == "Ruta\tsin llamadas\nVertrieb Süd — 空席なし"
+
     def test_key_reused_for_another_move_is_a_conflict(self, mover, dir_small):
         submit(mover, idempotency_key="k1")
         with pytest.raises(services.MoveRefused) as info:
@@ -82,6 +86,8 @@ class TestSubmit:
             ({"campaign_ids_in": ["{NOPE}"]}, "campaign_ids_in"),
             ({"campaign_ids_in": ["{C1}"], "campaign_ids_out": ["{C1}"]}, "campaign_ids_out"),
             ({"reason": "x" * 501}, "reason"),
+            ({"reason": "moved \u202eevil"}, "reason"),
+            ({"reason": "bell \x07"}, "reason"),
             ({"expected_versions": {"a1": "zero"}}, "expected_versions"),
             ({"expected_versions": {"a9": 0}}, "expected_versions"),
         ],

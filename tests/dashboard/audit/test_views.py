@@ -187,6 +187,21 @@ class TestRevert:
         as_mover.post(url)
         assert AllocationJob.objects.filter(revert_of=moved).count() == 1
 
+    def test_a_second_revert_names_the_first(self, as_mover, moved):
+        url = reverse("audit-revert", args=[moved.audit_events.get(kind=Kind.SUCCEEDED).pk])
+        as_mover.post(url)
+        first = AllocationJob.objects.get(revert_of=moved)
+        again = as_mover.get(url)
+        assert again.status_code == 409
+        assert f"being reverted by job {first.pk}" in again.text
+        AllocationJob.objects.filter(pk=first.pk).update(status=AllocationJob.Status.SUCCEEDED)
+        assert f"already reverted by job {first.pk}" in as_mover.get(url).text
+        AllocationJob.objects.filter(pk=first.pk).update(status=AllocationJob.Status.FAILED)
+        assert as_mover.get(url).status_code == 200  # a failed revert can be tried again
+        as_mover.post(url)
+        second = AllocationJob.objects.filter(revert_of=moved).exclude(pk=first.pk).get()
+        assert second.status == AllocationJob.Status.QUEUED
+
     def test_an_agent_moved_since_is_left_alone(self, as_mover, moved):
         RosterEntry.objects.filter(agent_id="a2").delete()  # someone moved a2 out meanwhile
         Agent.objects.filter(pk="a2").update(roster_version=99)
@@ -205,7 +220,7 @@ class TestRevert:
         assert "Nothing to revert" in response.text
         assert "moved since this job" in response.text
         response = as_mover.post(url, follow=True)
-        assert "Nothing to revert: every agent was moved since" in response.text
+        assert "Nothing to revert: no agent is still where this job put it" in response.text
         assert not AllocationJob.objects.filter(revert_of=moved).exists()
 
     def test_auditor_cannot_revert(self, as_auditor, moved):

@@ -106,6 +106,10 @@ def test_an_auditor_cannot_retry_or_cancel(client, auditor, job):
     refused = client.post(f"/jobs/{job.pk}/retry", headers=HX)
     assert refused.status_code == 403
     assert "Your role may not move agents" in refused.content.decode()  # in place, in words
+    preview = client.get("/moves/preview", {"pick": "%7BC1%7D/a1/0", "target": "{C2}"}, headers=HX)
+    assert preview.status_code == 403
+    assert "<html" not in preview.content.decode()  # a fragment for the dialog, not a page
+    assert "Your role may not move agents" in preview.content.decode()
     plain = client.post(f"/jobs/{job.pk}/cancel")
     assert plain.status_code == 403
     assert "<h1>Not allowed</h1>" in plain.content.decode()
@@ -149,3 +153,11 @@ def test_the_job_pages_render(client, mover, job):
     listing = client.get("/jobs/").content.decode()
     assert f'data-job-id="{job.pk}"' in listing
     assert client.get("/jobs/999/").status_code == 404
+
+
+def test_the_job_list_refuses_a_cursor_that_is_not_a_number(client, mover, job):
+    client.force_login(mover)
+    response = client.get("/jobs/", {"before": "abc"})
+    assert response.status_code == 400
+    assert "before: must be a job number" in response.content.decode()
+    assert client.get("/jobs/", {"before": str(job.pk + 1)}).status_code == 200
