@@ -76,6 +76,11 @@ def send(
             allow_redirects=False,
             stream=True,
         )
+    except requests.ConnectTimeout as exc:
+        # Nothing was sent: a connection failure, not a request whose outcome is unknown.
+        raise IcwsConnectionError(
+            f"Could not connect to the ICWS server within {timeout:g} s", request=what
+        ) from exc
     except requests.Timeout as exc:
         raise IcwsTimeout(f"No answer within {timeout:g} s", request=what) from exc
     except requests.RequestException as exc:

@@ -18,7 +18,9 @@ from dashboard.audit.models import AuditEvent
 from dashboard.directory.models import Agent
 from dashboard.directory.selectors import roster_of
 
-NOTHING_TO_REVERT = "Nothing to revert: no agent is still where this job put it"
+NOTHING_TO_REVERT = (
+    "Nothing to revert: each agent is reverted already, being reverted, or moved since"
+)
 
 
 @dataclass
@@ -97,8 +99,11 @@ def job_revert(
             "id", "roster_version"
         )
     )
-    # Two clicks on one plan share keys (one revert); a try after a failed revert gets new ones.
-    earlier = plan.job.reverts.count()
+    # Keys change only when an earlier revert failed or was cancelled (then a new try is due):
+    # two posts racing on one plan share them, so the second gets the first's job back.
+    earlier = plan.job.reverts.filter(
+        status__in=[AllocationJob.Status.FAILED, AllocationJob.Status.CANCELLED]
+    ).count()
     jobs = []
     for index, group in enumerate(plan.groups):
         revert, _ = job_submit(

@@ -534,7 +534,21 @@ def _batch_failed(job: AllocationJob, batch: JobBatch, exc: IcwsError, duration:
             return RunOutcome(Status.RETRYING, retry_in=delay)
     kind = AllocationJob.ErrorKind.RETRIES_EXHAUSTED if transient else AllocationJob.ErrorKind.ICWS
     prefix = f"Gave up after {job.attempts} attempts: " if transient else ""
-    return _fail(job, kind, prefix + exc.message, exc=exc, duration_ms=duration)
+    suffix = ""
+    if isinstance(exc, IcwsTimeout):
+        # The last send left and got no answer: ICWS may hold the move the roster does not.
+        suffix = (
+            "; ICWS may have applied the last send: check the agents in ICWS, or Retry "
+            "(allocate-agents sets membership, so a retry cannot apply it twice in effect)"
+        )
+    return _fail(
+        job,
+        kind,
+        prefix + exc.message + suffix,
+        exc=exc,
+        duration_ms=duration,
+        details={"batch": batch.index, "outcome_unknown": True} if suffix else None,
+    )
 
 
 def _backoff(attempt: int) -> float:
@@ -543,7 +557,7 @@ def _backoff(attempt: int) -> float:
     return min(cap, base * 2 ** max(0, attempt - 1)) * random.uniform(0.5, 1.0)  # noqa: S311
 
 
-def _fail(job, kind, message: str, *, exc: IcwsError | None = None, duration_ms=None):
+def _fail(job, kind, message: str, *, exc: IcwsError | None = None, duration_ms=None, details=None):
     with transaction.atomic():
         JobBatch.objects.filter(job=job, status=JobBatch.Status.PENDING).update(
             status=JobBatch.Status.SKIPPED
@@ -573,6 +587,7 @@ def _fail(job, kind, message: str, *, exc: IcwsError | None = None, duration_ms=
             roster_before=_roster_when_requested(job),
             roster_after=roster_of(job.agent_ids) if accepted else {},
             duration_ms=duration_ms,
+            details=details,
         )
     return RunOutcome(Status.FAILED)
 
@@ -627,7 +642,11 @@ def job_retry(*, job_id: int, actor, request_id: str = "") -> AllocationJob:
     job = AllocationJob.objects.get(pk=job_id)
     if not roles.can_move_agents(actor):
         _refuse_on_job(
-            job, actor, "Retry", "Your role may not move agents (supervisor or admin only)"
+            job,
+            actor,
+            "Retry",
+            "Your role may not move agents (supervisor or admin only)",
+            request_id,
         )
     if job.status != Status.FAILED:
         raise MoveRefused("conflict", f"Job {job.pk} is {job.status}; only failed jobs are retried")
@@ -647,11 +666,11 @@ def job_retry(*, job_id: int, actor, request_id: str = "") -> AllocationJob:
 # -- cancel and sweep -----------------------------------------------------------------------------
 
 
-def job_cancel(*, job_id: int, actor) -> AllocationJob:
+def job_cancel(*, job_id: int, actor, request_id: str = "") -> AllocationJob:
     """Cancel a job that has not started sending; a running job cannot be stopped mid-call."""
     if not roles.can_move_agents(actor):
         job = AllocationJob.objects.get(pk=job_id)
-        _refuse_on_job(job, actor, "Cancel", "Your role may not cancel moves")
+        _refuse_on_job(job, actor, "Cancel", "Your role may not cancel moves", request_id)
     with transaction.atomic():
         job = AllocationJob.objects.select_for_update(no_key=True).get(pk=job_id)
         if job.status not in (Status.QUEUED, Status.RETRYING):
@@ -667,10 +686,18 @@ def job_cancel(*, job_id: int, actor) -> AllocationJob:
     return job
 
 
-def _refuse_on_job(job: AllocationJob, actor, action: str, why: str) -> NoReturn:
-    """Audit ``actor``'s refused ``action`` on ``job`` (a refusal is audited like a move's)."""
+def _refuse_on_job(job: AllocationJob, actor, action: str, why: str, request_id: str) -> NoReturn:
+    """Audit ``actor``'s refused ``action`` on ``job`` (a refusal is audited like a move's):
+    the row is the refusing request's, not the job's (its own request id, no reason)."""
     with transaction.atomic():
-        audit_record(kind=Kind.REFUSED, job=job, actor=actor, message=f"{action} refused: {why}")
+        audit_record(
+            kind=Kind.REFUSED,
+            job=job,
+            actor=actor,
+            reason="",
+            request_id=request_id,
+            message=f"{action} refused: {why}",
+        )
     raise MoveRefused("forbidden", why)
 
 

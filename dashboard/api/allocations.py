@@ -87,7 +87,7 @@ def allocation_detail(request: HttpRequest, job_id: int):
 )
 def allocation_cancel(request: HttpRequest, job_id: int):
     get_object_or_404(AllocationJob, pk=job_id)
-    job_cancel(job_id=job_id, actor=request.user)
+    job_cancel(job_id=job_id, actor=request.user, request_id=getattr(request, "request_id", ""))
     job = AllocationJob.objects.select_related("requested_by").prefetch_related("batches")
     return job_out(job.get(pk=job_id))
 

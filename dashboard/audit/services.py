@@ -21,12 +21,12 @@ def audit_record(
     agent_ids: list[str] | None = None,
     campaign_ids_in: list[str] | None = None,
     campaign_ids_out: list[str] | None = None,
-    reason: str = "",
+    reason: str | None = None,
     roster_before: dict[str, list[str]] | None = None,
     roster_after: dict[str, list[str]] | None = None,
     icws_error: Any = None,
     message: str = "",
-    request_id: str = "",
+    request_id: str | None = None,
     duration_ms: int | None = None,
     details: dict[str, Any] | None = None,
 ) -> AuditEvent:
@@ -44,8 +44,10 @@ def audit_record(
         campaign_ids_out = (
             campaign_ids_out if campaign_ids_out is not None else job.campaign_ids_out
         )
-        reason = reason or job.reason
-        request_id = request_id or job.request_id
+        # None means "the job's"; "" is an answer of its own (a refusal by someone else).
+        reason = job.reason if reason is None else reason
+        request_id = job.request_id if request_id is None else request_id
+    reason, request_id = reason or "", request_id or ""
     content = {
         "kind": kind,
         "actor_username": getattr(actor, "username", "") or "",

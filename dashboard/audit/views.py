@@ -146,7 +146,7 @@ def audit_revert(request: HttpRequest, event_id: int) -> HttpResponse:
         except MoveRefused as exc:
             messages.error(request, exc.message)
             return redirect("audit-detail", event.pk)
-        left = f"; {len(plan.left_alone)} left alone (moved since)" if plan.left_alone else ""
+        left = f"; {len(plan.left_alone)} left alone" if plan.left_alone else ""
         messages.success(
             request,
             f"Revert of job {event.job_id} queued as job(s) "

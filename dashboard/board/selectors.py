@@ -29,6 +29,7 @@ class Card:
     campaign_id: str  # the column it sits in; "" for Unassigned
     pending_job: int | None = None
     workgroup_label: str = ""
+    hidden: bool = False  # filtered out: rendered with ``hidden``, so a looser filter shows it
 
     @property
     def pick(self) -> str:
@@ -42,6 +43,7 @@ class Card:
 class Column:
     campaign: CampaignRow | None  # None: Unassigned
     cards: list[Card] = field(default_factory=list)
+    hidden: bool = False  # its campaign state is filtered out
 
     @property
     def id(self) -> str:
@@ -77,10 +79,13 @@ class Board:
 
 
 def board_view(*, workgroup: str = "", q: str = "", presence: str = "", state: str = "") -> Board:
-    """The board, optionally filtered (the no-JavaScript path; with JS the page filters itself)."""
-    agents = agent_rows(workgroup=workgroup, q=q)
-    if presence:
-        agents = [a for a in agents if a.presence == presence]
+    """The board with every card; what the filters leave out is marked hidden.
+
+    Marked, not dropped: without JavaScript the browser hides them (the ``hidden`` attribute);
+    with it, the page filters in place and a looser filter shows cards already on the page.
+    """
+    agents = agent_rows()
+    query = q.strip().lower()
     campaigns = campaign_rows(with_roster=False)
     names = _workgroup_names()
     pending = _pending_moves()
@@ -94,14 +99,20 @@ def board_view(*, workgroup: str = "", q: str = "", presence: str = "", state: s
         if agent.id in pending:
             job_id, ins, outs = pending[agent.id]
             placed = (placed - set(outs)) | (set(ins) & columns.keys())
+        hidden = not (
+            (not query or query in agent.name.lower() or query in agent.id.lower())
+            and (not workgroup or workgroup in agent.workgroup_ids)
+            and (not presence or agent.presence == presence)
+        )
         for campaign_id in sorted(placed):
-            columns[campaign_id].cards.append(Card(agent, campaign_id, job_id, label))
+            columns[campaign_id].cards.append(Card(agent, campaign_id, job_id, label, hidden))
         if not placed:
-            unassigned.cards.append(Card(agent, "", job_id, label))
+            unassigned.cards.append(Card(agent, "", job_id, label, hidden))
 
-    shown = [c for c in columns.values() if not state or c.state == state]
+    for column in columns.values():
+        column.hidden = bool(state) and column.state != state
     return Board(
-        columns=[unassigned, *shown],
+        columns=[unassigned, *columns.values()],
         workgroups=names,
         agent_count=len(agents),
         pending_jobs=sorted({job for job, _, _ in pending.values()}),

@@ -29,14 +29,15 @@
 
   function updateCount() {
     var n = selected.size;
-    // Selected cards a filter hides still move with the selection: say how many there are.
+    // Selected cards out of sight (filtered out, or in a closed column) still move with the
+    // selection: say how many there are.
     var hiddenCount = cards().filter(function (c) {
       return selected.has(c.dataset.pick) && !shown(c);
     }).length;
     var label = $("[data-selection-count]");
     if (label) {
       label.textContent = n === 0 ? "No agents selected" :
-        n + " selected" + (hiddenCount ? " (" + hiddenCount + " hidden by filters)" : "");
+        n + " selected" + (hiddenCount ? " (" + hiddenCount + " not shown)" : "");
     }
   }
 
@@ -96,7 +97,8 @@
       card.hidden = !show;
     });
     $all("#board-columns details[data-campaign-id]").forEach(function (column) {
-      column.hidden = Boolean(state) && column.dataset.state !== state;
+      // As on the server: Unassigned has no state and stays.
+      column.hidden = Boolean(state) && column.dataset.campaignId !== "" && column.dataset.state !== state;
     });
     updateCount();
     keepFiltersInUrl();

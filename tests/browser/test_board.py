@@ -240,8 +240,8 @@ def test_select_all_shown_leaves_out_columns_a_filter_hides(
           const sel = '#board-columns details[data-campaign-id]';
           const columns = [...document.querySelectorAll(sel)];
           const states = [...new Set(columns.map(c => c.dataset.state).filter(Boolean))];
-          return states.find(s => columns.some(c => c.dataset.state !== s && c.open
-            && c.querySelector('[data-agent-id]')));
+          return states.find(s => columns.some(c => c.dataset.campaignId
+            && c.dataset.state !== s && c.open && c.querySelector('[data-agent-id]')));
         }"""
     )
     assert state, "the demo directory has campaigns in more than one state"
@@ -260,5 +260,5 @@ def test_select_all_shown_leaves_out_columns_a_filter_hides(
     assert everything > count
     page.select_option("[data-filter=state]", state)
     expect(page.locator("[data-selection-count]")).to_have_text(
-        f"{everything} selected ({everything - count} hidden by filters)"
+        f"{everything} selected ({everything - count} not shown)"
     )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
@@ -123,7 +125,9 @@ def job_cancel_view(request: HttpRequest, job_id: int) -> HttpResponse:
     roles.require_board(request.user)  # the service checks the role and audits a refusal
     job = _get_job(job_id)
     try:
-        job = job_cancel(job_id=job.pk, actor=request.user)
+        job = job_cancel(
+            job_id=job.pk, actor=request.user, request_id=getattr(request, "request_id", "")
+        )
     except MoveRefused as exc:
         return _refused(request, job, exc)
     if not request.htmx:
@@ -133,7 +137,8 @@ def job_cancel_view(request: HttpRequest, job_id: int) -> HttpResponse:
 
 
 def _on_job_page(request: HttpRequest, job: AllocationJob) -> bool:
-    return request.htmx.current_url_abs_path == reverse("job-detail", args=[job.pk])
+    current = urlsplit(request.htmx.current_url_abs_path or "").path
+    return current == reverse("job-detail", args=[job.pk])
 
 
 def _refused(request: HttpRequest, job: AllocationJob, exc: MoveRefused) -> HttpResponse:

@@ -38,5 +38,7 @@ def test_tokens_are_listed_by_prefix_and_revoked(django_user_model, capsys, clie
     assert client.get("/api/agents", headers={"Authorization": f"Token {first}"}).status_code == 401
     with pytest.raises(CommandError, match="no token starting"):
         call_command("api_token", "sup", "--revoke", first[:8])
+    with pytest.raises(CommandError, match="needs a token prefix"):
+        call_command("api_token", "sup", "--revoke", "")
     call_command("api_token", "sup", "--revoke", "all")
     assert not ApiToken.objects.exists()

@@ -14,7 +14,7 @@ from dashboard.allocations.models import AllocationJob, JobBatch
 from dashboard.audit.models import AuditEvent
 from dashboard.directory.models import Agent
 from dashboard.directory.selectors import roster_of
-from icws_client import IcwsClient, IcwsForbidden, IcwsServerError
+from icws_client import IcwsClient, IcwsForbidden, IcwsServerError, IcwsTimeout
 
 Status = AllocationJob.Status
 
@@ -211,6 +211,20 @@ class TestExecute:
         assert job.error_kind == AllocationJob.ErrorKind.RETRIES_EXHAUSTED
         assert kinds(job) == ["requested", "started", "retry", "started", "failed"]
 
+    def test_a_last_send_that_timed_out_fails_saying_icws_may_have_applied_it(
+        self, mover, dir_small, icws_stub, settings
+    ):
+        settings.ALLOCATION_MAX_ATTEMPTS = 1
+        icws_stub.allocate_agents.side_effect = IcwsTimeout("No answer within 10 s")
+        job, _ = submit(mover)
+        services.job_execute(job_id=job.pk, client=icws_stub)
+        job.refresh_from_db()
+        assert job.status == Status.FAILED
+        assert "ICWS may have applied the last send" in job.error_message
+        failed = AuditEvent.objects.get(job=job, kind="failed")
+        assert failed.details == {"batch": 0, "outcome_unknown": True}
+        assert roster_of(["a1"]) == {"a1": ["{C1}"]}  # the roster records only what ICWS took
+
     def test_stale_roster_at_run_time_fails_as_conflict_without_calling_icws(
         self, mover, dir_small, icws_stub
     ):
@@ -305,14 +319,16 @@ def test_a_forbidden_cancel_or_retry_is_refused_and_audited(
     job, _ = submit(mover)
     if action == "retry":
         AllocationJob.objects.filter(pk=job.pk).update(status=Status.FAILED)
+    AllocationJob.objects.filter(pk=job.pk).update(reason="the mover's reason", request_id="r-1")
     viewer = django_user_model.objects.create_user("viewer")
     with pytest.raises(services.MoveRefused) as info:
-        getattr(services, f"job_{action}")(job_id=job.pk, actor=viewer)
+        getattr(services, f"job_{action}")(job_id=job.pk, actor=viewer, request_id="r-2")
     assert info.value.code == "forbidden"
     refused = AuditEvent.objects.get(kind="refused")
     assert refused.actor_username == "viewer"
     assert refused.job_id == job.pk
     assert refused.message.startswith(f"{action.capitalize()} refused: ")
+    assert (refused.reason, refused.request_id) == ("", "r-2")  # the refusal's, not the job's
     assert AllocationJob.objects.count() == 1
     job.refresh_from_db()
     assert job.status == (Status.FAILED if action == "retry" else Status.QUEUED)

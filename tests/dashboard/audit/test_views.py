@@ -187,6 +187,19 @@ class TestRevert:
         as_mover.post(url)
         assert AllocationJob.objects.filter(revert_of=moved).count() == 1
 
+    def test_two_posts_racing_on_one_plan_share_one_revert(self, mover, moved, no_enqueue):
+        """The second post planned before the first queued its job: the key makes it the same."""
+        from unittest import mock
+
+        from dashboard.allocations import revert
+
+        stale_plan = revert.job_revert_plan(job_id=moved.pk)
+        first, _ = revert.job_revert(job_id=moved.pk, actor=mover)
+        with mock.patch.object(revert, "job_revert_plan", return_value=stale_plan):
+            second, _ = revert.job_revert(job_id=moved.pk, actor=mover)
+        assert [j.pk for j in second] == [j.pk for j in first]
+        assert AllocationJob.objects.filter(revert_of=moved).count() == 1
+
     def test_a_second_revert_names_the_first(self, as_mover, moved):
         url = reverse("audit-revert", args=[moved.audit_events.get(kind=Kind.SUCCEEDED).pk])
         as_mover.post(url)
@@ -220,7 +233,7 @@ class TestRevert:
         assert "Nothing to revert" in response.text
         assert "moved since this job" in response.text
         response = as_mover.post(url, follow=True)
-        assert "Nothing to revert: no agent is still where this job put it" in response.text
+        assert "Nothing to revert: each agent is reverted already" in response.text
         assert not AllocationJob.objects.filter(revert_of=moved).exists()
 
     def test_auditor_cannot_revert(self, as_auditor, moved):

@@ -13,13 +13,20 @@ from dashboard.board.selectors import board_revision
 from dashboard.directory.models import Agent, Campaign, RosterEntry, Workgroup
 
 
-def columns_of(html: str) -> dict[str, list[str]]:
-    """campaign id -> agent ids of the cards in that column, from the rendered page."""
+def columns_of(html: str, *, shown_only: bool = True) -> dict[str, list[str]]:
+    """campaign id -> agent ids of the cards in that column, from the rendered page; by default
+    only what a browser shows (filtered-out columns and cards carry ``hidden``)."""
     result = {}
-    for match in re.finditer(
-        r'<ul class="cards" data-cards data-campaign-id="([^"]*)"(.*?)</ul>', html, re.S
-    ):
-        result[match.group(1)] = re.findall(r'data-agent-id="([^"]+)"', match.group(2))
+    for column in re.finditer(r"<details class=\"column[^>]*>(.*?)</details>", html, re.S):
+        head = column.group(0)[: column.group(0).index(">") + 1]
+        if shown_only and re.search(r"\shidden[\s>]", head):
+            continue
+        cards = re.search(r'<ul class="cards" data-cards data-campaign-id="([^"]*)"', column[1])
+        result[cards.group(1)] = [
+            re.search(r'data-agent-id="([^"]+)"', tag).group(1)
+            for tag in re.findall(r"<li class=\"card[^>]*>", column.group(1))
+            if not (shown_only and re.search(r"\shidden>", tag))
+        ]
     return result
 
 
@@ -70,6 +77,14 @@ def test_filters_work_without_javascript(board):
     assert set(columns_of(board(state="on"))) == {"", "{C1}", "{C2}"}
     Agent.objects.filter(id="a2").update(logged_in=True, status_id="Available")
     assert columns_of(board(presence="available"))["{C1}"] == ["a2"]
+
+
+def test_filtered_out_cards_are_on_the_page_hidden_so_a_looser_filter_can_show_them(board):
+    html = board(q="agent 1", state="off")
+    everything = columns_of(html, shown_only=False)
+    assert everything["{C1}"] == ["a1", "a2"]  # a2 is there, hidden
+    assert set(everything) == {"", "{C1}", "{C2}", "{C3}"}  # and so are the filtered columns
+    assert columns_of(html) == {"": [], "{C3}": []}
 
 
 def test_names_from_icws_are_escaped(board):

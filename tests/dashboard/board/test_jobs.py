@@ -125,7 +125,7 @@ def test_retry_on_the_failed_jobs_page_goes_to_the_new_job(client, mover, job):
     client.force_login(mover)
     response = client.post(
         f"/jobs/{job.pk}/retry",
-        headers={**HX, "HX-Current-URL": f"http://testserver/jobs/{job.pk}/"},
+        headers={**HX, "HX-Current-URL": f"http://testserver/jobs/{job.pk}/?from=board"},
     )
     retry = AllocationJob.objects.exclude(pk=job.pk).get()
     assert response["HX-Redirect"] == f"/jobs/{retry.pk}/"

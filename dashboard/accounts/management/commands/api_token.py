@@ -23,7 +23,7 @@ class Command(BaseCommand):
     def handle(
         self, *args, username: str, list_tokens: bool = False, revoke: str | None = None, **options
     ):
-        if list_tokens or revoke:
+        if list_tokens or revoke is not None:
             return self._manage(username, revoke)
         User = get_user_model()
         try:
@@ -45,6 +45,8 @@ class Command(BaseCommand):
                     f"{token.prefix}  created {token.created_at.isoformat()}  last used {used}"
                 )
             return
+        if not revoke:
+            raise CommandError("--revoke needs a token prefix (see --list) or all")
         chosen = tokens if revoke == "all" else tokens.filter(prefix=revoke)
         count = chosen.count()
         if count == 0:
