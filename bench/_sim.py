@@ -1,4 +1,5 @@
-"""Start the ICWS simulator as a separate process for benchmarks (so it doesn't share our GIL)."""
+"""Processes for benchmarks and drills: the ICWS simulator in its own process (so it doesn't
+share our GIL), free ports, waiting for an HTTP server to come up."""
 
 from __future__ import annotations
 
@@ -40,6 +41,17 @@ def simulator_process(*extra: str):
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+
+
+def wait_http(url: str, timeout: float = 60) -> None:
+    """Return once ``url`` answers below 500 (a server that is up and routing)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with contextlib.suppress(requests.RequestException):
+            if requests.get(url, timeout=1).status_code < 500:
+                return
+        time.sleep(0.2)
+    raise RuntimeError(f"{url} did not answer within {timeout:g} s")
 
 
 def percentile(values: list[float], pct: float) -> float:

@@ -36,7 +36,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench._db import DEFAULT_ADMIN_URL, drop, recreate  # noqa: E402
-from bench._sim import free_port, percentile, simulator_process  # noqa: E402
+from bench._sim import free_port, percentile, simulator_process, wait_http  # noqa: E402
 
 SCRATCH_DB = "bench_jobs"
 ICWS_USER, ICWS_PASSWORD = "svc_dashboard", "svc-dashboard-demo"
@@ -155,16 +155,6 @@ def _workers(count: int) -> list[list[str]]:
     ]
 
 
-def _wait_ready(url: str, timeout: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        with contextlib.suppress(requests.RequestException):
-            if requests.get(url, timeout=1).status_code < 500:
-                return
-        time.sleep(0.2)
-    raise RuntimeError(f"{url} did not come up")
-
-
 def _measure(args, env, sim, token, roster, campaigns) -> dict:
     from dashboard.allocations.models import AllocationJob
 
@@ -201,7 +191,7 @@ def _measure(args, env, sim, token, roster, campaigns) -> dict:
         return r.json()["id"]
 
     with _processes([web], env):
-        _wait_ready(f"{base}/healthz")
+        wait_http(f"{base}/healthz")
         result["floor"] = _bare_client(sim, movable[0], target[movable[0][1]], args.latency_jobs)
 
         with _processes(_workers(1), env):

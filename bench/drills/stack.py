@@ -25,7 +25,7 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
 from bench._db import drop, recreate, with_db  # noqa: E402
-from bench._sim import free_port  # noqa: E402
+from bench._sim import free_port, wait_http  # noqa: E402
 
 SCRATCH_DB = "bench_drills"
 ICWS_USER, ICWS_PASSWORD = "svc_dashboard", "svc-dashboard-demo"
@@ -105,7 +105,7 @@ class Stack:
         call_command("sync_directory", seed_roster_from_simulator=True)
         self._spawn("web", self._gunicorn())
         self._spawn("beat", self._celery("beat", "--schedule", str(self.tmp / "beat")))
-        self.wait_http(f"{self.web}/healthz")
+        wait_http(f"{self.web}/healthz")
 
     def stop(self) -> None:
         for proc in [*self.workers, *self.procs.values()]:
@@ -137,7 +137,7 @@ class Stack:
                 *extra,
             ],
         )
-        self.wait_http(f"{self.sim}/icws/connection/features")
+        wait_http(f"{self.sim}/icws/connection/features")
 
     def stop_sim(self) -> None:
         _stop(self.procs.pop("sim"), sig=signal.SIGKILL)
@@ -238,16 +238,6 @@ class Stack:
 
     def _spawn(self, name: str, command: list[str]) -> None:
         self.procs[name] = self._popen(command)
-
-    @staticmethod
-    def wait_http(url: str, timeout: float = 60) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            with contextlib.suppress(requests.RequestException):
-                if requests.get(url, timeout=1).status_code < 500:
-                    return
-            time.sleep(0.2)
-        raise RuntimeError(f"{url} did not answer")
 
     def sim_moves(self) -> list[dict]:
         return requests.get(f"{self.sim}/sim/moves", timeout=10).json()

@@ -20,32 +20,12 @@ import io
 import json
 from collections.abc import Iterator
 
+from dashboard.audit.chain import HASHED_FIELDS
 from dashboard.audit.integrity import export_record
 from dashboard.audit.selectors import AuditFilter, audit_iter
 
-CSV_COLUMNS = [
-    "seq",
-    "id",
-    "at",
-    "kind",
-    "actor_username",
-    "job_id",
-    "agent_ids",
-    "campaign_ids_in",
-    "campaign_ids_out",
-    "reason",
-    "roster_before",
-    "roster_after",
-    "icws_status",
-    "icws_error_id",
-    "icws_message",
-    "message",
-    "request_id",
-    "duration_ms",
-    "details",
-    "prev_hash",
-    "hash",
-]
+# Every hashed field (so a row can be checked against the chain), plus the row id and hashes.
+CSV_COLUMNS = ["seq", "id", *HASHED_FIELDS[1:], "prev_hash", "hash"]
 
 
 def _csv_line(values: list) -> str:
