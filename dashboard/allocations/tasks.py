@@ -6,8 +6,8 @@ from celery import shared_task
 from django.db import InterfaceError, OperationalError
 
 from dashboard.allocations import services
+from dashboard.core.logcontext import bind_job_id
 from dashboard.icws import get_client
-from dashboard.ops.logcontext import bind_job_id
 
 log = logging.getLogger(__name__)
 DATABASE_RETRY_SECONDS = 5

@@ -14,7 +14,7 @@ from functools import cache
 
 from django.views.debug import SafeExceptionReporterFilter as DjangoReporterFilter
 
-from dashboard.ops.logcontext import job_id_var, request_id_var
+from dashboard.core.logcontext import job_id_var, request_id_var
 
 MASK = "***"
 _KEY = r"[\w-]*(?:password|passwd|secret|csrf[_-]?token|cookie|authorization)[\w-]*"

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from dashboard.ops.logcontext import bind_job_id, bind_request_id
+from dashboard.core.logcontext import bind_job_id, bind_request_id
 from dashboard.ops.logformat import ContextFilter, JsonFormatter, RedactFilter, redact
 
 ROOT = Path(__file__).resolve().parents[2]

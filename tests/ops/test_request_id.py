@@ -4,7 +4,7 @@ import pytest
 from django.http import HttpResponse
 from django.test import RequestFactory
 
-from dashboard.ops.logcontext import request_id_var
+from dashboard.core.logcontext import request_id_var
 from dashboard.ops.middleware import RequestIdMiddleware
 
 

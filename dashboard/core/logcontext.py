@@ -1,7 +1,7 @@
 """Context that log lines carry: the request id (set by the middleware) and the job id (tasks).
 
 Context variables, not thread locals: each request, thread and Celery task sees its own values,
-and ``logformat.ContextFilter`` copies them onto every record.
+and ``dashboard.ops.logformat.ContextFilter`` copies them onto every record.
 """
 
 from __future__ import annotations
