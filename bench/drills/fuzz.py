@@ -16,6 +16,7 @@ import requests
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from bench.drills.invariants import Result
 from bench.drills.stack import ROOT
 
 
@@ -240,3 +241,31 @@ def fuzz_forms(web: str, username: str, *, quick: bool):
         f"{dict(sorted(outcome.statuses.items()))}, {outcome.accepted} moves accepted"
     )
     return outcome
+
+
+def run(ctx) -> Result:
+    """The fuzz drill: every part above, then no job the server did not accept."""
+    from dashboard.allocations.models import AllocationJob
+
+    r = Result(
+        "fuzz-bad-input",
+        "property-based fuzzing: schemathesis from /api/openapi.json (every operation), and "
+        "Hypothesis-generated bodies for POST /api/allocations and the htmx form endpoints "
+        "(move preview and submit, job retry and cancel, audit filters)",
+        "zero 5xx; no job created from input the server refused; every accepted move valid",
+    )
+    before = AllocationJob.objects.count()
+    outcome = schemathesis_run(ctx.stack.web, ctx.token, quick=ctx.quick)
+    r.saw.append(outcome.summary)
+    r.problems.extend(outcome.problems)
+    api = fuzz_api(ctx.stack.web, ctx.token, ctx.campaigns, ctx.free, quick=ctx.quick)
+    forms = fuzz_forms(ctx.stack.web, "fuzz-supervisor", quick=ctx.quick)
+    for part in (api, forms):
+        r.saw.append(part.summary)
+        r.problems.extend(part.problems)
+    created = AllocationJob.objects.count() - before
+    accepted = api.accepted + forms.accepted + outcome.accepted
+    r.saw.append(f"jobs created: {created}; moves the server accepted (202/200): {accepted}")
+    if created > accepted:
+        r.problems.append(f"{created - accepted} jobs created without an accepted request")
+    return r
