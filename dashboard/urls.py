@@ -19,7 +19,6 @@ urlpatterns = [
     path("", include("dashboard.ops.urls")),
     path("", include("dashboard.board.urls")),
     path("api/", include("dashboard.api.urls")),
-    path("audit/", include("dashboard.audit.urls")),
     path("admin/", admin.site.urls),
     path("accounts/", include(accounts)),
 ]

@@ -1,21 +1,26 @@
 """Reads of the audit log: filters from URL parameters, and keyset pages newest first.
 
-Pages are keyset (``id < before``), never OFFSET: a deep page costs what the first one does, and
-rows appended while someone pages through do not shift what they see.
+Pages are keyset (``id < before``, ``dashboard.core.pagination``), never OFFSET: a deep page costs
+what the first one does, and rows appended while someone pages through do not shift what they see.
+Every parameter is parsed here before the database or a date library sees it; a bad one is an
+error naming it, never an exception further down (issue 17).
+
+This app is the base others write to: it imports no other app of ours (``tests/
+test_import_layers.py``). Job outcomes are read through the ``job`` foreign key by status value.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, fields
-from datetime import datetime
+from datetime import UTC, datetime
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 
-from dashboard.allocations.models import AllocationJob
 from dashboard.audit.models import AuditEvent, AuditSubject
+from dashboard.core.pagination import Page, keyset_page
 
 KINDS = dict(AuditEvent.Kind.choices)
 # What became of the move an event belongs to.
@@ -26,7 +31,13 @@ OUTCOMES = {
     "refused": "Refused before queuing",
     "pending": "Still in progress",
 }
+# The job statuses that end a move (AllocationJob.TERMINAL; a test keeps the two equal): the
+# audit app filters by them without importing the allocations app.
+JOB_FINISHED = frozenset({"succeeded", "failed", "cancelled"})
 MAX_TEXT = 200
+PAGE_CURSOR = "must be an entry id (the page links set it)"
+TIME_FORMAT = "must be a date (2026-11-17) or date and time (2026-11-17T09:30)"
+TIME_RANGE = "is outside the dates the log can hold (years 1 to 9999 in UTC and in your time zone)"
 
 
 @dataclass(frozen=True)
@@ -79,21 +90,25 @@ def audit_filter_from_params(params: Mapping[str, str]) -> tuple[AuditFilter, di
     for name in ("since", "until"):
         raw = (params.get(name) or "").strip()
         if raw:
-            parsed = _parse_time(raw, end_of_day=name == "until")
-            if parsed is None:
-                errors[name] = "must be a date (2026-11-17) or date and time (2026-11-17T09:30)"
-            else:
-                values[name] = parsed
+            try:
+                values[name] = _parse_time(raw, end_of_day=name == "until")
+            except ValueError as exc:
+                errors[name] = str(exc)
     since, until = values.get("since"), values.get("until")
     if not errors and since and until and since >= until:
         errors["until"] = "must be after the start of the range"
     return AuditFilter(**values), errors
 
 
-def _parse_time(raw: str, *, end_of_day: bool) -> datetime | None:
+def _parse_time(raw: str, *, end_of_day: bool) -> datetime:
     """A date or a date and time, local to the viewer. An end of range includes the whole day
     (``until=2026-11-17``) or the whole minute (``until=2026-11-17T09:30``) it names, as a
-    reader of the form would expect."""
+    reader of the form would expect. ``ValueError`` (its text says why) when it is not one.
+
+    The moment must exist in UTC (how the database stores it) and in the viewer's zone (how it
+    is shown back): ``0001-01-01T00:00+23:59``, or ``9999-12-31`` for a viewer at UTC-12, is a
+    valid text whose moment falls outside years 1-9999 in one of them.
+    """
     try:
         day = parse_date(raw) if len(raw) == 10 else None
         if day is not None:
@@ -102,14 +117,19 @@ def _parse_time(raw: str, *, end_of_day: bool) -> datetime | None:
                 moment = moment.replace(hour=23, minute=59, second=59, microsecond=999999)
         else:
             moment = parse_datetime(raw)
-            if moment is None:
-                return None
-            if end_of_day and len(raw) == 16:  # minute precision, as datetime-local sends
+            if end_of_day and moment is not None and len(raw) == 16:  # as datetime-local sends
                 moment = moment.replace(second=59, microsecond=999999)
     except ValueError:
-        return None
-    if timezone.is_naive(moment):
-        moment = timezone.make_aware(moment, timezone.get_current_timezone())
+        moment = None
+    if moment is None:
+        raise ValueError(TIME_FORMAT)
+    try:
+        if timezone.is_naive(moment):
+            moment = timezone.make_aware(moment, timezone.get_current_timezone())
+        moment.astimezone(UTC)
+        timezone.localtime(moment)
+    except (OverflowError, ValueError):
+        raise ValueError(TIME_RANGE) from None
     return moment
 
 
@@ -127,7 +147,7 @@ def audit_queryset(audit_filter: AuditFilter) -> QuerySet[AuditEvent]:
     if f.outcome == "refused":
         events = events.filter(kind=AuditEvent.Kind.REFUSED)
     elif f.outcome == "pending":
-        events = events.filter(job__isnull=False).exclude(job__status__in=AllocationJob.TERMINAL)
+        events = events.filter(job__isnull=False).exclude(job__status__in=JOB_FINISHED)
     elif f.outcome:
         events = events.filter(job__status=f.outcome)
     if f.since:
@@ -156,6 +176,13 @@ def audit_events(
     if before_id is not None:
         events = events.filter(pk__lt=before_id)
     return list(events.order_by("-pk")[:limit])
+
+
+def audit_page(audit_filter: AuditFilter, before: str | int | None, limit: int) -> Page[AuditEvent]:
+    """One keyset page of matching events for the audit page and the API; ``BadParameter`` for
+    a ``before`` that is not an entry id."""
+    events = audit_queryset(audit_filter).select_related("job")
+    return keyset_page(events, before, limit, message=PAGE_CURSOR)
 
 
 def audit_iter(audit_filter: AuditFilter, *, chunk: int = 2000) -> Iterator[AuditEvent]:

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from dashboard.board.views import board, directory, jobs, moves
+from dashboard.board.views import audit, board, directory, jobs, moves
 
 urlpatterns = [
     path("", board.board_page, name="board"),
@@ -13,4 +13,10 @@ urlpatterns = [
     path("jobs/<int:job_id>/cancel", jobs.job_cancel_view, name="job-cancel"),
     path("agents/<path:agent_id>/", directory.agent_detail, name="agent-detail"),
     path("campaigns/<path:campaign_id>/", directory.campaign_detail, name="campaign-detail"),
+    # The audit log's pages (the audit app itself has no views: it imports no other app).
+    path("audit/", audit.audit_list, name="audit-list"),
+    path("audit/export.csv", audit.audit_export, {"fmt": "csv"}, name="audit-export-csv"),
+    path("audit/export.jsonl", audit.audit_export, {"fmt": "jsonl"}, name="audit-export-jsonl"),
+    path("audit/<int:event_id>/", audit.audit_detail, name="audit-detail"),
+    path("audit/<int:event_id>/revert", audit.audit_revert, name="audit-revert"),
 ]

@@ -149,3 +149,20 @@ def campaign_rows(
 
 def workgroup_names() -> dict[str, str]:
     return dict(Workgroup.objects.values_list("id", "name"))
+
+
+def agent_names(ids: Iterable[str]) -> dict[str, str]:
+    """agent id -> name for the given ids (inactive agents too: old records still name them)."""
+    return dict(Agent.objects.filter(id__in=list(ids)).values_list("id", "name"))
+
+
+def campaign_names(ids: Iterable[str] | None = None) -> dict[str, str]:
+    """campaign id -> name, for the given ids or every campaign (a dialer has hundreds at most).
+
+    The one place pages that store ids (jobs, audit rows, history) get names to show; an id
+    missing here is shown as itself by the caller.
+    """
+    campaigns = Campaign.objects.all()
+    if ids is not None:
+        campaigns = campaigns.filter(id__in=list(ids))
+    return dict(campaigns.values_list("id", "name"))

@@ -1,4 +1,4 @@
-"""Directory sync from ICWS, and roster imports."""
+"""Directory sync from ICWS, and roster imports (demo-only seeding lives in ``ops/demo.py``)."""
 
 from __future__ import annotations
 
@@ -180,27 +180,3 @@ def roster_import(*, text: str, actor=None, source: str = "import") -> ImportRes
             message=f"Roster {source}: {len(wanted)} agent(s) from {rows} row(s)",
         )
     return ImportResult(rows=rows, agents=len(wanted), errors=[])
-
-
-def roster_seed_from_simulator(base_url: str) -> int:
-    """Demo mode: copy the simulator's membership (``GET /sim/state``) when our roster is empty.
-
-    Real ICWS has no such endpoint (``/sim/`` is the simulator's own); callers check DEMO_MODE.
-    Returns the number of agents seeded (0 when a roster already exists).
-    """
-    import requests  # the dashboard otherwise reaches ICWS only through icws_client
-
-    if RosterEntry.objects.exists():
-        return 0
-    state = requests.get(f"{base_url}/sim/state", timeout=10).json()
-    known = set(Agent.objects.values_list("id", flat=True))
-    campaigns = set(Campaign.objects.values_list("id", flat=True))
-    lines = [
-        f"{agent},{campaign}"
-        for agent, ids in state.get("membership", {}).items()
-        if agent in known
-        for campaign in ids
-        if campaign in campaigns
-    ]
-    result = roster_import(text="\n".join(lines), source="demo")
-    return result.agents

@@ -1,7 +1,10 @@
-"""Demo accounts, created only in demo mode (DASHBOARD_DEMO=1)."""
+"""Demo mode only (DASHBOARD_DEMO=1): the demo accounts, and a roster copied from the simulator."""
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
+
+from dashboard.directory.models import Agent, Campaign, RosterEntry
+from dashboard.directory.services import roster_import
 
 DEMO_ACCOUNTS = {
     # username: (password, role group)
@@ -23,3 +26,27 @@ def ensure_demo_accounts() -> list[str]:
         group, _ = Group.objects.get_or_create(name=role)
         user.groups.add(group)
     return created
+
+
+def roster_seed_from_simulator(base_url: str) -> int:
+    """Demo mode: copy the simulator's membership (``GET /sim/state``) when our roster is empty.
+
+    Real ICWS has no such endpoint (``/sim/`` is the simulator's own); callers check DEMO_MODE.
+    Returns the number of agents seeded (0 when a roster already exists).
+    """
+    import requests  # the dashboard otherwise reaches ICWS only through icws_client
+
+    if RosterEntry.objects.exists():
+        return 0
+    state = requests.get(f"{base_url}/sim/state", timeout=10).json()
+    known = set(Agent.objects.values_list("id", flat=True))
+    campaigns = set(Campaign.objects.values_list("id", flat=True))
+    lines = [
+        f"{agent},{campaign}"
+        for agent, ids in state.get("membership", {}).items()
+        if agent in known
+        for campaign in ids
+        if campaign in campaigns
+    ]
+    result = roster_import(text="\n".join(lines), source="demo")
+    return result.agents

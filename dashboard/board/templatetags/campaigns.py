@@ -11,7 +11,7 @@ from django import template
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
-from dashboard.directory.models import Campaign
+from dashboard.directory.selectors import campaign_names as campaign_names_of
 
 register = template.Library()
 
@@ -20,7 +20,7 @@ def _names(context) -> dict[str, str]:
     request = context.get("request")
     cached = getattr(request, "_campaign_names", None)
     if cached is None:
-        cached = dict(Campaign.objects.values_list("id", "name"))
+        cached = campaign_names_of()
         if request is not None:
             request._campaign_names = cached
     return cached

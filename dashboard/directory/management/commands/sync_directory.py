@@ -1,8 +1,9 @@
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from dashboard.directory.services import directory_sync, roster_seed_from_simulator
+from dashboard.directory.services import directory_sync
 from dashboard.icws import get_client
+from dashboard.ops.demo import roster_seed_from_simulator
 
 
 class Command(BaseCommand):

@@ -1,4 +1,9 @@
-"""The audit log: the filtered list, one entry, exports, and reverting a succeeded move."""
+"""The audit log's pages: the filtered list, one entry, exports, and reverting a succeeded move.
+
+They live with the board, not in ``dashboard.audit``: they check roles, show directory names and
+offer the revert (allocations), and the audit app imports none of those. Its selectors parse the
+filter; what a revert does is ``dashboard.allocations.revert``.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +15,6 @@ from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
-from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import push_url
 
 from dashboard.accounts import roles
@@ -19,54 +23,55 @@ from dashboard.allocations.revert import NOTHING_TO_REVERT, job_revert, job_reve
 from dashboard.allocations.services import MoveRefused
 from dashboard.audit.export import export_csv, export_jsonl
 from dashboard.audit.models import AuditEvent
-from dashboard.audit.selectors import KINDS, OUTCOMES, audit_events, audit_filter_from_params
-from dashboard.directory.models import Agent, Campaign
+from dashboard.audit.selectors import KINDS, OUTCOMES, audit_filter_from_params, audit_page
+from dashboard.core.htmx import htmx_partial, wants_partial
+from dashboard.core.params import BadParameter
+from dashboard.directory.selectors import agent_names, campaign_names
 
 PAGE_SIZE = 50
+EXPORTS = {
+    "csv": (export_csv, "text/csv; charset=utf-8"),
+    "jsonl": (export_jsonl, "application/x-ndjson; charset=utf-8"),
+}
 
 
 @require_GET
-@vary_on_headers("HX-Request")
+@htmx_partial("audit/audit_list.html#audit-table")
 def audit_list(request: HttpRequest) -> HttpResponse:
     roles.require_audit(request.user)
     audit_filter, errors = audit_filter_from_params(request.GET)
     before = request.GET.get("before", "")
-    if before and not before.isdigit():
-        errors["before"] = "must be an entry id"
-    events, next_before = [], None
-    if not errors:
-        events = audit_events(
-            audit_filter, before_id=int(before) if before else None, limit=PAGE_SIZE + 1
-        )
-        if len(events) > PAGE_SIZE:
-            events = events[:PAGE_SIZE]
-            next_before = events[-1].pk
+    page = None
+    try:
+        page = audit_page(audit_filter, before, PAGE_SIZE) if not errors else None
+    except BadParameter as exc:
+        errors.update(exc.errors)
     context = {
         "nav": "audit",
-        "events": events,
+        "events": page.items if page else [],
         "errors": errors,
         "filter": audit_filter,
         "query": urlencode(audit_filter.as_params()),
         "raw": request.GET,
-        "next_before": next_before,
+        "next_before": page.next_before if page else None,
         "is_first_page": not before,
         "kinds": KINDS,
         "outcomes": OUTCOMES,
         "zone": timezone.get_current_timezone_name(),
     }
-    status = 400 if errors else 200
-    if request.htmx and not request.htmx.boosted:
-        response = TemplateResponse(
-            request, "audit/audit_list.html#audit-table", context, status=status
-        )
+    response = TemplateResponse(
+        request, "audit/audit_list.html", context, status=400 if errors else 200
+    )
+    if wants_partial(request):
         # The address bar gets the filter without its empty fields (a link worth sharing).
         shown = {**audit_filter.as_params(), **({"before": before} if before else {})}
-        return push_url(response, f"{request.path}?{urlencode(shown)}" if shown else request.path)
-    return TemplateResponse(request, "audit/audit_list.html", context, status=status)
+        push_url(response, f"{request.path}?{urlencode(shown)}" if shown else request.path)
+    return response
 
 
 @require_GET
 def audit_export(request: HttpRequest, fmt: str) -> HttpResponse:
+    """Every row the filter selects. A bad filter is a 400 before the first byte is streamed."""
     roles.require_audit(request.user)
     audit_filter, errors = audit_filter_from_params(request.GET)
     if errors:
@@ -75,14 +80,8 @@ def audit_export(request: HttpRequest, fmt: str) -> HttpResponse:
             f"The filter is not valid: {detail}\n", status=400, content_type="text/plain"
         )
     stamp = timezone.now().strftime("%Y%m%dT%H%M%SZ")
-    if fmt == "csv":
-        response = StreamingHttpResponse(
-            export_csv(audit_filter), content_type="text/csv; charset=utf-8"
-        )
-    else:
-        response = StreamingHttpResponse(
-            export_jsonl(audit_filter), content_type="application/x-ndjson; charset=utf-8"
-        )
+    export, content_type = EXPORTS[fmt]
+    response = StreamingHttpResponse(export(audit_filter), content_type=content_type)
     response["Content-Disposition"] = f'attachment; filename="audit-{stamp}.{fmt}"'
     response["Cache-Control"] = "no-store"
     return response
@@ -97,16 +96,18 @@ def audit_detail(request: HttpRequest, event_id: int) -> HttpResponse:
     for roster in (event.roster_before, event.roster_after):
         for ids in roster.values():
             campaigns.update(ids)
-    agent_names = dict(Agent.objects.filter(id__in=agents).values_list("id", "name"))
-    campaign_names = dict(Campaign.objects.filter(id__in=campaigns).values_list("id", "name"))
+    names = agent_names(agents)
+    titles = campaign_names(campaigns)
+
+    def named(ids: list[str]) -> list[tuple[str, str]]:
+        return [(c, titles.get(c, c)) for c in ids]
+
     rows = [
         {
             "id": agent_id,
-            "name": agent_names.get(agent_id, ""),
-            "before": [
-                (c, campaign_names.get(c, c)) for c in event.roster_before.get(agent_id, [])
-            ],
-            "after": [(c, campaign_names.get(c, c)) for c in event.roster_after.get(agent_id, [])],
+            "name": names.get(agent_id, ""),
+            "before": named(event.roster_before.get(agent_id, [])),
+            "after": named(event.roster_after.get(agent_id, [])),
         }
         for agent_id in sorted(agents)
     ]
@@ -120,8 +121,8 @@ def audit_detail(request: HttpRequest, event_id: int) -> HttpResponse:
         "nav": "audit",
         "event": event,
         "rows": rows,
-        "ins": [(c, campaign_names.get(c, c)) for c in event.campaign_ids_in],
-        "outs": [(c, campaign_names.get(c, c)) for c in event.campaign_ids_out],
+        "ins": named(event.campaign_ids_in),
+        "outs": named(event.campaign_ids_out),
         "job_events": list(event.job.audit_events.order_by("seq")) if event.job else [],
         "reverts": list(event.job.reverts.all()) if event.job else [],
         "can_revert": can_revert,
@@ -158,7 +159,7 @@ def audit_revert(request: HttpRequest, event_id: int) -> HttpResponse:
         error = "" if plan.groups else NOTHING_TO_REVERT
     except MoveRefused as exc:
         plan, error = None, exc.message
-    names = dict(Agent.objects.filter(id__in=event.job.agent_ids).values_list("id", "name"))
+    names = agent_names(event.job.agent_ids)
     moves = [
         {"id": a, "name": names.get(a, ""), "ins": g.campaign_ids_in, "outs": g.campaign_ids_out}
         for g in (plan.groups if plan else [])
