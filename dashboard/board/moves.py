@@ -1,28 +1,62 @@
 """From cards the supervisor picked and a target column to a move, and its preview.
 
 A pick is ``<column>/<agent>/<roster version>`` (each part URL-quoted; column "" is Unassigned):
-the agent leaves the column it was picked from and joins the target. The preview reads the
-directory only; ``allocations.services.job_submit`` validates again and decides.
+the agent leaves the column it was picked from and joins the target. The board posts its picks as
+one field (``picks``, one pick per line: no URL or form-field limit up to ALLOCATION_MAX_AGENTS);
+the no-JavaScript board form sends one ``pick`` field per ticked card. ``selection_from`` parses
+either, once, into ``Pick`` tuples; ``move_preview`` builds everything else from those. The confirm
+form posts the same picks and target back, and the submit runs ``move_preview`` again, so what is
+submitted is what was shown. ``allocations`` validates again and decides.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from urllib.parse import unquote
+from urllib.parse import quote, unquote
+
+from django.conf import settings
 
 from dashboard.directory.models import Campaign
 from dashboard.directory.selectors import agent_rows, campaign_rows
 
-MAX_PICKS = 5000
+# Cards, not agents: an agent in two campaigns is two cards; agents are capped in move_preview.
+MAX_CARDS_PER_AGENT = 4
+_VERSION = re.compile(r"[0-9]{1,18}")  # ASCII digits only: "²".isdigit() is True, int("²") fails
+_MAX_ID = 200
 
 
 class PickError(ValueError):
     """The picks or target cannot make a move; ``field`` names the input."""
 
-    def __init__(self, message: str, field: str = "pick"):
+    def __init__(self, message: str, field: str = "picks"):
         self.field = field
         super().__init__(message)
+
+
+@dataclass(frozen=True)
+class Pick:
+    column: str  # campaign id the card was picked from; "" = Unassigned
+    agent: str
+    version: int  # the agent's roster version the board showed
+
+    @property
+    def token(self) -> str:
+        return f"{quote(self.column, safe='')}/{quote(self.agent, safe='')}/{self.version}"
+
+
+@dataclass(frozen=True)
+class Selection:
+    """What a preview and a submit are built from: parsed once, passed along as is."""
+
+    picks: tuple[Pick, ...]
+    target: str  # campaign id; "" = Unassigned
+
+    @property
+    def picks_field(self) -> str:
+        """The picks as the confirm form posts them back (one field)."""
+        return "\n".join(p.token for p in self.picks)
 
 
 @dataclass
@@ -35,60 +69,97 @@ class Headcount:
     after: int
 
 
+@dataclass(frozen=True)
+class AgentLine:
+    id: str
+    name: str
+
+
 @dataclass
 class MovePreview:
-    agent_ids: list[str]
-    agent_names: dict[str, str]
+    selection: Selection
+    agents: list[AgentLine]  # in pick order, names resolved once (not per line in the template)
     campaign_ids_in: list[str]
     campaign_ids_out: list[str]
     target_name: str
-    expected_versions: dict[str, int]
+    expected_versions: dict[str, int]  # one version per agent, for the whole move
     headcounts: list[Headcount] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     stale: list[str] = field(default_factory=list)
 
     @property
-    def expected_fields(self) -> list[str]:
-        """``agent:version`` strings for the confirm form's hidden inputs."""
-        return [f"{agent}:{version}" for agent, version in self.expected_versions.items()]
+    def agent_ids(self) -> list[str]:
+        return [a.id for a in self.agents]
 
     @property
     def summary(self) -> str:
-        names = [self.agent_names.get(a, a) for a in self.agent_ids]
-        who = names[0] if len(names) == 1 else f"{len(names)} agents"
+        who = self.agents[0].name if len(self.agents) == 1 else f"{len(self.agents)} agents"
         return f"Move {who} to {self.target_name}"
 
 
-def parse_picks(values: Iterable[str]) -> list[tuple[str, str, int]]:
-    picks: list[tuple[str, str, int]] = []
-    seen: set[tuple[str, str]] = set()
+def _check_id(value: str, name: str) -> str:
+    if len(value) > _MAX_ID or any(ord(ch) < 0x20 or ord(ch) == 0x7F for ch in value):
+        raise PickError(
+            f"{name}: an id is longer than {_MAX_ID} characters or has control characters", name
+        )
+    return value
+
+
+def parse_picks(values: Sequence[str], field_name: str = "picks") -> tuple[Pick, ...]:
+    """``column/agent/version`` strings to picks, in order, a card picked twice kept once."""
+    if len(values) > settings.ALLOCATION_MAX_AGENTS * MAX_CARDS_PER_AGENT:
+        raise PickError(
+            f"Select at most {settings.ALLOCATION_MAX_AGENTS} agents at once", field_name
+        )
+    picks: dict[tuple[str, str], Pick] = {}
     for value in values:
         parts = value.split("/")
-        if len(parts) != 3 or not parts[1] or not parts[2].isdigit():
-            raise PickError(f"A selected card could not be read ({value[:80]!r}); reload the board")
-        column, agent = unquote(parts[0]), unquote(parts[1])
-        if (column, agent) not in seen:
-            seen.add((column, agent))
-            picks.append((column, agent, int(parts[2])))
+        if len(parts) != 3 or not parts[1]:
+            raise PickError(
+                f"{field_name}: a selected card could not be read ({value[:80]!r}); "
+                "reload the board",
+                field_name,
+            )
+        if not _VERSION.fullmatch(parts[2]):
+            raise PickError(
+                f"{field_name}: the roster versions sent with the move are not valid "
+                f"({value[:80]!r}); reload the board",
+                field_name,
+            )
+        column = _check_id(unquote(parts[0]), field_name)
+        agent = _check_id(unquote(parts[1]), field_name)
+        picks.setdefault((column, agent), Pick(column, agent, int(parts[2])))
     if not picks:
-        raise PickError("Select at least one agent to move")
-    if len(picks) > MAX_PICKS:
-        raise PickError(f"Select at most {MAX_PICKS} cards at once")
-    return picks
+        raise PickError("Select at least one agent to move", field_name)
+    return tuple(picks.values())
 
 
-def move_preview(*, picks: Iterable[str], target: str) -> MovePreview:
-    """What moving the picked cards to ``target`` (a campaign id, "" = Unassigned) would do."""
-    parsed = parse_picks(picks)
+def selection_from(data: Mapping) -> Selection:
+    """The selection in a request's GET or POST data (a QueryDict): ``picks`` (one field, a pick
+    per line, as the board and the confirm form post it) or ``pick`` (one field per ticked card,
+    the no-JavaScript board form), and ``target``."""
+    if data.get("picks"):
+        picks = parse_picks(data["picks"].split(), "picks")
+    else:
+        picks = parse_picks(data.getlist("pick"), "pick")
+    target = _check_id(data.get("target", "").strip(), "target")
+    return Selection(picks=picks, target=target)
+
+
+def move_preview(selection: Selection) -> MovePreview:
+    """What moving the picked cards to the target (a campaign id, "" = Unassigned) would do."""
+    picks, target = selection.picks, selection.target
     campaigns = {c.id: c for c in campaign_rows()}
     if target and target not in campaigns:
         raise PickError("The target campaign no longer exists; reload the board", "target")
-    agent_ids = list(dict.fromkeys(agent for _, agent, _ in parsed))
+    agent_ids = list(dict.fromkeys(p.agent for p in picks))
+    if len(agent_ids) > settings.ALLOCATION_MAX_AGENTS:
+        raise PickError(f"Select at most {settings.ALLOCATION_MAX_AGENTS} agents at once")
     agents = {a.id: a for a in agent_rows(ids=agent_ids)}
     unknown = [a for a in agent_ids if a not in agents]
     if unknown:
         raise PickError(f"Unknown or inactive agents: {', '.join(unknown[:10])}")
-    outs = sorted({column for column, _, _ in parsed if column and column != target})
+    outs = sorted({p.column for p in picks if p.column and p.column != target})
     for column in outs:
         if column not in campaigns:
             raise PickError("A campaign on the board no longer exists; reload the board")
@@ -99,31 +170,34 @@ def move_preview(*, picks: Iterable[str], target: str) -> MovePreview:
     if not ins and not outs:
         raise PickError("The selected agents are already unassigned", "target")
 
-    seen_versions = {agent: version for _, agent, version in parsed}
-    stale = sorted(a for a, v in seen_versions.items() if agents[a].roster_version != v)
+    # An agent's cards all carry the agent's one version; if two disagree, the older one is what
+    # the supervisor may not have seen, so the move is checked against it.
+    versions: dict[str, int] = {}
+    for p in picks:
+        versions[p.agent] = min(versions.get(p.agent, p.version), p.version)
+    stale = sorted(a for a, v in versions.items() if agents[a].roster_version != v)
     preview = MovePreview(
-        agent_ids=agent_ids,
-        agent_names={a: agents[a].name for a in agent_ids},
+        selection=selection,
+        agents=[AgentLine(a, agents[a].name) for a in agent_ids],
         campaign_ids_in=ins,
         campaign_ids_out=outs,
         target_name=campaigns[target].name if target else "Unassigned",
-        expected_versions=seen_versions,
+        expected_versions=versions,
         stale=[agents[a].name for a in stale],
     )
-    _count_heads(preview, agents, campaigns)
+    _count_heads(preview, campaigns)
     _warn(preview, agents, campaigns)
-    _warn_extra_exits(preview, parsed, agents, campaigns)
+    _warn_extra_exits(preview, agents, campaigns)
     return preview
 
 
-def _count_heads(preview: MovePreview, agents, campaigns) -> None:
+def _count_heads(preview: MovePreview, campaigns) -> None:
+    moving = set(preview.agent_ids)
     for campaign_id in [*preview.campaign_ids_in, *preview.campaign_ids_out]:
         campaign = campaigns[campaign_id]
         members = set(campaign.agent_ids)
-        if campaign_id in preview.campaign_ids_in:
-            after = members | set(preview.agent_ids)
-        else:
-            after = members - set(preview.agent_ids)
+        joins = campaign_id in preview.campaign_ids_in
+        after = members | moving if joins else members - moving
         preview.headcounts.append(
             Headcount(
                 campaign_id,
@@ -165,12 +239,12 @@ def _warn(preview: MovePreview, agents, campaigns) -> None:
         )
 
 
-def _warn_extra_exits(preview: MovePreview, parsed, agents, campaigns) -> None:
+def _warn_extra_exits(preview: MovePreview, agents, campaigns) -> None:
     """allocate-agents takes one list of campaigns out for all its agents, so a selection picked
     from several columns takes each agent out of every one of them it belongs to: say so."""
     picked_from: dict[str, set[str]] = {}
-    for column, agent, _ in parsed:
-        picked_from.setdefault(agent, set()).add(column)
+    for p in preview.selection.picks:
+        picked_from.setdefault(p.agent, set()).add(p.column)
     leaving = set(preview.campaign_ids_out)
     extra = []
     for agent in preview.agent_ids:

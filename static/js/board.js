@@ -4,7 +4,7 @@
 (function () {
   "use strict";
 
-  var selected = new Set();      // data-pick values of selected cards
+  var selected = new Set();      // data-pick values of selected cards (an agent in two columns is two)
   var closedColumns = new Map(); // campaign id -> open?, as the user left it
   var dragging = false;
   var lastClicked = null;
@@ -27,17 +27,27 @@
 
   function clearSelection() { cards().forEach(function (c) { setSelected(c, false); }); selected.clear(); updateCount(); }
 
+  // A pick is "column/agent/version", each part URL-quoted: the agent part names the agent.
+  function agentOf(pick) { return pick.split("/")[1]; }
+
+  // Counts are in agents, as the move is: an agent picked in two columns moves once.
   function updateCount() {
-    var n = selected.size;
-    // Selected cards out of sight (filtered out, or in a closed column) still move with the
+    var agents = new Set(), onScreen = new Set();
+    cards().forEach(function (c) {
+      if (!selected.has(c.dataset.pick)) { return; }
+      agents.add(agentOf(c.dataset.pick));
+      if (shown(c)) { onScreen.add(agentOf(c.dataset.pick)); }
+    });
+    var n = agents.size;
+    // Selected agents out of sight (filtered out, or in a closed column) still move with the
     // selection: say how many there are.
-    var hiddenCount = cards().filter(function (c) {
-      return selected.has(c.dataset.pick) && !shown(c);
-    }).length;
+    var notes = [];
+    if (selected.size !== n) { notes.push(selected.size + " cards"); }
+    if (n - onScreen.size) { notes.push((n - onScreen.size) + " not shown"); }
     var label = $("[data-selection-count]");
     if (label) {
       label.textContent = n === 0 ? "No agents selected" :
-        n + " selected" + (hiddenCount ? " (" + hiddenCount + " not shown)" : "");
+        n + " selected" + (notes.length ? " (" + notes.join(", ") + ")" : "");
     }
   }
 
@@ -161,18 +171,15 @@
     openPreview(picks, target, quick);
   }
 
-  function previewUrl(picks, target) {
-    var params = new URLSearchParams();
-    picks.forEach(function (p) { params.append("pick", p); });
-    params.append("target", target);
-    return $("[data-move-open]").getAttribute("hx-get") + "?" + params.toString();
-  }
-
   var quickSubmit = false; // a drop with Alt held: submit a single move without confirming
 
+  // A POST with the picks in one field: a GET of 1,000 picks is a 414 from gunicorn, and one
+  // field per pick meets Django's 1,000-field limit. The CSRF header comes from <body hx-headers>.
   function openPreview(picks, target, quick) {
     quickSubmit = quick;
-    window.htmx.ajax("GET", previewUrl(picks, target), { target: "#move-dialog-body", swap: "innerHTML" });
+    window.htmx.ajax("POST", $("[data-move-open]").getAttribute("formaction"), {
+      target: "#move-dialog-body", swap: "innerHTML", values: { picks: picks.join("\n"), target: target }
+    });
   }
 
   // -- the move dialog ---------------------------------------------------------------------------
@@ -233,6 +240,15 @@
     if (event.target.closest("[data-select-all]")) {
       cards().filter(shown).forEach(function (c) { setSelected(c, true); });
       updateCount();
+    }
+    var columnButton = event.target.closest("[data-select-column]");
+    if (columnButton) {
+      $all("[data-pick]", columnButton.closest("details")).filter(shown).forEach(function (c) { setSelected(c, true); });
+      updateCount();
+    }
+    if (event.target.closest("[data-move-open]")) {
+      event.preventDefault(); // the no-JavaScript GET; the selection is posted instead
+      openPreview(Array.from(selected), ($("[data-move-target]") || {}).value || "", false);
     }
     if (event.target.closest("[data-select-none]")) { clearSelection(); }
     if (event.target.closest("#board-columns [data-pick]")) { onCardClick(event); }

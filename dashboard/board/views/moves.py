@@ -1,7 +1,10 @@
 """Moving agents from the board: the confirmation (preview) and the submit.
 
-With htmx both answer partials (the dialog body, then the new job's status); without
-JavaScript the preview is a page and the submit redirects to the job's page.
+The board posts the preview (its picks in one field, so any selection up to ALLOCATION_MAX_AGENTS
+fits); the no-JavaScript board form gets it with one ``pick`` per ticked card. The confirm form
+posts the same picks and target back and the submit rebuilds the preview from them, so the move
+queued is the move shown. With htmx both answer partials (the dialog body, then the new job's
+status); without JavaScript the preview is a page and the submit redirects to the job's page.
 """
 
 from __future__ import annotations
@@ -12,56 +15,68 @@ from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 from django_htmx.http import reswap, retarget, trigger_client_event
 
 from dashboard.accounts import roles
 from dashboard.allocations.services import MoveRefused, job_submit
-from dashboard.board.moves import PickError, move_preview
+from dashboard.board.moves import PickError, move_preview, selection_from
 
 REFUSAL_STATUS = {"invalid": 400, "forbidden": 403, "conflict": 409, "not_found": 404}
+DIALOG = "board/move_preview.html"
 
 
-def _template(request: HttpRequest, name: str, partial: str) -> str:
-    return f"board/{name}.html#{partial}" if request.htmx else f"board/{name}.html"
+def _render(request: HttpRequest, context: dict, status: int = 200) -> HttpResponse:
+    context.setdefault("nav", "board")
+    name = f"{DIALOG}#move-dialog-body" if request.htmx else DIALOG
+    return TemplateResponse(request, name, context, status=status)
 
 
-@require_GET
+@require_http_methods(["GET", "POST"])
 def move_preview_view(request: HttpRequest) -> HttpResponse:
     roles.require_mover(request.user)
-    context: dict = {"nav": "board", "idempotency_key": uuid.uuid4().hex}
-    status = 200
     try:
-        context["preview"] = move_preview(
-            picks=request.GET.getlist("pick"), target=request.GET.get("target", "")
+        preview = move_preview(
+            selection_from(request.POST if request.method == "POST" else request.GET)
         )
     except PickError as exc:
-        context["error"] = str(exc)
-        status = 400
-    return TemplateResponse(
-        request, _template(request, "move_preview", "move-dialog-body"), context, status=status
-    )
+        return _render(request, {"error": str(exc), "error_field": exc.field}, status=400)
+    return _render(request, {"preview": preview, "idempotency_key": uuid.uuid4().hex})
 
 
 @require_POST
 def move_submit(request: HttpRequest) -> HttpResponse:
     roles.require_mover(request.user)
-    expected, bad = _expected_versions(request.POST.getlist("expected"))
+    reason = request.POST.get("reason", "")
+    key = request.POST.get("idempotency_key") or None
     try:
-        if bad:
-            raise MoveRefused("invalid", "The roster versions sent with the move are not valid")
+        preview = move_preview(selection_from(request.POST))
+    except PickError as exc:
+        return _in_dialog(request, {"error": str(exc), "error_field": exc.field}, 400)
+    try:
         job, created = job_submit(
             actor=request.user,
-            agent_ids=request.POST.getlist("agent_ids"),
-            campaign_ids_in=request.POST.getlist("campaign_ids_in"),
-            campaign_ids_out=request.POST.getlist("campaign_ids_out"),
-            reason=request.POST.get("reason", ""),
-            idempotency_key=request.POST.get("idempotency_key") or None,
-            expected_versions=expected or None,
+            agent_ids=preview.agent_ids,
+            campaign_ids_in=preview.campaign_ids_in,
+            campaign_ids_out=preview.campaign_ids_out,
+            reason=reason,
+            idempotency_key=key,
+            expected_versions=preview.expected_versions,
             request_id=getattr(request, "request_id", ""),
         )
     except MoveRefused as exc:
-        return _refused(request, exc)
+        status = getattr(exc, "status", None) or REFUSAL_STATUS.get(exc.code, 400)
+        if "reason" in (exc.fields or {}):
+            # A refused reason keeps the dialog, its selection and what was typed: the error
+            # shows beside the field.
+            context = {
+                "preview": preview,
+                "idempotency_key": key or uuid.uuid4().hex,
+                "reason": reason,
+                "reason_error": exc.message,
+            }
+            return _in_dialog(request, context, status)
+        return _in_dialog(request, {"error": exc.message}, status)
     if not request.htmx:
         messages.success(request, f"Move queued as job {job.pk}.")
         return redirect("job-detail", job.pk)
@@ -70,27 +85,9 @@ def move_submit(request: HttpRequest) -> HttpResponse:
     return response
 
 
-def _refused(request: HttpRequest, exc: MoveRefused) -> HttpResponse:
-    status = REFUSAL_STATUS.get(exc.code, 400)
-    if not request.htmx:
-        return TemplateResponse(
-            request,
-            "board/move_preview.html",
-            {"nav": "board", "error": exc.message},
-            status=status,
-        )
-    # Keep the dialog open with the reason: the supervisor decides what to do next.
-    response = TemplateResponse(
-        request, "board/move_preview.html#move-dialog-body", {"error": exc.message}, status=status
-    )
-    return reswap(retarget(response, "#move-dialog-body"), "innerHTML")
-
-
-def _expected_versions(values: list[str]) -> tuple[dict[str, int], bool]:
-    expected: dict[str, int] = {}
-    for value in values:
-        agent, _, version = value.rpartition(":")
-        if not agent or not version.isdigit():
-            return {}, True
-        expected[agent] = int(version)
-    return expected, False
+def _in_dialog(request: HttpRequest, context: dict, status: int) -> HttpResponse:
+    """The confirm form targets the jobs panel; a refusal goes back into the dialog instead."""
+    response = _render(request, context, status)
+    if request.htmx:
+        response = reswap(retarget(response, "#move-dialog-body"), "innerHTML")
+    return response
