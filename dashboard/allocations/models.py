@@ -90,6 +90,11 @@ class AllocationJob(models.Model):
     def is_terminal(self) -> bool:
         return self.status in self.TERMINAL
 
+    @property
+    def is_cancellable(self) -> bool:
+        """Not yet sending: a queued job, or one waiting to retry (a running call cannot stop)."""
+        return self.status in (self.Status.QUEUED, self.Status.RETRYING)
+
 
 class JobBatch(models.Model):
     """One allocate-agents call for a slice of the job's agents."""
