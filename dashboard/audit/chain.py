@@ -1,7 +1,19 @@
-"""The audit chain's hash: SHA-256 over the previous hash and the row's canonical JSON.
+"""The audit chain's hash: SHA-256 over the previous hash and the row's canonical text.
 
-Canonical means sorted keys, no whitespace, times in UTC ISO 8601 with microseconds, so the same
-row hashes the same on SQLite and PostgreSQL, in the app, in ``verify_audit`` and in an export.
+Two formats, named by each row's ``hash_version`` (a row keeps the format it was written in, so
+rows written before version 2 still verify; the version never goes down along the chain):
+
+- **1**: ``sha256(prev_hash + json)`` where json is the object of ``HASHED_FIELDS_V1``, keys
+  sorted, no whitespace, non-ASCII kept.
+- **2** (written today): ``sha256("2:" + prev_hash + json)`` where json is the *array* of
+  ``HASHED_FIELDS`` values in that order, no whitespace, nested keys sorted, non-ASCII kept.
+  It adds ``actor_id``; an array needs no key sorting, and it can be assembled from each JSON
+  column's text without building a dict, which is what lets ``verify_audit`` and the exports
+  reach 100,000 rows/s (``canonical_v2_from_text``). The "2:" prefix means a version-2 row
+  cannot be passed off as version 1.
+
+Times are UTC ISO 8601 with microseconds (``utc_text``), so the same row hashes the same on
+SQLite and PostgreSQL, in the app, in ``verify_audit`` and in an export.
 """
 
 from __future__ import annotations
@@ -9,10 +21,13 @@ from __future__ import annotations
 import hashlib
 import json
 from datetime import UTC, datetime
+from json.encoder import encode_basestring  # the C encoder json.dumps(ensure_ascii=False) uses
 from typing import Any
 
-# Every column that carries meaning; id is left out (it is not part of what happened).
-HASHED_FIELDS = (
+CHAIN_VERSION = 2
+
+# Version 1: every column that carried meaning then; id is left out (not part of what happened).
+HASHED_FIELDS_V1 = (
     "seq",
     "at",
     "kind",
@@ -32,6 +47,33 @@ HASHED_FIELDS = (
     "duration_ms",
     "details",
 )
+# Version 2, in array order: everything that carries meaning, the actor's id included.
+HASHED_FIELDS = (
+    "seq",
+    "at",
+    "kind",
+    "actor_id",
+    "actor_username",
+    "job_id",
+    "agent_ids",
+    "campaign_ids_in",
+    "campaign_ids_out",
+    "reason",
+    "roster_before",
+    "roster_after",
+    "icws_status",
+    "icws_error_id",
+    "icws_message",
+    "message",
+    "request_id",
+    "duration_ms",
+    "details",
+)
+JSON_FIELDS = frozenset(
+    {"agent_ids", "campaign_ids_in", "campaign_ids_out", "roster_before", "roster_after", "details"}
+)
+
+_compact = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode
 
 
 def utc_text(moment: datetime) -> str:
@@ -39,16 +81,81 @@ def utc_text(moment: datetime) -> str:
 
 
 def canonical(content: dict[str, Any]) -> str:
-    values = {name: content.get(name) for name in HASHED_FIELDS}
+    """Version 1's text (kept for rows written before version 2 and for migration 0002)."""
+    values = {name: content.get(name) for name in HASHED_FIELDS_V1}
     if isinstance(values["at"], datetime):
         values["at"] = utc_text(values["at"])
-    return json.dumps(values, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return _compact(values)
+
+
+def json_text(value: Any) -> str:
+    """A JSON column's canonical text: compact, keys sorted, non-ASCII kept."""
+    return _compact(value)
+
+
+_JSON_CACHE: dict[str, str] = {}
+
+
+def json_text_from_db(raw: str | None) -> str:
+    """The canonical text of a JSON column as the database returns it. Most values repeat
+    (``{}``, ``[]``, the same campaigns), so the conversion is remembered (bounded)."""
+    cached = _JSON_CACHE.get(raw)
+    if cached is None:
+        cached = "null" if raw is None else _compact(json.loads(raw))
+        if len(_JSON_CACHE) > 200_000:
+            _JSON_CACHE.clear()
+        _JSON_CACHE[raw] = cached
+    return cached
+
+
+def _scalar(value) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, str):
+        return encode_basestring(value)
+    return str(int(value))
+
+
+def canonical_v2_from_text(
+    seq, at, kind, actor_id, actor_username, job_id, agents, c_in, c_out, reason,
+    r_before, r_after, icws_status, icws_error_id, icws_message, message, request_id,
+    duration_ms, details,
+) -> str:  # fmt: skip
+    """Version 2's text from column values, JSON columns already as canonical text
+    (``json_text``). Equal to ``json.dumps([...], separators=(",", ":"), sort_keys=True,
+    ensure_ascii=False)`` of the values; a test holds the two together."""
+    e = encode_basestring
+    return (
+        f"[{seq},{e(at)},{e(kind)},{_scalar(actor_id)},{e(actor_username)},{_scalar(job_id)},"
+        f"{agents},{c_in},{c_out},{e(reason)},{r_before},{r_after},{_scalar(icws_status)},"
+        f"{e(icws_error_id)},{e(icws_message)},{e(message)},{e(request_id)},"
+        f"{_scalar(duration_ms)},{details}]"
+    )
+
+
+def canonical_v2(content: dict[str, Any]) -> str:
+    values = []
+    for name in HASHED_FIELDS:
+        value = content.get(name)
+        if name == "at" and isinstance(value, datetime):
+            value = utc_text(value)
+        values.append(json_text(value) if name in JSON_FIELDS else value)
+    return canonical_v2_from_text(*values)
+
+
+def hash_v2(prev_hash: str, text: str) -> str:
+    return hashlib.sha256(f"2:{prev_hash}{text}".encode()).hexdigest()
 
 
 def row_hash(prev_hash: str, content: dict[str, Any]) -> str:
+    """The hash of a row given as a dict of its fields (``hash_version`` absent means 1)."""
+    if content.get("hash_version", 1) >= 2:
+        return hash_v2(prev_hash, canonical_v2(content))
     return hashlib.sha256((prev_hash + canonical(content)).encode("utf-8")).hexdigest()
 
 
 def content_of(event) -> dict[str, Any]:
-    """The hashed fields of a saved ``AuditEvent``."""
-    return {name: getattr(event, name) for name in HASHED_FIELDS}
+    """The hashed fields of a saved ``AuditEvent``, with its ``hash_version``."""
+    content = {name: getattr(event, name) for name in HASHED_FIELDS}
+    content["hash_version"] = getattr(event, "hash_version", 1)
+    return content

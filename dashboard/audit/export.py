@@ -1,15 +1,20 @@
-"""Streaming exports of exactly the rows a filter selects: CSV and JSON Lines.
+"""Streaming exports of exactly the rows a filter selects: CSV and JSON Lines, newest first.
 
-Both end with a trailer that lets the reader check the file is whole and unchanged:
-CSV:   a last line ``#trailer,rows=<n>,sha256=<hex>``
-JSONL: a last line ``{"trailer": {"rows": n, "sha256": "<hex>"}}``
-where sha256 is over the bytes (UTF-8) of every line before the trailer, header included. Each
-row also carries ``seq``, ``prev_hash`` and ``hash``, so rows can be checked against the chain
-(``dashboard/audit/chain.py`` documents the hash).
+Both end with a signed trailer that lets the reader check the file is whole and unchanged:
+CSV:   a last line ``#trailer,rows=<n>,sha256=<hex>,key=<key id>,hmac=<hex>``
+JSONL: a last line ``{"trailer": {"rows": n, "sha256": "<hex>", "key": "...", "hmac": "<hex>"}}``
+where sha256 is over the bytes (UTF-8) of every line before the trailer, header included, and
+hmac is HMAC-SHA256 under ``AUDIT_SIGNING_KEY`` over ``export_message``. Recomputing the rows
+and the SHA-256 after an edit is easy; the HMAC needs the key. ``manage.py verify_export FILE``
+checks a file alone (``audit.export_verify``). Each row also carries ``seq``, ``prev_hash``,
+``hash`` and ``hash_version``, so rows can be checked against the chain (``audit.chain``).
 
 CSV files get opened in spreadsheets, and a reason or an ICWS-supplied name starting with ``=``
 would run there as a formula: such cells get a leading ``'`` (OWASP's advice). JSON Lines
 carries every value untouched, so that is the format to recompute row hashes from.
+
+Rows are read as tuples in keyset pages (``rawrows``) and written a page at a time: no model
+instance or JSON parsing per row, memory flat at any size.
 """
 
 from __future__ import annotations
@@ -19,56 +24,98 @@ import hashlib
 import io
 import json
 from collections.abc import Iterator
+from json.encoder import encode_basestring as _s
 
+from dashboard.audit import checkpoints
 from dashboard.audit.chain import HASHED_FIELDS
-from dashboard.audit.integrity import export_record
-from dashboard.audit.selectors import AuditFilter, audit_iter
+from dashboard.audit.rawrows import pages_newest_first
+from dashboard.audit.selectors import AuditFilter, audit_queryset
 
 # Every hashed field (so a row can be checked against the chain), plus the row id and hashes.
-CSV_COLUMNS = ["seq", "id", *HASHED_FIELDS[1:], "prev_hash", "hash"]
-
-
-def _csv_line(values: list) -> str:
-    buffer = io.StringIO()
-    csv.writer(buffer, lineterminator="\n").writerow(values)
-    return buffer.getvalue()
-
-
+CSV_COLUMNS = ["seq", "id", *HASHED_FIELDS[1:], "hash_version", "prev_hash", "hash"]
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
-def _cell(value) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, list | dict):
-        return json.dumps(value, sort_keys=True, ensure_ascii=False)
-    text = str(value)
-    if isinstance(value, str) and text.startswith(FORMULA_STARTS):
-        return "'" + text
-    return text
+def export_message(fmt: str, rows: int, sha256: str) -> str:
+    return f"audit-export:1:{fmt}:{rows}:{sha256}"
 
 
-def export_csv(audit_filter: AuditFilter) -> Iterator[str]:
+def _signed(fmt: str, rows: int, sha256: str) -> tuple[str, str]:
+    key = checkpoints.signing_key()
+    return checkpoints.key_id(key), checkpoints.sign(export_message(fmt, rows, sha256), key)
+
+
+def _cell(text: str) -> str:
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
+
+
+def _csv_rows(batch: list[list]) -> list[list]:
+    out = []
+    for (pk, version, seq, at, kind, actor_id, username, job_id, agents, c_in, c_out, reason,
+         r_before, r_after, status, error_id, icws_message, message, request_id, duration,
+         details, prev, digest) in batch:  # fmt: skip
+        out.append(
+            (seq, pk, at, kind, actor_id, _cell(username), job_id, agents, c_in, c_out,
+             _cell(reason), r_before, r_after, status, _cell(error_id), _cell(icws_message),
+             _cell(message), _cell(request_id), duration, details, version, prev, digest)
+        )  # fmt: skip
+    return out
+
+
+def export_csv(audit_filter: AuditFilter) -> Iterator[bytes]:
     digest = hashlib.sha256()
     rows = 0
-    line = _csv_line(CSV_COLUMNS)
-    digest.update(line.encode("utf-8"))
-    yield line
-    for event in audit_iter(audit_filter):
-        record = export_record(event)
-        line = _csv_line([_cell(record[c]) for c in CSV_COLUMNS])
-        digest.update(line.encode("utf-8"))
-        rows += 1
-        yield line
-    yield f"#trailer,rows={rows},sha256={digest.hexdigest()}\n"
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(CSV_COLUMNS)
+    for batch in pages_newest_first(audit_queryset(audit_filter)):
+        writer.writerows(_csv_rows(batch))
+        rows += len(batch)
+        chunk = buffer.getvalue().encode("utf-8")
+        buffer.seek(0)
+        buffer.truncate()
+        digest.update(chunk)
+        yield chunk
+    head = buffer.getvalue().encode("utf-8")  # the header alone, when no row matched
+    digest.update(head)
+    sha = digest.hexdigest()
+    key, mac = _signed("csv", rows, sha)
+    yield head + f"#trailer,rows={rows},sha256={sha},key={key},hmac={mac}\n".encode()
 
 
-def export_jsonl(audit_filter: AuditFilter) -> Iterator[str]:
+def _null(value) -> str:
+    return "null" if value is None else str(value)
+
+
+def _jsonl_lines(batch: list[list]) -> str:
+    """Each row as json.dumps(record, sort_keys=True, separators=(",", ":"),
+    ensure_ascii=False) would write it, assembled from the columns' text."""
+    lines = []
+    for (pk, version, seq, at, kind, actor_id, username, job_id, agents, c_in, c_out, reason,
+         r_before, r_after, status, error_id, icws_message, message, request_id, duration,
+         details, prev, digest) in batch:  # fmt: skip
+        lines.append(
+            f'{{"actor_id":{_null(actor_id)},"actor_username":{_s(username)},'
+            f'"agent_ids":{agents},"at":{_s(at)},"campaign_ids_in":{c_in},'
+            f'"campaign_ids_out":{c_out},"details":{details},"duration_ms":{_null(duration)},'
+            f'"hash":{_s(digest)},"hash_version":{version},"icws_error_id":{_s(error_id)},'
+            f'"icws_message":{_s(icws_message)},"icws_status":{_null(status)},"id":{pk},'
+            f'"job_id":{_null(job_id)},"kind":{_s(kind)},"message":{_s(message)},'
+            f'"prev_hash":{_s(prev)},"reason":{_s(reason)},"request_id":{_s(request_id)},'
+            f'"roster_after":{r_after},"roster_before":{r_before},"seq":{seq}}}\n'
+        )
+    return "".join(lines)
+
+
+def export_jsonl(audit_filter: AuditFilter) -> Iterator[bytes]:
     digest = hashlib.sha256()
     rows = 0
-    for event in audit_iter(audit_filter):
-        line = json.dumps(export_record(event), sort_keys=True, ensure_ascii=False) + "\n"
-        digest.update(line.encode("utf-8"))
-        rows += 1
-        yield line
-    yield json.dumps({"trailer": {"rows": rows, "sha256": digest.hexdigest()}}) + "\n"
+    for batch in pages_newest_first(audit_queryset(audit_filter)):
+        chunk = _jsonl_lines(batch).encode("utf-8")
+        rows += len(batch)
+        digest.update(chunk)
+        yield chunk
+    sha = digest.hexdigest()
+    key, mac = _signed("jsonl", rows, sha)
+    trailer = {"rows": rows, "sha256": sha, "key": key, "hmac": mac}
+    yield (json.dumps({"trailer": trailer}) + "\n").encode()

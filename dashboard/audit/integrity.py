@@ -1,4 +1,5 @@
-"""Walking the chain (``manage.py verify_audit``) and pruning its oldest part (``archive_audit``).
+"""Pruning the chain's oldest part (``archive_audit``); walking it (``verify_audit``) lives in
+``audit.verify`` and is re-exported here.
 
 After an archive, the first remaining row's ``prev_hash`` is the hash of the last archived row;
 the ARCHIVED event written then records that hash, so the walk can still start from a known
@@ -16,77 +17,12 @@ from pathlib import Path
 from django.db import connection, transaction
 from django.utils import timezone
 
-from dashboard.audit.chain import content_of, row_hash, utc_text
-from dashboard.audit.models import AuditChainHead, AuditEvent, AuditSubject
+from dashboard.audit.chain import content_of, utc_text
+from dashboard.audit.models import AuditEvent, AuditSubject
 from dashboard.audit.services import audit_record
+from dashboard.audit.verify import ChainReport, chain_verify  # noqa: F401 - the public names
 
 Kind = AuditEvent.Kind
-
-
-@dataclass
-class ChainReport:
-    ok: bool
-    rows: int
-    first_seq: int | None = None
-    last_seq: int | None = None
-    broken_id: int | None = None
-    broken_seq: int | None = None
-    problem: str = ""
-
-
-def chain_verify(*, chunk: int = 5000) -> ChainReport:
-    """Recompute every hash in seq order, in constant memory; stop at the first broken row."""
-    start_hash = _start_hash()
-    expected_prev = start_hash
-    expected_seq = None
-    rows = 0
-    first = last = None
-    after = 0
-    while True:
-        batch = list(AuditEvent.objects.filter(seq__gt=after).order_by("seq")[:chunk])
-        for event in batch:
-            if expected_seq is not None and event.seq != expected_seq:
-                return _broken(event, rows, first, f"seq {expected_seq} is missing (deleted?)")
-            if event.prev_hash != expected_prev:
-                what = "does not follow the archived range" if rows == 0 else "previous row"
-                return _broken(event, rows, first, f"prev_hash does not match the {what}")
-            content = {**content_of(event), "job_id": event.job_id}
-            if row_hash(event.prev_hash, content) != event.hash:
-                return _broken(event, rows, first, "content does not match its hash (changed?)")
-            rows += 1
-            first = first if first is not None else event.seq
-            last = event.seq
-            expected_prev, expected_seq = event.hash, event.seq + 1
-        if len(batch) < chunk:
-            break
-        after = batch[-1].seq
-    head = AuditChainHead.objects.filter(pk=1).first()
-    if head is not None and rows and (head.seq != last or head.hash != expected_prev):
-        return ChainReport(
-            False,
-            rows,
-            first,
-            last,
-            problem=f"the chain head says seq {head.seq}, rows end at {last}",
-        )
-    return ChainReport(True, rows, first, last)
-
-
-def _start_hash() -> str:
-    """ "" for a chain that starts at seq 1; else the hash an archive event recorded."""
-    first = AuditEvent.objects.order_by("seq").values_list("seq", flat=True).first()
-    if first is None or first == 1:
-        return ""
-    for details in AuditEvent.objects.filter(kind=Kind.ARCHIVED).values_list("details", flat=True):
-        if details.get("last_seq") == first - 1:
-            return details.get("last_hash", "")
-    return "(no archive event covers the rows before the first one)"
-
-
-def _broken(event: AuditEvent, rows: int, first, problem: str) -> ChainReport:
-    return ChainReport(
-        False, rows, first, None, broken_id=event.pk, broken_seq=event.seq, problem=problem
-    )
 
 
 @dataclass

@@ -73,6 +73,8 @@ class AuditEvent(models.Model):
     seq = models.BigIntegerField(unique=True)
     prev_hash = models.CharField(max_length=64, blank=True)
     hash = models.CharField(max_length=64)
+    # The hash format this row was written in (``audit.chain``); older rows keep theirs.
+    hash_version = models.PositiveSmallIntegerField(default=1)
 
     objects = AuditEventQuerySet.as_manager()
 
@@ -121,10 +123,39 @@ class AuditSubject(models.Model):
 
 
 class AuditChainHead(models.Model):
-    """One row: the last appended seq and hash. Appending locks it (``select_for_update``)."""
+    """One row: the last appended seq and hash. Appending locks it (``select_for_update``).
+
+    ``checkpoint_seq`` and ``checkpoint_at`` say when the last signed checkpoint was taken, so
+    the writer knows when the next one is due without another query.
+    """
 
     seq = models.BigIntegerField(default=0)
     hash = models.CharField(max_length=64, blank=True)
+    checkpoint_seq = models.BigIntegerField(default=0)
+    checkpoint_at = models.DateTimeField(null=True, blank=True)
 
     def __str__(self) -> str:
         return f"Audit chain at {self.seq}"
+
+
+class AuditCheckpoint(models.Model):
+    """A signed statement "the chain's row ``seq`` has hash ``hash``" (``audit.checkpoints``).
+
+    The same line also goes to an append-only file outside the database; ``verify_audit``
+    trusts the file first, since whoever can rewrite these rows can delete them too. The HMAC
+    key is not in the database, so a checkpoint cannot be forged from it.
+    """
+
+    seq = models.BigIntegerField()
+    hash = models.CharField(max_length=64)
+    at = models.DateTimeField()
+    key_id = models.CharField(max_length=16)
+    hmac = models.CharField(max_length=64)
+
+    objects = AuditEventQuerySet.as_manager()
+
+    class Meta:
+        indexes = [models.Index(fields=["seq"], name="audit_checkpoint_seq")]
+
+    def __str__(self) -> str:
+        return f"Audit checkpoint at seq {self.seq}"

@@ -7,7 +7,8 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from dashboard.audit.chain import row_hash
+from dashboard.audit.chain import CHAIN_VERSION, row_hash
+from dashboard.audit.checkpoints import checkpoint_due, checkpoint_write
 from dashboard.audit.models import AuditChainHead, AuditEvent, AuditSubject
 
 Subject = AuditSubject.SubjectKind
@@ -48,9 +49,13 @@ def audit_record(
         reason = job.reason if reason is None else reason
         request_id = job.request_id if request_id is None else request_id
     reason, request_id = reason or "", request_id or ""
+    username = getattr(actor, "username", "") or ""
+    actor = actor if actor is not None and actor.pk else None
     content = {
+        "hash_version": CHAIN_VERSION,
         "kind": kind,
-        "actor_username": getattr(actor, "username", "") or "",
+        "actor_id": actor.pk if actor is not None else None,
+        "actor_username": username,
         "job_id": job.pk if job is not None else None,
         "agent_ids": list(agent_ids or []),
         "campaign_ids_in": list(campaign_ids_in or []),
@@ -72,9 +77,9 @@ def audit_record(
         # The time is taken under the lock, so seq order is time order (retention relies on it).
         content["seq"] = head.seq + 1
         content["at"] = timezone.now()
-        fields = {k: v for k, v in content.items() if k != "job_id"}
+        fields = {k: v for k, v in content.items() if k not in ("job_id", "actor_id")}
         event = AuditEvent.objects.create(
-            actor=actor if actor is not None and actor.pk else None,
+            actor=actor,
             job=job,
             prev_hash=head.hash,
             hash=row_hash(head.hash, content),
@@ -82,6 +87,9 @@ def audit_record(
         )
         AuditSubject.objects.bulk_create(_subjects(event))
         AuditChainHead.objects.filter(pk=1).update(seq=event.seq, hash=event.hash)
+        head.seq, head.hash = event.seq, event.hash
+        if checkpoint_due(head, content["at"]):
+            checkpoint_write(head, content["at"])
     return event
 
 

@@ -11,6 +11,8 @@ from playwright.sync_api import expect
 
 from dashboard.allocations import services
 from dashboard.allocations.models import AllocationJob
+from dashboard.audit.checkpoints import key_id, sign
+from dashboard.audit.export import export_message
 from dashboard.audit.models import AuditEvent
 from dashboard.directory.selectors import roster_of
 from tests.browser.conftest import make_user
@@ -66,7 +68,8 @@ def test_an_auditor_filters_opens_an_entry_and_exports_it(
     assert [int(r["id"]) for r in exported] == [succeeded.pk]
     assert exported[0]["actor_username"] == "sam"
     digest = hashlib.sha256("".join(lines).encode()).hexdigest()
-    assert trailer.strip() == f"#trailer,rows=1,sha256={digest}"
+    signed = f"key={key_id()},hmac={sign(export_message('csv', 1, digest))}"
+    assert trailer.strip() == f"#trailer,rows=1,sha256={digest},{signed}"
 
     rows.first.locator("a").first.click()
     expect(page).to_have_url(f"{live_server.url}/audit/{succeeded.pk}/")

@@ -12,6 +12,8 @@ from django.urls import reverse
 
 from dashboard.allocations.models import AllocationJob
 from dashboard.audit.chain import row_hash
+from dashboard.audit.checkpoints import key_id, sign
+from dashboard.audit.export import export_message
 from dashboard.audit.models import AuditEvent
 from dashboard.audit.services import audit_record
 from dashboard.directory.models import Agent, RosterEntry
@@ -134,7 +136,8 @@ class TestExport:
         expected = AuditEvent.objects.filter(subjects__subject_id="a1").order_by("-pk")
         assert [int(r["id"]) for r in rows] == [e.pk for e in expected]
         digest = hashlib.sha256("".join(lines).encode()).hexdigest()
-        assert trailer == f"#trailer,rows={len(rows)},sha256={digest}\n"
+        signed = f"key={key_id()},hmac={sign(export_message('csv', len(rows), digest))}"
+        assert trailer == f"#trailer,rows={len(rows)},sha256={digest},{signed}\n"
 
     def test_csv_cells_a_spreadsheet_would_run_are_neutralised(self, as_auditor, moved):
         audit_record(kind=Kind.REFUSED, agent_ids=["a1"], reason='=HYPERLINK("http://x")')
@@ -153,7 +156,10 @@ class TestExport:
         for record in records:
             assert row_hash(record["prev_hash"], record) == record["hash"]
         digest = hashlib.sha256("".join(lines).encode()).hexdigest()
-        assert json.loads(trailer) == {"trailer": {"rows": 3, "sha256": digest}}
+        mac = sign(export_message("jsonl", 3, digest))
+        assert json.loads(trailer) == {
+            "trailer": {"rows": 3, "sha256": digest, "key": key_id(), "hmac": mac}
+        }
 
     def test_bad_filter_exports_nothing(self, as_auditor, moved):
         response = as_auditor.get(reverse("audit-export-csv"), {"outcome": "maybe"})

@@ -4,7 +4,10 @@ from dashboard.audit.integrity import chain_verify
 
 
 class Command(BaseCommand):
-    help = "Walk the audit log's hash chain; name the first broken row and exit non-zero."
+    help = (
+        "Walk the audit log's hash chain against the newest signed checkpoint, with the chain "
+        "head and the subject index; name what broke and exit non-zero."
+    )
 
     def handle(self, *args, **options):
         report = chain_verify()
@@ -12,18 +15,26 @@ class Command(BaseCommand):
             where = (
                 f"row id {report.broken_id} (seq {report.broken_seq})"
                 if report.broken_id is not None
-                else "the chain head"
+                else report.where or "the chain head"
             )
             raise CommandError(
                 f"Audit chain broken at {where}: {report.problem}. "
                 f"{report.rows} rows before it are intact."
             )
+        point = report.checkpoint
+        against = (
+            f"; matches the signed checkpoint at seq {point.seq} ({report.checkpoint_source})"
+            if point
+            else "; no signed checkpoint yet"
+        )
+        if report.note:
+            self.stdout.write(self.style.WARNING(f"Note: {report.note}."))
         if not report.rows:
-            self.stdout.write("Audit log is empty: nothing to verify.")
+            self.stdout.write(f"Audit log is empty: nothing to verify{against}.")
             return
         self.stdout.write(
             self.style.SUCCESS(
                 f"Audit chain intact: {report.rows} rows, seq {report.first_seq} to "
-                f"{report.last_seq}."
+                f"{report.last_seq}, {report.subjects} subject index rows{against}."
             )
         )

@@ -1,0 +1,113 @@
+"""Audit rows as plain tuples, JSON columns and times as text: the fast path of verify and export.
+
+No model instance and no JSON parsing per row: the JSON columns come back as the database's
+text (converted once per distinct value by ``chain.json_text_from_db``), the time as UTC text
+(PostgreSQL formats it; SQLite stores text already). On PostgreSQL, ``.iterator()`` inside a
+transaction reads through a server-side cursor, so memory stays flat at any size.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from django.db import connection
+from django.db.models import F, Func, QuerySet, TextField
+from django.db.models.functions import Cast
+
+from dashboard.audit.chain import JSON_FIELDS, json_text_from_db
+
+# Tuple order of ``rows``: id, hash_version, then chain.HASHED_FIELDS, then prev_hash, hash.
+COLUMNS = (
+    "id",
+    "hash_version",
+    "seq",
+    "at",
+    "kind",
+    "actor_id",
+    "actor_username",
+    "job_id",
+    "agent_ids",
+    "campaign_ids_in",
+    "campaign_ids_out",
+    "reason",
+    "roster_before",
+    "roster_after",
+    "icws_status",
+    "icws_error_id",
+    "icws_message",
+    "message",
+    "request_id",
+    "duration_ms",
+    "details",
+    "prev_hash",
+    "hash",
+)
+JSON_POSITIONS = tuple(i for i, name in enumerate(COLUMNS) if name in JSON_FIELDS)
+AT = COLUMNS.index("at")
+
+
+class UtcText(Func):
+    """A timestamp as ``chain.utc_text`` writes it, formatted by the database."""
+
+    output_field = TextField()
+
+    def as_postgresql(self, compiler, conn, **extra):
+        return self.as_sql(
+            compiler,
+            conn,
+            template="to_char(%(expressions)s AT TIME ZONE 'UTC', "
+            '\'YYYY-MM-DD"T"HH24:MI:SS.US"Z"\')',
+            **extra,
+        )
+
+    def as_sql(self, compiler, conn, function=None, template=None, **extra):
+        if template is None:  # SQLite (text already) and others: cast, fixed up in Python
+            template = "CAST(%(expressions)s AS TEXT)"
+        return super().as_sql(compiler, conn, function=function, template=template, **extra)
+
+
+def _sqlite_time(text: str) -> str:
+    """'2026-12-01 20:46:49[.123456]' (how Django stores UTC on SQLite) -> utc_text."""
+    if len(text) == 19:
+        text += ".000000"
+    return text.replace(" ", "T")[:26] + "Z"
+
+
+def _values(queryset: QuerySet) -> QuerySet:
+    annotations = {f"_t_{name}": Cast(F(name), TextField()) for name in JSON_FIELDS}
+    annotations["_t_at"] = UtcText(F("at"))
+    names = [f"_t_{n}" if n in JSON_FIELDS or n == "at" else n for n in COLUMNS]
+    return queryset.annotate(**annotations).values_list(*names)
+
+
+def _fixed(batch) -> Iterator[list]:
+    fix_time = _sqlite_time if connection.vendor == "sqlite" else None
+    positions = JSON_POSITIONS
+    for row in batch:
+        row = list(row)
+        for i in positions:
+            row[i] = json_text_from_db(row[i])
+        if fix_time is not None:
+            row[AT] = fix_time(row[AT])
+        yield row
+
+
+def rows(queryset: QuerySet, *, chunk: int = 5000) -> Iterator[list]:
+    """``queryset``'s rows in its order as ``COLUMNS`` lists, JSON columns canonical. Call it
+    inside a transaction on PostgreSQL (a server-side cursor without WITH HOLD)."""
+    return _fixed(_values(queryset).iterator(chunk_size=chunk))
+
+
+def pages_newest_first(queryset: QuerySet, *, chunk: int = 5000) -> Iterator[list[list]]:
+    """``queryset``'s rows newest first, in keyset pages of ``chunk`` (``id < last``): constant
+    memory, and no transaction or cursor held open while a slow client reads a page."""
+    before = None
+    values = _values(queryset).order_by("-pk")
+    while True:
+        page = values.filter(pk__lt=before) if before is not None else values
+        batch = list(_fixed(page[:chunk]))
+        if batch:
+            yield batch
+        if len(batch) < chunk:
+            return
+        before = batch[-1][0]
