@@ -1,4 +1,8 @@
-"""The one place that builds the ICWS client from settings (one session per process)."""
+"""The one place that builds the ICWS client from settings (one session per process).
+
+Every client counts its calls for ``/metrics`` through the ``on_call`` hook
+(``dashboard/ops/icws_calls.py``) and fails over only to ``ICWS_ALTERNATE_HOSTS``.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +11,7 @@ import threading
 
 from django.conf import settings
 
+from dashboard.ops.icws_calls import record_call
 from icws_client import IcwsClient
 
 _lock = threading.Lock()
@@ -26,6 +31,8 @@ def get_client() -> IcwsClient:
                 application_name=settings.ICWS_APPLICATION_NAME,
                 language=settings.ICWS_LANGUAGE,
                 timeout=settings.ICWS_TIMEOUT,
+                allowed_alternate_hosts=settings.ICWS_ALTERNATE_HOSTS,
+                on_call=record_call if settings.METRICS_ENABLED else None,
             )
             _client_pid = os.getpid()
         return _client

@@ -237,6 +237,8 @@ AUDIT_SIGNING_KEY = env_secret("AUDIT_SIGNING_KEY")
 AUDIT_CHECKPOINT_DIR = Path(env_str("AUDIT_CHECKPOINT_DIR", str(VAR_DIR / "audit-checkpoints")))
 AUDIT_CHECKPOINT_EVERY_ROWS = env_int("AUDIT_CHECKPOINT_EVERY_ROWS", 1000)
 AUDIT_CHECKPOINT_EVERY_SECONDS = env_float("AUDIT_CHECKPOINT_EVERY_SECONDS", 60.0)
+# Hosts the client may fail over to (ICWS alternateHostList); others never get the password.
+ICWS_ALTERNATE_HOSTS = env_list("ICWS_ALTERNATE_HOSTS")
 
 CELERY_BEAT_SCHEDULE = {
     "sweep-stuck-jobs": {
@@ -281,19 +283,14 @@ LOGGING = {
             "class": "logging.StreamHandler",
             "formatter": LOG_FORMAT,
             "filters": ["context", "redact"],
-            "level": LOG_LEVEL,  # the handler filters: icws_client below logs DEBUG for metrics
+            "level": LOG_LEVEL,
         },
-        "icws_calls": {"class": "dashboard.ops.icws_calls.IcwsCallCounter", "level": "DEBUG"},
     },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {
         # Django's own handlers (debug-only console, mail_admins) give way to ours.
         "django": {"handlers": [], "level": "INFO", "propagate": True},
         "django.server": {"handlers": [], "level": "INFO", "propagate": True},
-        "icws_client": {
-            "handlers": ["icws_calls"] if METRICS_ENABLED else [],
-            "level": "DEBUG" if METRICS_ENABLED else LOG_LEVEL,
-        },
     },
 }
 

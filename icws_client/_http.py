@@ -1,8 +1,18 @@
 """The only module that talks to ``requests``.
 
-It sends one request with an explicit timeout and turns what comes back into a ``Reply`` or a typed
-transport error. It never retries and never follows redirects: those are policy, and policy lives
-in ``client.py``.
+It sends one request under one overall deadline (``_deadline``: connect, headers and body together
+take at most ``timeout`` seconds) and turns what comes back into a ``Reply`` or a typed transport
+error. It never retries and never follows redirects: those are policy, and policy lives in
+``session.py`` and ``client.py``.
+
+Outcomes
+    * connecting failed or took too long: ``IcwsConnectionError`` (nothing reached the server);
+    * the deadline passed before the status line: ``IcwsTimeout(status_received=False)``, outcome
+      unknown (``sent`` says whether the request had gone out whole);
+    * the deadline passed after the status line: ``IcwsTimeout(status_received=True,
+      status=...)``; for writes ``session.py`` takes that status as the answer ("a 202 is the
+      answer");
+    * otherwise a ``Reply``.
 """
 
 from __future__ import annotations
@@ -13,13 +23,16 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import requests
+import urllib3.exceptions
 
+from . import _deadline
 from .exceptions import IcwsConnectionError, IcwsProtocolError, IcwsTimeout
 
 ICWS_MEDIA_TYPE = "application/vnd.inin.icws+JSON"
 JSON_CONTENT_TYPE = f"{ICWS_MEDIA_TYPE};charset=utf-8"
 # Largest response body we are willing to decode; a 5,000-user list with workgroups is ~2 MB.
 MAX_RESPONSE_BYTES = 64 * 1024 * 1024
+CHUNK_BYTES = 65536
 
 
 class _NoCookies(http.cookiejar.DefaultCookiePolicy):
@@ -38,12 +51,14 @@ class Reply:
     headers: dict[str, str]
     body: Any  # decoded JSON, or None for an empty body
     cookies: dict[str, str] = field(default_factory=dict)
+    complete: bool = True  # False: the status line came, the body did not finish in time
 
 
 def new_session() -> requests.Session:
     session = requests.Session()
     session.cookies.set_policy(_NoCookies())
     session.trust_env = False  # no proxies or netrc credentials picked up from the environment
+    _deadline.install(session)
     return session
 
 
@@ -65,32 +80,38 @@ def send(
         data = json.dumps(body, separators=(",", ":")).encode("utf-8")
         all_headers["Content-Type"] = JSON_CONTENT_TYPE
     all_headers.update(headers or {})
+    call = _deadline.start(timeout)
     try:
-        response = session.request(
-            method,
-            url,
-            headers=all_headers,
-            params=params,
-            data=data,
-            timeout=timeout,
-            allow_redirects=False,
-            stream=True,
-        )
-    except requests.ConnectTimeout as exc:
-        # Nothing was sent: a connection failure, not a request whose outcome is unknown.
-        raise IcwsConnectionError(
-            f"Could not connect to the ICWS server within {timeout:g} s", request=what
-        ) from exc
-    except requests.Timeout as exc:
-        raise IcwsTimeout(f"No answer within {timeout:g} s", request=what) from exc
-    except requests.RequestException as exc:
-        raise IcwsConnectionError(
-            f"Could not reach the ICWS server: {type(exc).__name__}", request=what
-        ) from exc
-    try:
-        raw = _read_capped(response, timeout=timeout, what=what)
+        try:
+            response = session.request(
+                method,
+                url,
+                headers=all_headers,
+                params=params,
+                data=data,
+                timeout=(timeout, timeout),  # each wait; the watchdog bounds the sum
+                allow_redirects=False,
+                stream=True,
+            )
+        except requests.ConnectTimeout as exc:
+            # Nothing was sent: a connection failure, not a request whose outcome is unknown.
+            raise IcwsConnectionError(
+                f"Could not connect to the ICWS server within {timeout:g} s", request=what
+            ) from exc
+        except requests.RequestException as exc:
+            if call.expired or isinstance(exc, requests.Timeout):
+                raise _timeout(call, timeout, what) from exc
+            raise IcwsConnectionError(
+                f"Could not reach the ICWS server: {type(exc).__name__}",
+                request=what,
+                sent=call.sent,
+            ) from exc
+        try:
+            raw = _read_capped(response, call, timeout=timeout, what=what)
+        finally:
+            response.close()
     finally:
-        response.close()
+        _deadline.end(call)
     cookies = {name: value for name, value in response.cookies.items()}
     return Reply(
         status=response.status_code,
@@ -100,11 +121,36 @@ def send(
     )
 
 
-def _read_capped(response: requests.Response, *, timeout: float, what: str) -> bytes:
+def _timeout(call: _deadline.Call, timeout: float, what: str) -> IcwsTimeout:
+    if call.status is not None:
+        return IcwsTimeout(
+            f"HTTP {call.status} arrived but the rest of the answer did not within {timeout:g} s",
+            status=call.status,
+            request=what,
+            sent=True,
+            status_received=True,
+        )
+    return IcwsTimeout(
+        f"No answer within {timeout:g} s", request=what, sent=call.sent, status_received=False
+    )
+
+
+def _read_capped(
+    response: requests.Response, call: _deadline.Call, *, timeout: float, what: str
+) -> bytes:
+    """The body, in chunks, checking the deadline between them; capped at MAX_RESPONSE_BYTES."""
     chunks: list[bytes] = []
     size = 0
     try:
-        for chunk in response.iter_content(chunk_size=65536):
+        while True:
+            if call.remaining() <= 0 or call.expired:
+                raise _timeout(call, timeout, what)
+            # read1 returns what one socket read gives, so a trickle cannot hold us in one call.
+            chunk = response.raw.read1(CHUNK_BYTES, decode_content=True)
+            if not chunk:
+                if call.expired:  # the watchdog shut the socket: that end-of-file is not the end
+                    raise _timeout(call, timeout, what)
+                break
             size += len(chunk)
             if size > MAX_RESPONSE_BYTES:
                 raise IcwsProtocolError(
@@ -113,13 +159,21 @@ def _read_capped(response: requests.Response, *, timeout: float, what: str) -> b
                     request=what,
                 )
             chunks.append(chunk)
-    except requests.Timeout as exc:
-        raise IcwsTimeout(f"Response not complete within {timeout:g} s", request=what) from exc
-    except requests.RequestException as exc:
+    except IcwsTimeout:
+        raise
+    except (requests.RequestException, OSError, urllib3.exceptions.HTTPError) as exc:
+        if call.expired or _is_timeout(exc):
+            raise _timeout(call, timeout, what) from exc
         raise IcwsConnectionError(
-            f"Connection broke while reading the response: {type(exc).__name__}", request=what
+            f"Connection broke while reading the response: {type(exc).__name__}",
+            request=what,
+            sent=True,
         ) from exc
     return b"".join(chunks)
+
+
+def _is_timeout(exc: BaseException) -> bool:
+    return isinstance(exc, TimeoutError | requests.Timeout | urllib3.exceptions.TimeoutError)
 
 
 def _decode(raw: bytes, status: int, what: str) -> Any:
@@ -127,10 +181,9 @@ def _decode(raw: bytes, status: int, what: str) -> Any:
         return None
     try:
         return json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError) as exc:
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
         if status >= 400:
             # Proxies send HTML error pages; keep their text, the status says enough.
             return raw[:2000].decode("utf-8", "replace")
-        raise IcwsProtocolError(
-            "Response body is not valid JSON", status=status, request=what
-        ) from exc
+        reason = "nested too deeply" if isinstance(exc, RecursionError) else "not valid JSON"
+        raise IcwsProtocolError(f"Response body is {reason}", status=status, request=what) from None

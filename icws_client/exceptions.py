@@ -126,16 +126,47 @@ class IcwsUnavailable(IcwsError):
 
 
 class IcwsConnectionError(IcwsError):
-    """No usable HTTP answer: connection refused, reset, DNS failure, TLS failure, timeout."""
+    """No usable HTTP answer: connection refused, reset, DNS failure, TLS failure, timeout.
+
+    ``sent`` is True when the request had gone out whole before the connection failed (a reset
+    while waiting for the answer), so the server may have acted on it; False means it cannot have.
+    """
 
     transient = True
     default_message = "Could not reach the ICWS server"
 
+    def __init__(self, message: str | None = None, *, sent: bool = False, **kw: Any) -> None:
+        self.sent = sent
+        super().__init__(message, **kw)
+
+    def _fields(self) -> dict[str, Any]:
+        return {**super()._fields(), "sent": self.sent}
+
 
 class IcwsTimeout(IcwsConnectionError):
-    """The server did not answer within the client's timeout."""
+    """The request's deadline passed after connecting: the outcome may be unknown.
+
+    ``status_received`` False: no status line arrived, so the server may or may not have acted on
+    the request (``sent`` False means it never went out whole, so it cannot have). True: the
+    status line (``status``) arrived and only the rest of the answer was late; writes take that
+    status as their answer and do not raise this at all (``session.py``).
+    """
 
     default_message = "The ICWS server did not answer in time"
+
+    def __init__(
+        self,
+        message: str | None = None,
+        *,
+        sent: bool = True,
+        status_received: bool = False,
+        **kw: Any,
+    ) -> None:
+        self.status_received = status_received
+        super().__init__(message, sent=sent, **kw)
+
+    def _fields(self) -> dict[str, Any]:
+        return {**super()._fields(), "status_received": self.status_received}
 
 
 class IcwsProtocolError(IcwsError):

@@ -1,15 +1,17 @@
-"""Counting ICWS calls for ``dashboard_icws_calls_total`` without touching ``icws_client``.
+"""Counting ICWS calls for ``dashboard_icws_calls_total`` through the client's ``on_call`` hook.
 
-The client logs every session call at DEBUG on the ``icws_client`` logger as
-``"%s -> %s in %.1f ms" % (what, status, ms)``. ``IcwsCallCounter`` (a logging handler, wired in
-``settings.LOGGING``) adds each one to an in-process tally; ``icws_calls_flush`` adds the tally to
-``ops.IcwsCallCount`` rows with ``F()`` updates. Celery workers flush after every task
-(``OpsConfig.ready``), web processes when ``/metrics`` is scraped. The database is the one place
-every web and worker process on every host can add to, and the counts survive restarts.
+``dashboard/icws.py`` builds every client with ``on_call=record_call``: the client reports each
+HTTP request it makes (connect, logout, features and every session call, retries included; see
+``icws_client/hooks.py``) and ``record_call`` adds it to an in-process tally keyed by method, path
+template and status (or ``timeout`` / ``no-connection`` / ``protocol`` for calls that got no usable
+answer). ``icws_calls_flush`` adds the tally to ``ops.IcwsCallCount`` rows with ``F()`` updates.
+Celery workers flush after every task (``OpsConfig.ready``), web processes when ``/metrics`` is
+scraped. The database is the one place every web and worker process on every host can add to, and
+the counts survive restarts.
 
-Why not write from the handler itself: a log call can happen inside a transaction (the row lock
-would serialise workers until commit) or where the database is off limits (tests of the
-framework-free client). Flushing at task end happens outside both.
+Why not write from the hook itself: a call can happen inside a transaction (the row lock would
+serialise workers until commit) or where the database is off limits. Flushing at task end happens
+outside both.
 """
 
 from __future__ import annotations
@@ -19,13 +21,12 @@ import re
 import threading
 from collections import Counter
 
-CALL_MESSAGE = "%s -> %s in %.1f ms"  # icws_client.client.IcwsClient._send_session
-_SESSION_PREFIX = "/icws/{sessionId}"
-# Path parts that are ids: one label value per user would make the series unbounded.
-_ID_PATHS = [(re.compile(r"^(/status/user-statuses/)[^/]+$"), r"\1{userId}")]
+from icws_client import IcwsCall
 
-# What the client logs instead of a status for a call that got no answer.
-NO_ANSWER = ("timeout", "no-connection")
+_SESSION_PREFIX = "/icws/{sessionId}"
+# The client already sends templates; this guards the label set against a path that is not one
+# (one label value per user would make the series unbounded).
+_ID_PATHS = [(re.compile(r"^(/status/user-statuses/)[^/{][^/]*$"), r"\1{userId}")]
 
 _lock = threading.Lock()
 _pending: Counter[tuple[str, str, str]] = Counter()
@@ -33,32 +34,19 @@ _pending: Counter[tuple[str, str, str]] = Counter()
 log = logging.getLogger(__name__)
 
 
-def call_key(what: str, status: object) -> tuple[str, str, str] | None:
-    """``("GET", "/status/status-messages", "200")`` from the client's ``what`` and status."""
-    method, _, path = str(what).partition(" ")
-    if not method or not path:
-        return None
-    path = path.removeprefix(_SESSION_PREFIX) or "/"
+def call_key(call: IcwsCall) -> tuple[str, str, str]:
+    """``("GET", "/status/status-messages", "200")``: session calls without their prefix."""
+    path = call.path.removeprefix(_SESSION_PREFIX) or "/"
     for pattern, template in _ID_PATHS:
         path = pattern.sub(template, path)
-    code = str(status)
-    if not (code.isdigit() or code in NO_ANSWER):
-        return None
-    return method[:10], path[:200], code
+    return call.method[:10], path[:200], call.outcome[:20]
 
 
-class IcwsCallCounter(logging.Handler):
-    """Tallies the ICWS client's per-call log lines in this process (see the module docstring)."""
-
-    def emit(self, record: logging.LogRecord) -> None:
-        if record.msg != CALL_MESSAGE or not isinstance(record.args, tuple):
-            return
-        if len(record.args) != 3:
-            return
-        key = call_key(record.args[0], record.args[1])
-        if key is not None:
-            with _lock:
-                _pending[key] += 1
+def record_call(call: IcwsCall) -> None:
+    """The ``on_call`` hook: add one call to this process's tally (see the module docstring)."""
+    key = call_key(call)
+    with _lock:
+        _pending[key] += 1
 
 
 def icws_calls_pending() -> dict[tuple[str, str, str], int]:

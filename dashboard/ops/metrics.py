@@ -42,8 +42,9 @@ def metrics_text() -> str:
         _family(
             "dashboard_icws_calls_total",
             "counter",
-            "ICWS session calls by method, path and HTTP status (timeout or no-connection for "
-            "calls that got no answer), from every process.",
+            "ICWS HTTP requests (connect, features and session calls) by method, path template "
+            "and HTTP status (timeout, no-connection or protocol for calls that got no usable "
+            "answer), from every process.",
             (
                 ({"method": r.method, "path": r.path, "status": str(r.status)}, r.count)
                 for r in IcwsCallCount.objects.order_by("method", "path", "status")

@@ -17,6 +17,7 @@ from django.db import DatabaseError, connection
 from kombu.exceptions import KombuError
 
 from dashboard import icws
+from dashboard.ops import icws_calls
 from dashboard.ops.logformat import redact
 from icws_client import IcwsClient, IcwsError
 
@@ -94,6 +95,7 @@ def check_icws(*, timeout: float) -> dict[str, Any]:
         versions = {f.feature_id: f.version for f in probe.features()}
     finally:
         probe.close()
+        on_call=icws_calls.record_call,
     return {"url": base_url, "dialer": versions.get("dialer")}
 
 

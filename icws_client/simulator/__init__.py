@@ -4,6 +4,15 @@ This docstring is the simulator's specification. ``REF n`` points into
 ``shared/icws/REFERENCE.md``; everything marked *choice* is where the ICWS documents are silent and
 the simulator had to decide.
 
+Where things are
+================
+``simulator.py`` the ``Simulator`` handle (start, stop, faults); ``app.py`` the request pipeline
+(given its routes); ``server.py`` the HTTP handler and server; ``icws_api.py`` the /icws endpoints
+and ``sim_api.py`` the /sim ones; ``routing.py`` requests, responses, routes; ``errors.py`` the
+error answers (``ErrorAnswer``); ``sessions.py``, ``state.py`` (the world), ``dialer.py``
+(allocations), ``query.py`` (select/where/orderBy/Range), ``faults.py``, ``seed.py``;
+``__main__.py`` the CLI. Endpoint modules import ``app`` only for type hints: no import circle.
+
 Use
 ===
 ``Simulator(seed=None, host="127.0.0.1", port=0, apply_delay=0.2, session_idle_timeout=900.0,

@@ -1,4 +1,7 @@
-"""ICWS error bodies, raised by endpoint code as ``IcwsError`` and rendered by the server.
+"""ICWS error bodies, raised by endpoint code as ``ErrorAnswer`` and rendered by the server.
+
+``ErrorAnswer`` is an answer the simulator sends, not an error it met; it is unrelated to the
+client's ``icws_client.IcwsError``, which is what a client makes of such an answer.
 
 Shape (REF 6): ``{"errorId": str, "message": str, "errorCode": int?}``; the two typed property
 errors add ``__type`` and ``propertyName``.
@@ -45,7 +48,7 @@ DEFAULT_ERROR_IDS = {
 }
 
 
-class IcwsError(Exception):
+class ErrorAnswer(Exception):
     """An HTTP error answer: status, ICWS error body, extra headers."""
 
     def __init__(
@@ -82,12 +85,12 @@ class IcwsError(Exception):
         return body
 
 
-def bad_request(message: str, error_id: str = "error.request.invalidRepresentation") -> IcwsError:
-    return IcwsError(400, error_id, message)
+def bad_request(message: str, error_id: str = "error.request.invalidRepresentation") -> ErrorAnswer:
+    return ErrorAnswer(400, error_id, message)
 
 
-def missing_property(name: str, message: str | None = None) -> IcwsError:
-    return IcwsError(
+def missing_property(name: str, message: str | None = None) -> ErrorAnswer:
+    return ErrorAnswer(
         400,
         "error.request.missingProperty",
         message or f"The required property '{name}' is missing.",
@@ -95,8 +98,8 @@ def missing_property(name: str, message: str | None = None) -> IcwsError:
     )
 
 
-def invalid_property(name: str, message: str) -> IcwsError:
-    return IcwsError(
+def invalid_property(name: str, message: str) -> ErrorAnswer:
+    return ErrorAnswer(
         400,
         "error.request.invalidProperty",
         message,
@@ -104,21 +107,23 @@ def invalid_property(name: str, message: str) -> IcwsError:
     )
 
 
-def not_found(message: str) -> IcwsError:
-    return IcwsError(404, "error.request.notFound", message)
+def not_found(message: str) -> ErrorAnswer:
+    return ErrorAnswer(404, "error.request.notFound", message)
 
 
-def unauthorized(error_code: int, error_id: str, message: str) -> IcwsError:
-    return IcwsError(401, error_id, message, error_code=error_code)
+def unauthorized(error_code: int, error_id: str, message: str) -> ErrorAnswer:
+    return ErrorAnswer(401, error_id, message, error_code=error_code)
 
 
-def no_licence() -> IcwsError:
-    return IcwsError(403, "error.request.dialer.noLicense", LICENCE_MESSAGE)
+def no_licence() -> ErrorAnswer:
+    return ErrorAnswer(403, "error.request.dialer.noLicense", LICENCE_MESSAGE)
 
 
-def fault_error(status: int, error_id: str | None = None, message: str | None = None) -> IcwsError:
+def fault_error(
+    status: int, error_id: str | None = None, message: str | None = None
+) -> ErrorAnswer:
     """The answer to an injected fault; a 401 looks like an unknown session (errorCode 1)."""
     text = message or f"Simulated fault: HTTP {status}."
     if status == 401:
-        return IcwsError(401, error_id, text, error_code=1)
-    return IcwsError(status, error_id, text)
+        return ErrorAnswer(401, error_id, text, error_code=1)
+    return ErrorAnswer(status, error_id, text)

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 from . import dialer, query
 from .errors import (
     AUTH_FAILURE_CODE,
-    IcwsError,
+    ErrorAnswer,
     bad_request,
     invalid_property,
     missing_property,
@@ -16,10 +16,10 @@ from .errors import (
     not_found,
 )
 from .routing import Request, Response, Route
-from .state import USER_STATUS_PROPERTIES, icws_time
+from .state import USER_STATUS_MESSAGE, USER_STATUS_PROPERTIES, filter_status, icws_time
 
 if TYPE_CHECKING:
-    from .server import App
+    from .app import App
 
 IC_AUTH_TYPE = "urn:inin.com:connection:icAuthConnectionRequestSettings"
 UNSUPPORTED_CONNECT_TYPES = (
@@ -36,7 +36,6 @@ CONNECT_PROPERTIES = (
 )
 INCLUDE_SUPPORTED = ("features", "version", "server-time")
 INCLUDE_IGNORED = ("default-workstation", "purecloud-integration", "effective-station")
-USER_STATUS_MESSAGE = "urn:inin.com:status:userStatusMessage"
 DAYS_UNTIL_PASSWORD_EXPIRATION = 90
 
 VERSION = {
@@ -75,7 +74,7 @@ def _include(req: Request) -> set[str]:
 def connect(app: App, req: Request, params: dict[str, str]) -> Response:
     language = req.header("Accept-Language")
     if not language or not language.strip():
-        raise IcwsError(
+        raise ErrorAnswer(
             400,
             "error.request.missingHeader",
             "The Accept-Language header is required to create a connection.",
@@ -90,7 +89,7 @@ def connect(app: App, req: Request, params: dict[str, str]) -> Response:
     if kind is None:
         raise missing_property("__type")
     if kind in UNSUPPORTED_CONNECT_TYPES:
-        raise IcwsError(
+        raise ErrorAnswer(
             400,
             "error.request.unsupported",
             f"Connection requests of type '{kind}' are not supported by this simulator; "
@@ -111,7 +110,7 @@ def connect(app: App, req: Request, params: dict[str, str]) -> Response:
         raise invalid_property("applicationName", "applicationName must not be empty.")
     user = app.check_credentials(body["userID"], body["password"])
     if user is None:
-        raise IcwsError(
+        raise ErrorAnswer(
             400,
             "error.request.connection.authenticationFailure",
             "The authentication process failed.",
@@ -157,7 +156,7 @@ def features(app: App, req: Request, params: dict[str, str]) -> Response:
 def feature(app: App, req: Request, params: dict[str, str]) -> Response:
     version = app.feature_versions().get(params["featureId"])
     if version is None:
-        raise IcwsError(
+        raise ErrorAnswer(
             400,
             "error.request.unsupported",
             f"The feature '{params['featureId']}' is not supported by this server.",
@@ -222,13 +221,6 @@ def user_status(app: App, req: Request, params: dict[str, str]) -> Response:
 # -- messaging (REF 5) ----------------------------------------------------------------------
 
 
-def filter_status(status: dict[str, Any], properties: tuple[str, ...] | None) -> dict[str, Any]:
-    if properties is None:
-        return status
-    keep = {"userId", "statusId", *properties}
-    return {k: v for k, v in status.items() if k in keep}
-
-
 def subscribe_statuses(app: App, req: Request, params: dict[str, str]) -> Response:
     body = req.json()
     if not isinstance(body, dict):
@@ -284,7 +276,7 @@ def messages(app: App, req: Request, params: dict[str, str]) -> Response:
 
 def allocate_agents(app: App, req: Request, params: dict[str, str]) -> Response:
     if app.dialer_version < 7:
-        raise IcwsError(
+        raise ErrorAnswer(
             400,
             "error.request.unsupported",
             f"allocate-agents needs feature dialer 7; this server has dialer {app.dialer_version}.",
@@ -303,7 +295,7 @@ def ready_for_calls(app: App, req: Request, params: dict[str, str]) -> Response:
         raise no_licence()
     campaign_ids = dialer.parse_ready_for_calls(req.json(), app.world)
     if campaign_ids is not None and app.dialer_version < 4:
-        raise IcwsError(
+        raise ErrorAnswer(
             400,
             "error.request.unsupported",
             f"campaignIds needs feature dialer 4; this server has dialer {app.dialer_version}.",

@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from .errors import IcwsError, bad_request, invalid_property
+from .errors import ErrorAnswer, bad_request, invalid_property
 
 MAX_ITEMS_WITH_SELECT = 200
 RIGHTS_FILTERS = ("view", "admin", "loggedInUser")
@@ -45,7 +45,7 @@ class Clause:
     value: str
 
 
-def _param_error(message: str) -> IcwsError:
+def _param_error(message: str) -> ErrorAnswer:
     return bad_request(message, error_id="error.request.invalidParameter")
 
 
@@ -193,7 +193,7 @@ def run_list(
     if wanted is not None:
         first, end = wanted[0], min(wanted[1] + 1, total)
         if first >= total and total > 0:
-            raise IcwsError(
+            raise ErrorAnswer(
                 416,
                 "error.request.rangeNotSatisfiable",
                 f"The Range starts at item {first} but there are only {total} items.",

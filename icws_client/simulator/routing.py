@@ -10,7 +10,7 @@ from email.message import Message
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
-from .errors import IcwsError, bad_request
+from .errors import ErrorAnswer, bad_request
 
 if TYPE_CHECKING:
     from .sessions import Session
@@ -30,7 +30,7 @@ class Request:
     headers: Message
     host: str  # Host header's host name, lower case, no port
     raw_body: bytes = b""
-    body_error: IcwsError | None = None
+    body_error: ErrorAnswer | None = None
     session: Session | None = None
 
     def header(self, name: str) -> str | None:
@@ -46,14 +46,14 @@ class Request:
         return None
 
     def json(self) -> Any:
-        """The decoded JSON body, or None if there is none. Raises 400/415 ``IcwsError``."""
+        """The decoded JSON body, or None if there is none. Raises 400/415 ``ErrorAnswer``."""
         if not self.raw_body.strip():
             return None
         content_type = self.headers.get("Content-Type")
         if content_type is not None:
             media, *params = (p.strip() for p in content_type.split(";"))
             if media.lower() not in JSON_MEDIA_TYPES:
-                raise IcwsError(
+                raise ErrorAnswer(
                     415, None, f"Content-Type must be one of {', '.join(JSON_MEDIA_TYPES)}."
                 )
             for param in params:
@@ -62,7 +62,7 @@ class Request:
                     "utf-8",
                     "utf8",
                 ):
-                    raise IcwsError(415, None, "Request bodies must be encoded as UTF-8.")
+                    raise ErrorAnswer(415, None, "Request bodies must be encoded as UTF-8.")
         try:
             text = self.raw_body.decode("utf-8")
         except UnicodeDecodeError:

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from .errors import IcwsError, bad_request, not_found
+from .errors import ErrorAnswer, bad_request, not_found
 from .faults import FaultError
 from .routing import Request, Response, Route
 
 if TYPE_CHECKING:
-    from .server import App
+    from .app import App
 
 
 def _object(req: Request) -> dict[str, Any]:
@@ -31,7 +31,7 @@ def set_faults(app: App, req: Request, params: dict[str, str]) -> Response:
     try:
         app.set_faults(_object(req))
     except FaultError as exc:
-        raise IcwsError(400, "error.sim.invalidFault", str(exc)) from None
+        raise ErrorAnswer(400, "error.sim.invalidFault", str(exc)) from None
     return Response(200, app.faults.snapshot())
 
 

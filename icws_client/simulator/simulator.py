@@ -5,8 +5,10 @@ from __future__ import annotations
 import threading
 from typing import Any
 
+from . import icws_api, sim_api
+from .app import App
 from .seed import default_seed, load_seed, service_credentials
-from .server import App, Server
+from .server import Server
 
 
 class Simulator:
@@ -35,6 +37,7 @@ class Simulator:
             service_user=service_user or env_user,
             service_password=service_password or env_password,
             dialer_version=dialer_version,
+            routes=icws_api.ROUTES + sim_api.ROUTES,
         )
         self._server: Server | None = None
         self._thread: threading.Thread | None = None

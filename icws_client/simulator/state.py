@@ -37,6 +37,17 @@ USER_STATUS_PROPERTIES = (
 )
 
 
+USER_STATUS_MESSAGE = "urn:inin.com:status:userStatusMessage"
+
+
+def filter_status(status: dict[str, Any], properties: tuple[str, ...] | None) -> dict[str, Any]:
+    """A userStatus with only the subscribed properties (plus userId and statusId)."""
+    if properties is None:
+        return status
+    keep = {"userId", "statusId", *properties}
+    return {k: v for k, v in status.items() if k in keep}
+
+
 def icws_time(epoch: float) -> str:
     """Compact ISO-8601 UTC, as ICWS writes date-times (REF 1)."""
     return datetime.fromtimestamp(epoch, UTC).strftime("%Y%m%dT%H%M%SZ")

@@ -9,7 +9,7 @@ from dashboard.directory.models import SyncRun
 from dashboard.ops import icws_calls
 from dashboard.ops.icws_calls import flush_after_task, icws_calls_flush, icws_calls_pending
 from dashboard.ops.models import IcwsCallCount
-from icws_client import IcwsClient
+from icws_client import IcwsCall, IcwsClient
 
 pytestmark = [
     pytest.mark.django_db,
@@ -21,7 +21,9 @@ SAMPLE = re.compile(r'^[a-z_]+(\{([a-z_]+="(?:[^"\\]|\\.)*",?)*\})? -?[0-9.e+]+$
 
 
 def _log_call(what: str, status: int) -> None:
-    logging.getLogger("icws_client").debug(icws_calls.CALL_MESSAGE, what, status, 12.5)
+    """What the client's on_call hook reports for one call."""
+    method, _, path = what.partition(" ")
+    icws_calls.record_call(IcwsCall(method, path, status, None, 0.0125, "cic1"))
 
 
 def _samples(text: str) -> dict[str, float]:
@@ -114,10 +116,12 @@ def test_other_client_log_lines_are_not_counted():
 
 
 def test_the_real_client_is_counted(sim):
-    """Guards the coupling to the client's log message: a change there shows up here."""
+    """Guards the coupling to the client's on_call hook: a change there shows up here."""
     from tests.conftest import SERVICE_PASSWORD, SERVICE_USER
 
-    with IcwsClient(sim.base_url, SERVICE_USER, SERVICE_PASSWORD, timeout=5) as icws:
+    with IcwsClient(
+        sim.base_url, SERVICE_USER, SERVICE_PASSWORD, timeout=5, on_call=icws_calls.record_call
+    ) as icws:
         icws.list_status_messages()
     icws_calls_flush()
     paths = {(r.method, r.path, r.status) for r in IcwsCallCount.objects.all()}
@@ -132,7 +136,12 @@ def test_calls_that_got_no_answer_are_counted():
     sim = Simulator(port=0, service_user=SERVICE_USER, service_password=SERVICE_PASSWORD)
     sim.start()
     client = IcwsClient(
-        sim.base_url, SERVICE_USER, SERVICE_PASSWORD, timeout=0.3, backoff_base=0.01
+        sim.base_url,
+        SERVICE_USER,
+        SERVICE_PASSWORD,
+        timeout=0.3,
+        backoff_base=0.01,
+        on_call=icws_calls.record_call,
     )
     with client as icws:
         icws.connect()
@@ -148,3 +157,28 @@ def test_calls_that_got_no_answer_are_counted():
     }
     # Reads are retried by the client, so each failure may count more than once.
     assert set(counts) == {"timeout", "no-connection"}
+
+
+def test_connect_and_feature_calls_are_counted_too(sim):
+    from tests.conftest import SERVICE_PASSWORD, SERVICE_USER
+
+    with IcwsClient(
+        sim.base_url, SERVICE_USER, SERVICE_PASSWORD, timeout=5, on_call=icws_calls.record_call
+    ) as icws:
+        icws.features()
+    icws_calls_flush()
+    paths = {(r.method, r.path, r.status) for r in IcwsCallCount.objects.all()}
+    assert ("POST", "/icws/connection", "201") in paths
+    assert ("GET", "/icws/connection/features", "200") in paths
+    assert ("DELETE", "/connection", "204") in paths
+
+
+def test_the_dashboard_client_reports_to_the_tally(settings):
+    from dashboard import icws
+
+    settings.METRICS_ENABLED = True
+    icws.reset_client()
+    try:
+        assert icws.get_client()._session.on_call is icws_calls.record_call
+    finally:
+        icws.reset_client()
