@@ -215,6 +215,8 @@ ICWS_PASSWORD = env_secret("ICWS_PASSWORD", "svc-dashboard-demo" if DEMO_MODE el
 ICWS_APPLICATION_NAME = env_str("ICWS_APPLICATION_NAME", "CIC Supervisor Dashboard")
 ICWS_LANGUAGE = env_str("ICWS_LANGUAGE", "en-us")
 ICWS_TIMEOUT = env_float("ICWS_TIMEOUT", 10.0)
+# Hosts the client may fail over to (ICWS alternateHostList); others never get the password.
+ICWS_ALTERNATE_HOSTS = env_list("ICWS_ALTERNATE_HOSTS")
 
 # -- allocation engine -------------------------------------------------------------------------
 ALLOCATION_BATCH_SIZE = env_int("ALLOCATION_BATCH_SIZE", 100)
@@ -237,8 +239,6 @@ AUDIT_SIGNING_KEY = env_secret("AUDIT_SIGNING_KEY")
 AUDIT_CHECKPOINT_DIR = Path(env_str("AUDIT_CHECKPOINT_DIR", str(VAR_DIR / "audit-checkpoints")))
 AUDIT_CHECKPOINT_EVERY_ROWS = env_int("AUDIT_CHECKPOINT_EVERY_ROWS", 1000)
 AUDIT_CHECKPOINT_EVERY_SECONDS = env_float("AUDIT_CHECKPOINT_EVERY_SECONDS", 60.0)
-# Hosts the client may fail over to (ICWS alternateHostList); others never get the password.
-ICWS_ALTERNATE_HOSTS = env_list("ICWS_ALTERNATE_HOSTS")
 
 CELERY_BEAT_SCHEDULE = {
     "sweep-stuck-jobs": {
