@@ -1,4 +1,11 @@
-"""A failed job's error in words a supervisor can act on, without calling IT first."""
+"""A failed job's error in words a supervisor can act on, without calling IT first.
+
+What the error *is* was decided where it was made: the job stores the exception's class name
+(``error_class``) and its ``transient`` flag, and Retry is offered from those, not guessed from
+the HTTP status. The words key on the class and the HTTP status (and the errorCode) first; an
+errorId only where the ICWS record shows one (REFERENCE.md section 10: none was found for the
+dialer 403, whose text names the Dialer Add-on licence).
+"""
 
 from __future__ import annotations
 
@@ -8,30 +15,46 @@ from dashboard.allocations.models import AllocationJob
 
 ErrorKind = AllocationJob.ErrorKind
 
-# errorId -> explanation; checked before the status, because it is more specific.
-BY_ERROR_ID = {
-    "error.request.dialer.noLicense": (
-        "No Dialer Add-on licence is available for these agents or the stations they are logged "
-        "in to. Ask your CIC administrator to assign one, then retry."
-    ),
-    "error.request.unsupported": (
-        "This CIC server's dialer does not support moving agents (it needs dialer feature "
-        "version 7 or later). Ask your CIC administrator."
-    ),
+UPGRADE_DIALER = (
+    "This CIC server's Interaction Dialer is too old to move agents: allocate-agents needs ICWS "
+    "dialer feature version 7 or later. Ask your CIC administrator to upgrade the CIC server "
+    "(Interaction Dialer) to a release with dialer feature 7; retrying will not help until then."
+)
+# Errors the dashboard raised itself, before or instead of an HTTP answer.
+BY_CLASS = {
+    "IcwsUnsupportedFeature": UPGRADE_DIALER,
+    "IcwsRequestRefused": "The dashboard refused to send this move to ICWS as it stands.",
+    "IcwsProtocolError": "The CIC server answered in a way the ICWS documents do not allow.",
 }
+CONNECTION_CLASSES = frozenset({"IcwsConnectionError", "IcwsTimeout"})
 BY_STATUS = {
     400: "ICWS refused the move as invalid.",
     401: "The dashboard's ICWS session was refused. Ask an administrator to check its account.",
     403: "ICWS refused the move: the dashboard's account or the agents lack a permission or "
-    "licence.",
+    "licence. On allocate-agents that is the Dialer Add-on licence, for the agents or the "
+    "stations they are logged in to; ask your CIC administrator to assign one.",
     404: "ICWS does not know one of the agents or campaigns. Reload the board: it may have been "
     "removed.",
     410: "The dashboard's ICWS session ended and could not be renewed.",
     500: "The CIC server had an internal error.",
     503: "The CIC server is not accepting requests right now (switchover or maintenance).",
 }
+# (status, errorCode) as recorded from real servers (REFERENCE.md section 10).
+BY_STATUS_AND_CODE = {
+    (401, 1): "The dashboard's ICWS request carried no session. Ask an administrator to check "
+    "its ICWS account and connection.",
+    (401, 2): "The dashboard's ICWS request lacked its authentication token (CSRF token or "
+    "cookie). Ask an administrator to check its ICWS connection.",
+}
+# Not on record from a real server (the simulator can send it); kept so its more specific words
+# show where it does appear. Checked only together with its status.
+BY_STATUS_AND_ERROR_ID = {
+    (403, "error.request.dialer.noLicense"): (
+        "No Dialer Add-on licence is available for these agents or the stations they are logged "
+        "in to. Ask your CIC administrator to assign one, then retry."
+    ),
+}
 UNREACHABLE = "The CIC server could not be reached in time."
-TRANSIENT_STATUSES = frozenset({500, 503, None})
 
 
 @dataclass(frozen=True)
@@ -57,17 +80,25 @@ def explain_job(job: AllocationJob) -> Explanation | None:
         return Explanation(
             "The dashboard hit an internal error; the move was stopped.", detail, retryable=True
         )
-    headline = BY_ERROR_ID.get(job.error_id) or BY_STATUS.get(job.error_status or 0)
-    if job.error_status is None and not headline:
+    licence = BY_STATUS_AND_ERROR_ID.get((job.error_status, job.error_id))
+    headline = (
+        BY_CLASS.get(job.error_class)
+        or licence
+        or BY_STATUS_AND_CODE.get((job.error_status, job.error_code))
+        or BY_STATUS.get(job.error_status or 0)
+    )
+    unreachable = job.error_class in CONNECTION_CLASSES or (
+        # Jobs failed before the class was stored: no status and given up after retries.
+        not job.error_class and job.error_status is None and not headline
+    )
+    if not headline and unreachable:
         headline = UNREACHABLE
     headline = headline or "ICWS refused the move."
-    retryable = job.error_kind == ErrorKind.RETRIES_EXHAUSTED or (
-        job.error_status in TRANSIENT_STATUSES and job.error_id not in BY_ERROR_ID
-    )
-    if job.error_kind == ErrorKind.RETRIES_EXHAUSTED:
+    gave_up = job.error_kind == ErrorKind.RETRIES_EXHAUSTED
+    # A licence can be assigned and the same move sent again.
+    retryable = gave_up or job.error_transient or licence is not None
+    if gave_up:
         headline = f"{headline} The dashboard tried {job.attempts} times and gave up."
-    if job.error_id in BY_ERROR_ID:
-        retryable = True  # a licence can be assigned and the move sent again
     return Explanation(headline, detail, retryable)
 
 

@@ -65,6 +65,11 @@ class AllocationJob(models.Model):
     error_id = models.CharField(max_length=200, blank=True)
     error_code = models.BigIntegerField(null=True, blank=True)
     error_message = models.TextField(blank=True)
+    # What the failure was, as decided where the error was made: the exception's class name
+    # (e.g. "IcwsUnsupportedFeature") and whether trying again later could succeed. The
+    # explanation reads these instead of guessing from the HTTP status.
+    error_class = models.CharField(max_length=100, blank=True)
+    error_transient = models.BooleanField(default=False)
 
     objects = AllocationJobQuerySet.as_manager()
 
@@ -94,6 +99,15 @@ class AllocationJob(models.Model):
     def is_cancellable(self) -> bool:
         """Not yet sending: a queued job, or one waiting to retry (a running call cannot stop)."""
         return self.status in (self.Status.QUEUED, self.Status.RETRYING)
+
+    def describe(self) -> str:
+        """The move in words, for audit messages: "Move 3 agent(s) in to {C2} out of {C1}"."""
+        parts = [f"{len(self.agent_ids)} agent(s)"]
+        if self.campaign_ids_in:
+            parts.append(f"in to {', '.join(self.campaign_ids_in)}")
+        if self.campaign_ids_out:
+            parts.append(f"out of {', '.join(self.campaign_ids_out)}")
+        return "Move " + " ".join(parts)
 
 
 class JobBatch(models.Model):

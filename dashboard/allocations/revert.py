@@ -11,9 +11,11 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from dashboard.accounts import roles
+from dashboard.allocations.access import job_access
+from dashboard.allocations.errors import MoveConflict
 from dashboard.allocations.models import AllocationJob
-from dashboard.allocations.services import MoveRefused, job_submit
+from dashboard.allocations.selectors import job_by_id
+from dashboard.allocations.submit import job_submit
 from dashboard.audit.models import AuditEvent
 from dashboard.directory.models import Agent
 from dashboard.directory.selectors import roster_of
@@ -42,12 +44,12 @@ class RevertPlan:
 
 
 def job_revert_plan(*, job_id: int) -> RevertPlan:
-    job = AllocationJob.objects.get(pk=job_id)
+    job = job_by_id(job_id)
     if job.status != AllocationJob.Status.SUCCEEDED:
-        raise MoveRefused("conflict", f"Job {job.pk} is {job.status}; only succeeded moves revert")
+        raise MoveConflict(f"Job {job.pk} is {job.status}; only succeeded moves revert")
     done = job.audit_events.filter(kind=AuditEvent.Kind.SUCCEEDED).order_by("-seq").first()
     if done is None:
-        raise MoveRefused("conflict", f"Job {job.pk} has no success record to revert from")
+        raise MoveConflict(f"Job {job.pk} has no success record to revert from")
     touched = set(job.campaign_ids_in) | set(job.campaign_ids_out)
     now = roster_of(job.agent_ids)
     # Earlier reverts of this job that did not fail: their agents are done, or on their way.
@@ -89,11 +91,11 @@ def job_revert(
     *, job_id: int, actor, request_id: str = ""
 ) -> tuple[list[AllocationJob], RevertPlan]:
     """Queue the revert: one job per group, each linked to the original (``revert_of``)."""
-    if not roles.can_move_agents(actor):
-        raise MoveRefused("forbidden", "Your role may not move agents (supervisor or admin only)")
+    if refusal := job_access(actor, job_by_id(job_id), "revert"):
+        raise refusal
     plan = job_revert_plan(job_id=job_id)
     if not plan.groups:
-        raise MoveRefused("conflict", NOTHING_TO_REVERT)
+        raise MoveConflict(NOTHING_TO_REVERT)
     versions = dict(
         Agent.objects.filter(id__in=[a for g in plan.groups for a in g.agent_ids]).values_list(
             "id", "roster_version"

@@ -9,7 +9,7 @@ from ninja import Header, Query, Router, Status
 
 from dashboard.accounts.roles import require_board
 from dashboard.allocations.models import AllocationJob
-from dashboard.allocations.services import job_cancel, job_submit
+from dashboard.allocations.submit import job_cancel, job_submit
 from dashboard.api.schemas import AllocationIn, ErrorOut, JobOut, JobPage, JobRef
 
 router = Router()

@@ -10,6 +10,7 @@ from ninja import Query, Router, Schema, Status
 from pydantic import ConfigDict, Field
 
 from dashboard.accounts.roles import require_audit
+from dashboard.api.errors import error_body
 from dashboard.api.schemas import AuditPage, ErrorOut
 from dashboard.audit.selectors import audit_events, audit_filter_from_params
 
@@ -43,8 +44,6 @@ def audit_list(request: HttpRequest, filters: Query[AuditQuery]):
     params.pop("limit", None)
     audit_filter, errors = audit_filter_from_params(params)
     if errors:
-        from dashboard.api.api import error_body  # api.api imports this module
-
         detail = "The filter is not valid: " + "; ".join(f"{k}: {v}" for k, v in errors.items())
         return Status(400, error_body(detail, errors))
     events = audit_events(audit_filter, before_id=filters.before, limit=filters.limit + 1)

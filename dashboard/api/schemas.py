@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from ninja import Schema
-from pydantic import ConfigDict, Field
+from pydantic import ConfigDict, Field, StrictInt
 
 
 class Strict(Schema):
@@ -18,7 +18,8 @@ class AllocationIn(Strict):
     campaign_ids_in: list[str] = Field(default_factory=list, description="Campaigns to join.")
     campaign_ids_out: list[str] = Field(default_factory=list, description="Campaigns to leave.")
     reason: str = Field("", description="Why; shown in the audit log. At most 500 characters.")
-    expected_versions: dict[str, int] | None = Field(
+    # StrictInt: JSON true is not version 1 (pydantic would otherwise take a bool as an int).
+    expected_versions: dict[str, StrictInt] | None = Field(
         None,
         description="agent id -> roster_version the caller saw (GET /api/agents). When given, "
         "a move whose agents changed since is refused (409) instead of applied.",

@@ -62,7 +62,7 @@ class Agent(models.Model):
     synced_at = models.DateTimeField(null=True, blank=True)
     # Bumped on every roster change of this agent: a move built on an older version is stale.
     roster_version = models.PositiveIntegerField(default=0)
-    # The job that holds this agent while its ICWS call is in flight (see allocations.services).
+    # The job that holds this agent while its ICWS call is in flight (see allocations.execute).
     held_by_job = models.ForeignKey(
         "allocations.AllocationJob",
         null=True,

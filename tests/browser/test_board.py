@@ -183,7 +183,7 @@ def test_an_agent_name_with_script_renders_as_text(
 def test_the_board_stays_current_and_keeps_the_selection(
     login, page, directory, worker, supervisor_user, django_user_model, simulator
 ):
-    from dashboard.allocations.services import job_submit
+    from dashboard.allocations.submit import job_submit
     from tests.integration.conftest import wait_terminal
 
     agents, source, target = pick_move(directory, count=2)

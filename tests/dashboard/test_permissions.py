@@ -94,9 +94,9 @@ def test_the_table_covers_every_route():
 def no_enqueue():
     from unittest import mock
 
-    from dashboard.allocations import services
+    from dashboard.allocations import submit
 
-    with mock.patch.object(services, "_enqueue_on_commit", autospec=True):
+    with mock.patch.object(submit, "_enqueue_on_commit", autospec=True):
         yield
 
 

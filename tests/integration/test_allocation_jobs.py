@@ -8,7 +8,7 @@ import time
 import pytest
 
 from dashboard.allocations.models import AllocationJob, JobBatch
-from dashboard.allocations.services import job_submit
+from dashboard.allocations.submit import job_submit
 from dashboard.audit.models import AuditEvent
 from dashboard.directory.models import Agent
 from dashboard.directory.selectors import roster_of

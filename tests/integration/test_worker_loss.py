@@ -16,7 +16,7 @@ import pytest
 from django.db import connection
 
 from dashboard.allocations.models import AllocationJob
-from dashboard.allocations.services import job_submit
+from dashboard.allocations.submit import job_submit
 from dashboard.audit.models import AuditEvent
 from tests.integration.conftest import REDIS_URL, pick_move, sim_moves, wait_for, wait_terminal
 

@@ -18,9 +18,10 @@ from django.views.decorators.http import require_GET, require_http_methods
 from django_htmx.http import push_url
 
 from dashboard.accounts import roles
+from dashboard.allocations.access import may_act_on_job
+from dashboard.allocations.errors import MoveRefused
 from dashboard.allocations.models import AllocationJob
 from dashboard.allocations.revert import NOTHING_TO_REVERT, job_revert, job_revert_plan
-from dashboard.allocations.services import MoveRefused
 from dashboard.audit.export import export_csv, export_jsonl
 from dashboard.audit.models import AuditEvent
 from dashboard.audit.selectors import KINDS, OUTCOMES, audit_filter_from_params, audit_page
@@ -115,7 +116,7 @@ def audit_detail(request: HttpRequest, event_id: int) -> HttpResponse:
         event.job is not None
         and event.kind == AuditEvent.Kind.SUCCEEDED
         and event.job.status == AllocationJob.Status.SUCCEEDED
-        and roles.can_move_agents(request.user)
+        and may_act_on_job(request.user, event.job)
     )
     context = {
         "nav": "audit",

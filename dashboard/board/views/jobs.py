@@ -14,9 +14,10 @@ from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HTMX_STOP_POLLING, HttpResponseClientRedirect, trigger_client_event
 
 from dashboard.accounts import roles
+from dashboard.allocations.errors import MoveRefused, refusal_status
 from dashboard.allocations.explain import explain_job
 from dashboard.allocations.models import AllocationJob
-from dashboard.allocations.services import MoveRefused, job_cancel, job_retry
+from dashboard.allocations.submit import job_cancel, job_retry
 
 PAGE_SIZE = 50
 
@@ -142,7 +143,7 @@ def _on_job_page(request: HttpRequest, job: AllocationJob) -> bool:
 
 
 def _refused(request: HttpRequest, job: AllocationJob, exc: MoveRefused) -> HttpResponse:
-    status = 403 if exc.code == "forbidden" else 409
+    status = refusal_status(exc)
     if status == 403 and not request.htmx:
         raise PermissionDenied(exc.message)  # 403.html shows the message
     if not request.htmx:

@@ -19,10 +19,10 @@ from django.views.decorators.http import require_http_methods, require_POST
 from django_htmx.http import reswap, retarget, trigger_client_event
 
 from dashboard.accounts import roles
-from dashboard.allocations.services import MoveRefused, job_submit
+from dashboard.allocations.errors import MoveRefused, refusal_status
+from dashboard.allocations.submit import job_submit
 from dashboard.board.moves import PickError, move_preview, selection_from
 
-REFUSAL_STATUS = {"invalid": 400, "forbidden": 403, "conflict": 409, "not_found": 404}
 DIALOG = "board/move_preview.html"
 
 
@@ -65,7 +65,7 @@ def move_submit(request: HttpRequest) -> HttpResponse:
             request_id=getattr(request, "request_id", ""),
         )
     except MoveRefused as exc:
-        status = getattr(exc, "status", None) or REFUSAL_STATUS.get(exc.code, 400)
+        status = refusal_status(exc)
         if "reason" in (exc.fields or {}):
             # A refused reason keeps the dialog, its selection and what was typed: the error
             # shows beside the field.

@@ -10,7 +10,7 @@ from celery.exceptions import Retry
 from django.db import OperationalError
 from kombu.exceptions import OperationalError as BrokerDown
 
-from dashboard.allocations import services, tasks
+from dashboard.allocations import execute, submit, tasks
 from dashboard.allocations.models import AllocationJob
 
 
@@ -23,7 +23,7 @@ def test_a_broker_outage_at_submit_leaves_the_job_queued_for_the_sweeper(
         ) as publish,
         django_capture_on_commit_callbacks(execute=True),
     ):
-        job, created = services.job_submit(
+        job, created = submit.job_submit(
             actor=mover, agent_ids=["a1"], campaign_ids_in=["{C2}"], campaign_ids_out=["{C1}"]
         )
     assert created
@@ -36,7 +36,7 @@ def test_a_broker_outage_at_submit_leaves_the_job_queued_for_the_sweeper(
 def test_the_job_is_published_after_commit(mover, dir_small, django_capture_on_commit_callbacks):
     with mock.patch.object(tasks.run_job_task, "apply_async") as publish:
         with django_capture_on_commit_callbacks(execute=False) as callbacks:
-            job, _ = services.job_submit(actor=mover, agent_ids=["a1"], campaign_ids_in=["{C2}"])
+            job, _ = submit.job_submit(actor=mover, agent_ids=["a1"], campaign_ids_in=["{C2}"])
         publish.assert_not_called()  # nothing is published before the job row is committed
         for callback in callbacks:
             callback()
@@ -49,9 +49,9 @@ def test_a_database_outage_mid_job_retries_instead_of_failing_the_move(mover, di
     )
     with (
         mock.patch.object(
-            services, "job_execute", side_effect=OperationalError("server closed the connection")
+            execute, "job_execute", side_effect=OperationalError("server closed the connection")
         ),
-        mock.patch.object(services, "job_fail_unexpectedly") as fail,
+        mock.patch.object(execute, "job_fail_unexpectedly") as fail,
         mock.patch.object(tasks.run_job_task, "retry", side_effect=Retry()) as retry,
         mock.patch.object(tasks, "get_client"),
         pytest.raises(Retry),

@@ -9,8 +9,10 @@ import pytest
 from django.utils import timezone
 
 from dashboard.accounts.models import SupervisorScope
-from dashboard.allocations import services
+from dashboard.allocations import execute, sweep, tasks
+from dashboard.allocations.errors import MoveRefused
 from dashboard.allocations.models import AllocationJob, JobBatch
+from dashboard.allocations.submit import job_cancel, job_retry, job_submit
 from dashboard.audit.models import AuditEvent
 from dashboard.directory.models import Agent
 from dashboard.directory.selectors import roster_of
@@ -21,7 +23,11 @@ Status = AllocationJob.Status
 
 @pytest.fixture(autouse=True)
 def no_enqueue():
-    with mock.patch.object(services, "_enqueue_on_commit", autospec=True) as enqueue:
+    # One mock for both ways a job is published: on submit's commit, and by the sweep task.
+    with (
+        mock.patch("dashboard.allocations.submit._enqueue_on_commit", autospec=True) as enqueue,
+        mock.patch("dashboard.allocations.tasks.enqueue_job", new=enqueue),
+    ):
         yield enqueue
 
 
@@ -34,7 +40,7 @@ def submit(user, **kw):
     kw.setdefault("agent_ids", ["a1"])
     kw.setdefault("campaign_ids_in", ["{C2}"])
     kw.setdefault("campaign_ids_out", ["{C1}"])
-    return services.job_submit(actor=user, **kw)
+    return job_submit(actor=user, **kw)
 
 
 def kinds(job):
@@ -70,7 +76,7 @@ class TestSubmit:
 
     def test_key_reused_for_another_move_is_a_conflict(self, mover, dir_small):
         submit(mover, idempotency_key="k1")
-        with pytest.raises(services.MoveRefused) as info:
+        with pytest.raises(MoveRefused) as info:
             submit(mover, idempotency_key="k1", agent_ids=["a2"])
         assert info.value.code == "conflict"
 
@@ -95,7 +101,7 @@ class TestSubmit:
     def test_bad_input_is_refused_by_field_and_nothing_is_queued(
         self, mover, dir_small, kw, field, no_enqueue
     ):
-        with pytest.raises(services.MoveRefused) as info:
+        with pytest.raises(MoveRefused) as info:
             submit(mover, **kw)
         assert info.value.code == "invalid"
         assert field in info.value.fields
@@ -104,7 +110,7 @@ class TestSubmit:
 
     def test_a_user_without_the_role_is_refused_and_audited(self, django_user_model, dir_small):
         viewer = django_user_model.objects.create_user("viewer")
-        with pytest.raises(services.MoveRefused) as info:
+        with pytest.raises(MoveRefused) as info:
             submit(viewer)
         assert info.value.code == "forbidden"
         refused = AuditEvent.objects.get(kind="refused")
@@ -116,14 +122,14 @@ class TestSubmit:
         scope = SupervisorScope.objects.create(user=mover)
         scope.workgroups.add(dir_small["groups"][0])  # Sales: a1, a2
         submit(mover, agent_ids=["a1"])
-        with pytest.raises(services.MoveRefused) as info:
+        with pytest.raises(MoveRefused) as info:
             submit(mover, agent_ids=["a1", "a3"], campaign_ids_out=[])
         assert info.value.code == "forbidden"
         assert "a3" in info.value.message
 
     def test_a_move_on_a_stale_roster_is_refused_as_a_conflict(self, mover, dir_small):
         Agent.objects.filter(pk="a1").update(roster_version=3)
-        with pytest.raises(services.MoveRefused) as info:
+        with pytest.raises(MoveRefused) as info:
             submit(mover, expected_versions={"a1": 2})
         assert info.value.code == "conflict"
         assert AuditEvent.objects.filter(kind="refused").count() == 1
@@ -132,7 +138,7 @@ class TestSubmit:
 class TestExecute:
     def test_success_updates_roster_versions_and_audit(self, mover, dir_small, icws_stub):
         job, _ = submit(mover, agent_ids=["a1", "a2"])
-        outcome = services.job_execute(job_id=job.pk, client=icws_stub)
+        outcome = execute.job_execute(job_id=job.pk, client=icws_stub)
         assert outcome.status == Status.SUCCEEDED
         icws_stub.allocate_agents.assert_called_once_with(["a1", "a2"], ["{C2}"], ["{C1}"])
         assert roster_of(["a1", "a2"]) == {"a1": ["{C2}"], "a2": ["{C2}"]}
@@ -147,8 +153,8 @@ class TestExecute:
 
     def test_a_finished_job_is_never_run_again(self, mover, dir_small, icws_stub):
         job, _ = submit(mover)
-        services.job_execute(job_id=job.pk, client=icws_stub)
-        services.job_execute(job_id=job.pk, client=icws_stub)
+        execute.job_execute(job_id=job.pk, client=icws_stub)
+        execute.job_execute(job_id=job.pk, client=icws_stub)
         assert icws_stub.allocate_agents.call_count == 1
 
     def test_a_job_leased_by_another_worker_is_left_alone(self, mover, dir_small, icws_stub):
@@ -156,7 +162,7 @@ class TestExecute:
         AllocationJob.objects.filter(pk=job.pk).update(
             status=Status.RUNNING, lease_expires_at=timezone.now() + timedelta(minutes=1)
         )
-        outcome = services.job_execute(job_id=job.pk, client=icws_stub)
+        outcome = execute.job_execute(job_id=job.pk, client=icws_stub)
         assert outcome.notes == ["running elsewhere"]
         icws_stub.allocate_agents.assert_not_called()
 
@@ -169,7 +175,7 @@ class TestExecute:
         AllocationJob.objects.filter(pk=job.pk).update(
             status=Status.RUNNING, attempts=1, lease_expires_at=timezone.now() - timedelta(1)
         )
-        outcome = services.job_execute(job_id=job.pk, client=icws_stub)
+        outcome = execute.job_execute(job_id=job.pk, client=icws_stub)
         assert outcome.status == Status.SUCCEEDED
         icws_stub.allocate_agents.assert_called_once()
         resend = AuditEvent.objects.get(job=job, kind="retry")
@@ -182,7 +188,7 @@ class TestExecute:
             "No Dialer Add-on licence", status=403, error_id="error.noLicense"
         )
         job, _ = submit(mover)
-        outcome = services.job_execute(job_id=job.pk, client=icws_stub)
+        outcome = execute.job_execute(job_id=job.pk, client=icws_stub)
         job.refresh_from_db()
         assert outcome.status == job.status == Status.FAILED
         assert (job.error_status, job.error_id) == (403, "error.noLicense")
@@ -197,15 +203,15 @@ class TestExecute:
         settings.ALLOCATION_RETRY_BASE_SECONDS = 4
         icws_stub.allocate_agents.side_effect = IcwsServerError("boom", status=500)
         job, _ = submit(mover)
-        first = services.job_execute(job_id=job.pk, client=icws_stub)
+        first = execute.job_execute(job_id=job.pk, client=icws_stub)
         assert first.status == Status.RETRYING
         assert 2 <= first.retry_in <= 4
         # Asked to run before its time, the job only says how long is left.
-        early = services.job_execute(job_id=job.pk, client=icws_stub)
+        early = execute.job_execute(job_id=job.pk, client=icws_stub)
         assert early.retry_in is not None
         assert icws_stub.allocate_agents.call_count == 1
         AllocationJob.objects.filter(pk=job.pk).update(next_attempt_at=timezone.now())
-        second = services.job_execute(job_id=job.pk, client=icws_stub)
+        second = execute.job_execute(job_id=job.pk, client=icws_stub)
         job.refresh_from_db()
         assert second.status == Status.FAILED
         assert job.error_kind == AllocationJob.ErrorKind.RETRIES_EXHAUSTED
@@ -217,7 +223,7 @@ class TestExecute:
         settings.ALLOCATION_MAX_ATTEMPTS = 1
         icws_stub.allocate_agents.side_effect = IcwsTimeout("No answer within 10 s")
         job, _ = submit(mover)
-        services.job_execute(job_id=job.pk, client=icws_stub)
+        execute.job_execute(job_id=job.pk, client=icws_stub)
         job.refresh_from_db()
         assert job.status == Status.FAILED
         assert "ICWS may have applied the last send" in job.error_message
@@ -230,7 +236,7 @@ class TestExecute:
     ):
         job, _ = submit(mover, expected_versions={"a1": 0})
         Agent.objects.filter(pk="a1").update(roster_version=1)  # someone moved a1 meanwhile
-        outcome = services.job_execute(job_id=job.pk, client=icws_stub)
+        outcome = execute.job_execute(job_id=job.pk, client=icws_stub)
         job.refresh_from_db()
         assert outcome.status == Status.FAILED
         assert job.error_kind == AllocationJob.ErrorKind.CONFLICT
@@ -243,7 +249,7 @@ class TestExecute:
         second, _ = submit(mover, campaign_ids_in=["{C3}"], campaign_ids_out=[])
         AllocationJob.objects.filter(pk=first.pk).update(status=Status.RUNNING)
         Agent.objects.filter(pk="a1").update(held_by_job=first)
-        outcome = services.job_execute(job_id=second.pk, client=icws_stub)
+        outcome = execute.job_execute(job_id=second.pk, client=icws_stub)
         assert outcome.status == Status.RETRYING
         assert "waiting for job" in outcome.notes[0]
         icws_stub.allocate_agents.assert_not_called()
@@ -260,7 +266,7 @@ class TestSweep:
         AllocationJob.objects.filter(pk=job.pk).update(
             status=Status.RUNNING, lease_expires_at=timezone.now() - timedelta(seconds=1)
         )
-        assert services.jobs_sweep() == [job.pk]
+        assert tasks.sweep_jobs_task() == [job.pk]  # the sweep finds it, the task publishes it
         job.refresh_from_db()
         assert job.status == Status.QUEUED
         no_enqueue.assert_called_once_with(job.pk)
@@ -275,25 +281,25 @@ class TestSweep:
             next_attempt_at=timezone.now()
             - timedelta(seconds=settings.ALLOCATION_STUCK_AFTER_SECONDS + 5)
         )
-        assert services.jobs_sweep() == [job.pk]
-        assert services.jobs_sweep() == [], "not again before another deadline passes"
+        assert sweep.jobs_sweep() == [job.pk]
+        assert sweep.jobs_sweep() == [], "not again before another deadline passes"
 
     def test_healthy_jobs_are_left_alone(self, mover, dir_small, no_enqueue):
         job, _ = submit(mover)
         AllocationJob.objects.filter(pk=job.pk).update(
             status=Status.RUNNING, lease_expires_at=timezone.now() + timedelta(minutes=1)
         )
-        assert services.jobs_sweep() == []
+        assert sweep.jobs_sweep() == []
 
 
 def test_cancel_only_before_sending(mover, dir_small):
     job, _ = submit(mover)
-    services.job_cancel(job_id=job.pk, actor=mover)
+    job_cancel(job_id=job.pk, actor=mover)
     job.refresh_from_db()
     assert job.status == Status.CANCELLED
     assert set(job.batches.values_list("status", flat=True)) == {JobBatch.Status.SKIPPED}
-    with pytest.raises(services.MoveRefused):
-        services.job_cancel(job_id=job.pk, actor=mover)
+    with pytest.raises(MoveRefused):
+        job_cancel(job_id=job.pk, actor=mover)
 
 
 def test_audit_rows_cannot_be_changed_or_deleted(mover, dir_small):
@@ -321,8 +327,10 @@ def test_a_forbidden_cancel_or_retry_is_refused_and_audited(
         AllocationJob.objects.filter(pk=job.pk).update(status=Status.FAILED)
     AllocationJob.objects.filter(pk=job.pk).update(reason="the mover's reason", request_id="r-1")
     viewer = django_user_model.objects.create_user("viewer")
-    with pytest.raises(services.MoveRefused) as info:
-        getattr(services, f"job_{action}")(job_id=job.pk, actor=viewer, request_id="r-2")
+    with pytest.raises(MoveRefused) as info:
+        {"cancel": job_cancel, "retry": job_retry}[action](
+            job_id=job.pk, actor=viewer, request_id="r-2"
+        )
     assert info.value.code == "forbidden"
     refused = AuditEvent.objects.get(kind="refused")
     assert refused.actor_username == "viewer"

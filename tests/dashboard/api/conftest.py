@@ -4,13 +4,13 @@ from unittest import mock
 import pytest
 
 from dashboard.accounts.models import ApiToken
-from dashboard.allocations import services
+from dashboard.allocations import submit
 
 
 @pytest.fixture(autouse=True)
 def no_enqueue():
     """Unit tests of the API stop at the queue; tests/integration runs the real worker."""
-    with mock.patch.object(services, "_enqueue_on_commit", autospec=True) as enqueue:
+    with mock.patch.object(submit, "_enqueue_on_commit", autospec=True) as enqueue:
         yield enqueue
 
 

@@ -9,14 +9,14 @@ from unittest import mock
 
 import pytest
 
-from dashboard.allocations import services
+from dashboard.allocations import execute, submit
 from dashboard.allocations.models import AllocationJob
 from icws_client import IcwsClient
 
 
 @pytest.fixture(autouse=True)
 def no_enqueue():
-    with mock.patch.object(services, "_enqueue_on_commit", autospec=True) as enqueue:
+    with mock.patch.object(submit, "_enqueue_on_commit", autospec=True) as enqueue:
         yield enqueue
 
 
@@ -27,14 +27,14 @@ def icws_stub():
 
 def run_move(actor, client, *, agents=("a1",), ins=("{C2}",), outs=("{C1}",), reason=""):
     """Submit and execute one move; returns the job refreshed from the database."""
-    job, _ = services.job_submit(
+    job, _ = submit.job_submit(
         actor=actor,
         agent_ids=list(agents),
         campaign_ids_in=list(ins),
         campaign_ids_out=list(outs),
         reason=reason,
     )
-    services.job_execute(job_id=job.pk, client=client)
+    execute.job_execute(job_id=job.pk, client=client)
     return AllocationJob.objects.get(pk=job.pk)
 
 

@@ -8,7 +8,8 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.utils import timezone
 
-from dashboard.allocations import services
+from dashboard.allocations.errors import MoveRefused
+from dashboard.allocations.submit import job_submit
 from dashboard.audit.models import AuditEvent
 from dashboard.audit.selectors import audit_events, audit_filter_from_params, audit_iter
 from dashboard.audit.services import audit_record
@@ -34,7 +35,7 @@ def history(mover, admin_user_role, dir_small, icws_stub):
         "The user is not licensed for dialer supervision", status=403, error_id="error.noLicense"
     )
     bad = run_move(admin_user_role, icws_stub, agents=("a3",), ins=("{C2}",), outs=("{C3}",))
-    pending, _ = services.job_submit(
+    pending, _ = job_submit(
         actor=mover, agent_ids=["a4"], campaign_ids_in=["{C1}"], reason="Renewals backlog"
     )
     return {
@@ -76,8 +77,8 @@ def test_outcome_is_what_became_of_the_move(history):
 
 
 def test_outcome_refused(mover, dir_small, no_role_user, history):
-    with pytest.raises(services.MoveRefused):
-        services.job_submit(actor=no_role_user, agent_ids=["a2"], campaign_ids_in=["{C2}"])
+    with pytest.raises(MoveRefused):
+        job_submit(actor=no_role_user, agent_ids=["a2"], campaign_ids_in=["{C2}"])
     refused = AuditEvent.objects.get(kind=Kind.REFUSED)
     assert ids({"outcome": "refused"}) == {refused.pk}
     assert ids({"kind": "refused", "actor": "nobody"}) == {refused.pk}

@@ -21,9 +21,9 @@ def pick(column: str, agent: str, version: int = 0) -> str:
 def no_enqueue():
     from unittest import mock
 
-    from dashboard.allocations import services
+    from dashboard.allocations import submit
 
-    with mock.patch.object(services, "_enqueue_on_commit", autospec=True) as enqueue:
+    with mock.patch.object(submit, "_enqueue_on_commit", autospec=True) as enqueue:
         yield enqueue
 
 

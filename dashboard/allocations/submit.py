@@ -1,0 +1,413 @@
+"""Submitting a move: validate, check who may, queue the job and its batches, enqueue on commit.
+
+Also the actions on a queued or failed job a supervisor takes (retry, cancel). Every refusal is
+audited in words (``Kind.REFUSED``), except repeated attempts by users with no role at all: those
+are summarised (one row per window, naming how many were not written), so a signed-in account
+without a role cannot fill the audit log. Who may is decided in ``access``; refusals are the
+classes in ``errors``.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import unicodedata
+from collections import Counter
+from datetime import timedelta
+from typing import NoReturn
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from dashboard.accounts import roles
+from dashboard.allocations.access import job_access, move_refusal
+from dashboard.allocations.errors import InvalidMove, MoveConflict, MoveRefused
+from dashboard.allocations.models import AllocationJob, JobBatch
+from dashboard.allocations.selectors import existing_job, job_by_id, stale_agents
+from dashboard.allocations.tasks import enqueue_job
+from dashboard.audit.models import AuditEvent
+from dashboard.audit.services import audit_record
+from dashboard.directory.models import Agent, Campaign
+from dashboard.directory.selectors import roster_of
+
+log = logging.getLogger(__name__)
+
+Status = AllocationJob.Status
+Kind = AuditEvent.Kind
+MAX_REASON = 500
+MAX_ID = 200
+MAX_IDEMPOTENCY_KEY = 200
+# A refusal row lists at most this many agents (and their rosters) plus the count: a refused
+# 5,000-agent move would otherwise write a row of hundreds of kilobytes.
+REFUSAL_AGENTS_KEPT = 50
+# Users with no role: one refusal row per this window, the rest counted into the next row.
+ROLELESS_AUDIT_WINDOW = timedelta(minutes=10)
+# C0/C1 controls except tab and newlines; the Unicode categories Cf (format: zero-width, bidi
+# marks, overrides and isolates, BOM), Zl and Zp (line and paragraph separators) are checked
+# by category below.
+_CONTROLS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+_INVISIBLE_CATEGORIES = frozenset({"Cf", "Zl", "Zp"})
+
+
+def job_submit(
+    *,
+    actor,
+    agent_ids,
+    campaign_ids_in=(),
+    campaign_ids_out=(),
+    reason: str = "",
+    idempotency_key: str | None = None,
+    expected_versions: dict[str, int] | None = None,
+    request_id: str = "",
+    revert_of: AllocationJob | None = None,
+) -> tuple[AllocationJob, bool]:
+    """Validate and queue a move. Returns ``(job, created)``; raises a ``MoveRefused``.
+
+    The same ``idempotency_key`` from the same user returns the existing job (``created`` False);
+    reusing a key for a different move is refused.
+    """
+    if not roles.can_move_agents(actor):
+        # Before validation: a user who may not move learns nothing about which agents exist.
+        _refuse_unvalidated(actor, agent_ids, campaign_ids_in, campaign_ids_out, reason, request_id)
+    if idempotency_key is not None:
+        idempotency_key = idempotency_key.strip()
+        if not idempotency_key or len(idempotency_key) > MAX_IDEMPOTENCY_KEY:
+            raise InvalidMove(
+                "Idempotency-Key must be 1 to 200 characters",
+                {"idempotency_key": "must be 1 to 200 characters"},
+            )
+        existing = existing_job(actor, idempotency_key)
+        if existing is not None:
+            _check_same_move(existing, agent_ids, campaign_ids_in, campaign_ids_out)
+            return existing, False
+
+    agents, ins, outs, reason = _validate_move(agent_ids, campaign_ids_in, campaign_ids_out, reason)
+    expected = _validate_expected(expected_versions, agents)
+
+    refusal = move_refusal(actor, agents) or _conflict_refusal(expected)
+    if refusal is not None:
+        kept = agents[:REFUSAL_AGENTS_KEPT]
+        audit_record(
+            kind=Kind.REFUSED,
+            actor=actor,
+            agent_ids=kept,
+            campaign_ids_in=ins,
+            campaign_ids_out=outs,
+            reason=reason,
+            roster_before=roster_of(kept),
+            message=refusal.message,
+            request_id=request_id,
+            details=_count_details(agents),
+        )
+        raise refusal
+
+    try:
+        with transaction.atomic():
+            job = AllocationJob.objects.create(
+                requested_by=actor,
+                agent_ids=agents,
+                campaign_ids_in=ins,
+                campaign_ids_out=outs,
+                reason=reason,
+                idempotency_key=idempotency_key,
+                expected_versions=expected,
+                request_id=request_id,
+                revert_of=revert_of,
+                next_attempt_at=timezone.now(),
+            )
+            size = settings.ALLOCATION_BATCH_SIZE
+            JobBatch.objects.bulk_create(
+                JobBatch(job=job, index=i, agent_ids=agents[start : start + size])
+                for i, start in enumerate(range(0, len(agents), size))
+            )
+            audit_record(
+                kind=Kind.REQUESTED,
+                job=job,
+                roster_before=roster_of(agents),
+                message=job.describe(),
+            )
+            _enqueue_on_commit(job.pk)
+    except IntegrityError:
+        # Two submits with one key raced; the other one won.
+        existing = existing_job(actor, idempotency_key) if idempotency_key else None
+        if existing is None:
+            raise
+        return existing, False
+    return job, True
+
+
+def _count_details(agents: list) -> dict | None:
+    if len(agents) <= REFUSAL_AGENTS_KEPT:
+        return None
+    return {"agent_count": len(agents), "agents_listed": REFUSAL_AGENTS_KEPT}
+
+
+def _refuse_unvalidated(actor, agent_ids, ins, outs, reason, request_id: str) -> NoReturn:
+    """Refuse a user whose role may not move, from input not yet validated: only clean, capped
+    parts of it go into the audit row."""
+    refusal = move_refusal(actor, [])
+    assert refusal is not None
+    write, note = _refusal_audit_due(actor)
+    if not write:
+        raise refusal
+    agents = _loose_ids(agent_ids)
+    details = {**(_count_details(agents) or {}), **note}
+    audit_record(
+        kind=Kind.REFUSED,
+        actor=actor,
+        agent_ids=agents[:REFUSAL_AGENTS_KEPT],
+        campaign_ids_in=_loose_ids(ins)[:REFUSAL_AGENTS_KEPT],
+        campaign_ids_out=_loose_ids(outs)[:REFUSAL_AGENTS_KEPT],
+        reason=reason[:MAX_REASON] if isinstance(reason, str) and not _text_problem(reason) else "",
+        message=refusal.message + _unrecorded_text(note),
+        request_id=request_id,
+        details=details or None,
+    )
+    raise refusal
+
+
+def _refusal_audit_due(actor) -> tuple[bool, dict]:
+    """Whether this refusal gets its own audit row, and what to say about the ones that did not.
+
+    Users with a role are audited every time. A user with no role gets one row per window; the
+    refusals in between are counted and the count goes into the next row."""
+    if roles.roles_of(actor):
+        return True, {}
+    key = f"allocations:roleless-refusals:{actor.pk}"
+    since = timezone.now() - ROLELESS_AUDIT_WINDOW
+    if AuditEvent.objects.filter(kind=Kind.REFUSED, actor=actor, at__gte=since).exists():
+        if cache.add(key, 1, timeout=None) is False:
+            cache.incr(key)
+        log.warning("Refused request by %s (no role) not audited: one was, recently", actor)
+        return False, {}
+    unrecorded = cache.get(key, 0)
+    cache.delete(key)
+    return True, ({"unrecorded_attempts": unrecorded} if unrecorded else {})
+
+
+def _unrecorded_text(note: dict) -> str:
+    if not note:
+        return ""
+    return f" ({note['unrecorded_attempts']} refused attempt(s) by this user were not recorded)"
+
+
+def _loose_ids(value) -> list[str]:
+    if not isinstance(value, list | tuple):
+        return []
+    return [v for v in value if isinstance(v, str) and len(v) <= MAX_ID and not _text_problem(v)]
+
+
+def _check_same_move(job: AllocationJob, agent_ids, ins, outs) -> None:
+    same = (
+        list(agent_ids or []) == job.agent_ids
+        and list(ins or []) == job.campaign_ids_in
+        and list(outs or []) == job.campaign_ids_out
+    )
+    if not same:
+        raise MoveConflict(
+            f"This Idempotency-Key was already used for job {job.pk}, a different move",
+            {"idempotency_key": "already used for a different move"},
+        )
+
+
+def _text_problem(text: str) -> str | None:
+    """What makes ``text`` unfit to store, or None. Lone surrogates cannot be encoded for either
+    database (a 500 otherwise)."""
+    if any(0xD800 <= ord(ch) <= 0xDFFF for ch in text):
+        return "must be valid Unicode text (no lone surrogates)"
+    if _CONTROLS.search(text):
+        return "control characters are not allowed"
+    return None
+
+
+def _reason_problem(reason: str) -> str | None:
+    if problem := _text_problem(reason):
+        return problem
+    # A reason is evidence: invisible and direction characters could make the audit page show
+    # something other than what was stored.
+    if any(unicodedata.category(ch) in _INVISIBLE_CATEGORIES for ch in reason):
+        return "invisible, control or text-direction characters are not allowed"
+    return None
+
+
+def _id_list(value, name: str, errors: dict[str, str]) -> list[str]:
+    if value is None:
+        return []
+    if isinstance(value, str) or not isinstance(value, list | tuple):
+        errors[name] = "must be a list of ids"
+        return []
+    ids = []
+    for item in value:
+        if not isinstance(item, str) or not item.strip() or len(item) > MAX_ID:
+            errors[name] = "must contain only non-empty ids of at most 200 characters"
+            return []
+        if problem := _text_problem(item):
+            errors[name] = f"ids {problem}"
+            return []
+        ids.append(item.strip())
+    dupes = sorted(i for i, n in Counter(ids).items() if n > 1)
+    if dupes:
+        errors[name] = f"lists an id more than once: {', '.join(dupes[:10])}"
+    return ids
+
+
+def _validate_move(agent_ids, ins, outs, reason) -> tuple[list[str], list[str], list[str], str]:
+    errors: dict[str, str] = {}
+    agents = _id_list(agent_ids, "agent_ids", errors)
+    ins_ = _id_list(ins, "campaign_ids_in", errors)
+    outs_ = _id_list(outs, "campaign_ids_out", errors)
+    if "agent_ids" not in errors and not agents:
+        errors["agent_ids"] = "select at least one agent"
+    if len(agents) > settings.ALLOCATION_MAX_AGENTS:
+        errors["agent_ids"] = f"at most {settings.ALLOCATION_MAX_AGENTS} agents in one move"
+    if not errors.keys() & {"campaign_ids_in", "campaign_ids_out"}:
+        if not ins_ and not outs_:
+            errors["campaign_ids_in"] = "name a campaign to move agents into or out of"
+        overlap = sorted(set(ins_) & set(outs_))
+        if overlap:
+            errors["campaign_ids_out"] = f"campaigns both in and out: {', '.join(overlap)}"
+    if not isinstance(reason, str):
+        errors["reason"] = "must be text"
+        reason = ""
+    elif len(reason) > MAX_REASON:
+        errors["reason"] = f"at most {MAX_REASON} characters"
+    elif problem := _reason_problem(reason):
+        errors["reason"] = problem
+    if not errors:
+        known_agents = set(
+            Agent.objects.filter(id__in=agents, active=True).values_list("id", flat=True)
+        )
+        unknown = [a for a in agents if a not in known_agents]
+        if unknown:
+            errors["agent_ids"] = f"unknown agents: {', '.join(unknown[:10])}"
+        campaigns = set(
+            Campaign.objects.filter(id__in=ins_ + outs_, active=True).values_list("id", flat=True)
+        )
+        for name, ids in (("campaign_ids_in", ins_), ("campaign_ids_out", outs_)):
+            missing = [c for c in ids if c not in campaigns]
+            if missing:
+                errors[name] = f"unknown campaigns: {', '.join(missing[:10])}"
+    if errors:
+        raise InvalidMove(
+            "The move is not valid: " + "; ".join(f"{k}: {v}" for k, v in errors.items()), errors
+        )
+    return agents, ins_, outs_, reason.strip()
+
+
+def _validate_expected(expected, agents: list[str]) -> dict[str, int]:
+    if expected is None:
+        return {}
+    # bool is an int in Python: {"a1": true} is not version 1.
+    if not isinstance(expected, dict) or not all(
+        isinstance(k, str) and isinstance(v, int) and not isinstance(v, bool) and v >= 0
+        for k, v in expected.items()
+    ):
+        raise InvalidMove(
+            "expected_versions must map agent ids to roster versions (integers)",
+            {"expected_versions": "must map agent ids to non-negative integers"},
+        )
+    extra = sorted(set(expected) - set(agents))
+    if extra:
+        raise InvalidMove(
+            f"expected_versions names agents not in the move: {', '.join(extra[:10])}",
+            {"expected_versions": "names agents not in the move"},
+        )
+    return dict(expected)
+
+
+def _conflict_refusal(expected: dict[str, int]) -> MoveConflict | None:
+    stale = stale_agents(expected)
+    if stale:
+        return MoveConflict(
+            "The roster changed since this move was prepared (moved meanwhile: "
+            f"{', '.join(stale[:10])}). Reload and try again.",
+            {"expected_versions": "stale"},
+        )
+    return None
+
+
+def _enqueue_on_commit(job_id: int) -> None:
+    transaction.on_commit(lambda: enqueue_job(job_id))
+
+
+# -- actions on an existing job -------------------------------------------------------------------
+
+
+def job_retry(*, job_id: int, actor, request_id: str = "") -> AllocationJob:
+    """Send a failed job's move again, as a new job (the failed one keeps its record).
+
+    The new job is an ordinary submit: roles, validation and the audit trail apply as usual.
+    Batches the failed job had applied are sent again; allocate-agents leaves the same end state.
+    """
+    job = job_by_id(job_id)
+    if refusal := job_access(actor, job, "retry"):
+        _refuse_on_job(job, actor, "Retry", refusal, request_id)
+    if job.status != Status.FAILED:
+        raise MoveConflict(f"Job {job.pk} is {job.status}; only failed jobs are retried")
+    reason = f"Retry of job {job.pk}" + (f": {job.reason}" if job.reason else "")
+    retry, _ = job_submit(
+        actor=actor,
+        agent_ids=job.agent_ids,
+        campaign_ids_in=job.campaign_ids_in,
+        campaign_ids_out=job.campaign_ids_out,
+        reason=reason[:MAX_REASON],
+        idempotency_key=f"retry-of-{job.pk}",
+        request_id=request_id,
+    )
+    return retry
+
+
+def job_cancel(*, job_id: int, actor, request_id: str = "") -> AllocationJob:
+    """Cancel a job that has not started sending; a running job cannot be stopped mid-call."""
+    job = job_by_id(job_id)
+    if refusal := job_access(actor, job, "cancel"):
+        _refuse_on_job(job, actor, "Cancel", refusal, request_id)
+    with transaction.atomic():
+        job = AllocationJob.objects.select_for_update(no_key=True).get(pk=job_id)
+        if job.status not in (Status.QUEUED, Status.RETRYING):
+            raise MoveConflict(f"Job {job.pk} is {job.status}; it cannot be cancelled")
+        JobBatch.objects.filter(job=job, status=JobBatch.Status.PENDING).update(
+            status=JobBatch.Status.SKIPPED
+        )
+        job.status = Status.CANCELLED
+        job.finished_at = timezone.now()
+        job.next_attempt_at = None
+        job.save()
+        audit_record(kind=Kind.CANCELLED, job=job, actor=actor, message=f"Cancelled by {actor}")
+    return job
+
+
+def _refuse_on_job(
+    job: AllocationJob, actor, action: str, refusal: MoveRefused, request_id: str
+) -> NoReturn:
+    """Audit ``actor``'s refused ``action`` on ``job`` (a refusal is audited like a move's):
+    the row is the refusing request's, not the job's (its own request id, no reason)."""
+    write, note = _refusal_audit_due(actor)
+    if not write:
+        raise refusal
+    with transaction.atomic():
+        audit_record(
+            kind=Kind.REFUSED,
+            job=job,
+            actor=actor,
+            agent_ids=job.agent_ids[:REFUSAL_AGENTS_KEPT],
+            reason="",
+            request_id=request_id,
+            message=f"{action} refused: {refusal.message}" + _unrecorded_text(note),
+            details={**(_count_details(job.agent_ids) or {}), **note} or None,
+        )
+    raise refusal
+    with transaction.atomic():
+        audit_record(
+            kind=Kind.REFUSED,
+            job=job,
+            actor=actor,
+            agent_ids=job.agent_ids[:REFUSAL_AGENTS_KEPT],
+            reason="",
+            request_id=request_id,
+            message=f"{action} refused: {refusal.message}",
+            details=_count_details(job.agent_ids),
+        )
+    raise refusal
