@@ -25,6 +25,7 @@ from dashboard.directory.selectors import agent_rows, campaign_rows
 MAX_CARDS_PER_AGENT = 4
 _VERSION = re.compile(r"[0-9]{1,18}")  # ASCII digits only: "²".isdigit() is True, int("²") fails
 _MAX_ID = 200
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 class PickError(ValueError):
@@ -98,7 +99,7 @@ class MovePreview:
 
 
 def _check_id(value: str, name: str) -> str:
-    if len(value) > _MAX_ID or any(ord(ch) < 0x20 or ord(ch) == 0x7F for ch in value):
+    if len(value) > _MAX_ID or _CONTROL.search(value):
         raise PickError(
             f"{name}: an id is longer than {_MAX_ID} characters or has control characters", name
         )
