@@ -1,0 +1,126 @@
+"""``manage.py verify_export FILE``: a file checked alone; an edit re-hashed still fails."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from dashboard.audit.chain import row_hash
+from dashboard.audit.export import export_csv, export_jsonl
+from dashboard.audit.export_verify import export_verify
+from dashboard.audit.selectors import AuditFilter
+
+pytestmark = pytest.mark.postgres_too
+
+
+def _write(tmp_path, moved, fmt: str):
+    exporter = export_csv if fmt == "csv" else export_jsonl
+    path = tmp_path / f"audit.{fmt}"
+    path.write_bytes(b"".join(exporter(AuditFilter())))
+    return path
+
+
+def _split(path):
+    data = path.read_bytes()
+    start = data.rfind(b"\n", 0, len(data) - 1) + 1
+    return data[:start], data[start:].decode()
+
+
+def _forge_trailer(fmt: str, trailer: str, body: bytes, rows: int) -> str:
+    """Recompute rows and SHA-256 the way a forger would; the HMAC cannot be, so it stays."""
+    sha = hashlib.sha256(body).hexdigest()
+    if fmt == "csv":
+        parts = dict(p.split("=", 1) for p in trailer.strip().split(",")[1:])
+        parts.update(rows=str(rows), sha256=sha)
+        return "#trailer," + ",".join(f"{k}={v}" for k, v in parts.items()) + "\n"
+    fields = json.loads(trailer)["trailer"]
+    fields.update(rows=rows, sha256=sha)
+    return json.dumps({"trailer": fields}) + "\n"
+
+
+@pytest.mark.parametrize("fmt", ["csv", "jsonl"])
+def test_an_untouched_export_verifies(tmp_path, moved, fmt, capsys):
+    path = _write(tmp_path, moved, fmt)
+    assert export_verify(path).ok
+    call_command("verify_export", str(path))
+    assert f"verifies: 3 rows ({fmt})" in capsys.readouterr().out
+
+
+def test_an_edited_csv_with_rows_and_sha256_recomputed_fails_on_the_signature(tmp_path, moved):
+    path = _write(tmp_path, moved, "csv")
+    body, trailer = _split(path)
+    edited = body.replace(b"Winback short-staffed", b"Approved by the director", 1)
+    assert edited != body
+    path.write_bytes(edited + _forge_trailer("csv", trailer, edited, 3).encode())
+    report = export_verify(path)
+    assert not report.ok
+    assert "signature does not match" in report.problem
+    with pytest.raises(CommandError, match="signature does not match"):
+        call_command("verify_export", str(path))
+
+
+def test_an_edited_jsonl_rehashed_row_and_trailer_fails_on_the_signature(tmp_path, moved):
+    """The forger recomputes the row's own chain hash too: only the HMAC catches it."""
+    path = _write(tmp_path, moved, "jsonl")
+    body, trailer = _split(path)
+    lines = body.decode().splitlines(keepends=True)
+    record = json.loads(lines[-1])  # the oldest row: no exported row follows it in the chain
+    record["reason"] = "Approved by the director"
+    record["hash"] = row_hash(record["prev_hash"], record)
+    lines[-1] = json.dumps(record, sort_keys=True, ensure_ascii=False) + "\n"
+    # ...and the next row's prev_hash, so the exported rows still link.
+    newer = json.loads(lines[-2])
+    newer["prev_hash"] = record["hash"]
+    newer["hash"] = row_hash(newer["prev_hash"], newer)
+    lines[-2] = json.dumps(newer, sort_keys=True, ensure_ascii=False) + "\n"
+    newest = json.loads(lines[-3])
+    newest["prev_hash"] = newer["hash"]
+    newest["hash"] = row_hash(newest["prev_hash"], newest)
+    lines[-3] = json.dumps(newest, sort_keys=True, ensure_ascii=False) + "\n"
+    edited = "".join(lines).encode()
+    path.write_bytes(edited + _forge_trailer("jsonl", trailer, edited, 3).encode())
+    report = export_verify(path)
+    assert not report.ok
+    assert "signature does not match" in report.problem
+
+
+@pytest.mark.parametrize("fmt", ["csv", "jsonl"])
+def test_a_dropped_row_with_the_trailer_recomputed_fails(tmp_path, moved, fmt):
+    path = _write(tmp_path, moved, fmt)
+    body, trailer = _split(path)
+    lines = body.splitlines(keepends=True)
+    shorter = b"".join(lines[:-1])
+    path.write_bytes(shorter + _forge_trailer(fmt, trailer, shorter, 2).encode())
+    assert "signature does not match" in export_verify(path).problem
+
+
+def test_an_edit_without_recomputing_is_named(tmp_path, moved):
+    path = _write(tmp_path, moved, "jsonl")
+    data = path.read_bytes().replace(b"Winback short-staffed", b"Approved by the director", 1)
+    path.write_bytes(data)
+    report = export_verify(path)
+    assert not report.ok
+    assert "content does not match its hash" in report.problem
+
+
+def test_an_unsigned_trailer_is_refused(tmp_path, moved):
+    path = _write(tmp_path, moved, "csv")
+    body, _ = _split(path)
+    sha = hashlib.sha256(body).hexdigest()
+    path.write_bytes(body + f"#trailer,rows=3,sha256={sha}\n".encode())
+    assert "the trailer has no key (unsigned?)" in export_verify(path).problem
+
+
+def test_a_file_signed_with_another_key_is_named(tmp_path, moved, settings):
+    path = _write(tmp_path, moved, "csv")
+    settings.AUDIT_SIGNING_KEY = "another-key-" * 4
+    assert "not this server's key" in export_verify(path).problem
+
+
+def test_a_cut_short_file_is_refused(tmp_path, moved):
+    path = _write(tmp_path, moved, "jsonl")
+    path.write_bytes(path.read_bytes()[:-5])
+    assert not export_verify(path).ok
