@@ -215,6 +215,8 @@ ICWS_PASSWORD = env_secret("ICWS_PASSWORD", "svc-dashboard-demo" if DEMO_MODE el
 ICWS_APPLICATION_NAME = env_str("ICWS_APPLICATION_NAME", "CIC Supervisor Dashboard")
 ICWS_LANGUAGE = env_str("ICWS_LANGUAGE", "en-us")
 ICWS_TIMEOUT = env_float("ICWS_TIMEOUT", 10.0)
+# Hosts the client may fail over to (ICWS alternateHostList); others never get the password.
+ICWS_ALTERNATE_HOSTS = env_list("ICWS_ALTERNATE_HOSTS")
 
 # -- allocation engine -------------------------------------------------------------------------
 ALLOCATION_BATCH_SIZE = env_int("ALLOCATION_BATCH_SIZE", 100)
@@ -281,19 +283,14 @@ LOGGING = {
             "class": "logging.StreamHandler",
             "formatter": LOG_FORMAT,
             "filters": ["context", "redact"],
-            "level": LOG_LEVEL,  # the handler filters: icws_client below logs DEBUG for metrics
+            "level": LOG_LEVEL,
         },
-        "icws_calls": {"class": "dashboard.ops.icws_calls.IcwsCallCounter", "level": "DEBUG"},
     },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {
         # Django's own handlers (debug-only console, mail_admins) give way to ours.
         "django": {"handlers": [], "level": "INFO", "propagate": True},
         "django.server": {"handlers": [], "level": "INFO", "propagate": True},
-        "icws_client": {
-            "handlers": ["icws_calls"] if METRICS_ENABLED else [],
-            "level": "DEBUG" if METRICS_ENABLED else LOG_LEVEL,
-        },
     },
 }
 

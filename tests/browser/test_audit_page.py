@@ -9,8 +9,8 @@ from pathlib import Path
 
 from playwright.sync_api import expect
 
-from dashboard.allocations import services
 from dashboard.allocations.models import AllocationJob
+from dashboard.allocations.submit import job_submit
 from dashboard.audit.checkpoints import key_id, sign
 from dashboard.audit.export import export_message
 from dashboard.audit.models import AuditEvent
@@ -25,7 +25,7 @@ def _moved(directory, django_user_model):
     """A real move through the worker and simulator; returns (job, agent, source, target)."""
     (agent,), source, target = pick_move(directory)
     sam = make_user(django_user_model, "sam", "supervisor")
-    job, _ = services.job_submit(
+    job, _ = job_submit(
         actor=sam,
         agent_ids=[agent],
         campaign_ids_in=[target],
@@ -40,7 +40,7 @@ def test_an_auditor_filters_opens_an_entry_and_exports_it(
     login, page, live_server, directory, worker, simulator, django_user_model
 ):
     job, _, agent, _, target = _moved(directory, django_user_model)
-    services.job_submit(  # a second, unrelated entry the filter must hide
+    job_submit(  # a second, unrelated entry the filter must hide
         actor=make_user(django_user_model, "other", "supervisor"),
         agent_ids=[a for a in directory["membership"] if a != agent][:1],
         campaign_ids_in=[target],
