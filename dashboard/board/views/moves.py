@@ -22,13 +22,16 @@ from dashboard.accounts import roles
 from dashboard.allocations.errors import MoveRefused, refusal_status
 from dashboard.allocations.submit import job_submit
 from dashboard.board.moves import PickError, move_preview, selection_from
+from dashboard.core.htmx import wants_partial
 
 DIALOG = "board/move_preview.html"
 
 
 def _render(request: HttpRequest, context: dict, status: int = 200) -> HttpResponse:
+    """The dialog body for htmx, the confirm page without it (both views, every outcome; the
+    submit's success is the job status instead, so ``@htmx_partial`` does not fit here)."""
     context.setdefault("nav", "board")
-    name = f"{DIALOG}#move-dialog-body" if request.htmx else DIALOG
+    name = f"{DIALOG}#move-dialog-body" if wants_partial(request) else DIALOG
     return TemplateResponse(request, name, context, status=status)
 
 
