@@ -12,7 +12,8 @@ from pydantic import ConfigDict, Field
 from dashboard.accounts.roles import require_audit
 from dashboard.api.errors import error_body
 from dashboard.api.schemas import AuditPage, ErrorOut
-from dashboard.audit.selectors import audit_events, audit_filter_from_params
+from dashboard.audit.selectors import audit_filter_from_params, audit_page
+from dashboard.core.pagination import MAX_CURSOR
 
 router = Router()
 
@@ -28,7 +29,9 @@ class AuditQuery(Schema):
     since: str = Field("", max_length=40, description="ISO 8601 date/time, inclusive.")
     until: str = Field("", max_length=40, description="ISO 8601 date/time, exclusive.")
     q: str = Field("", max_length=200, description="Text in the reason or messages.")
-    before: int | None = Field(None, ge=1, description="Keyset cursor: events older than this id.")
+    before: int | None = Field(
+        None, ge=1, le=MAX_CURSOR, description="Keyset cursor: events older than this id."
+    )
     limit: int = Field(50, ge=1, le=500)
 
 
@@ -46,32 +49,9 @@ def audit_list(request: HttpRequest, filters: Query[AuditQuery]):
     if errors:
         detail = "The filter is not valid: " + "; ".join(f"{k}: {v}" for k, v in errors.items())
         return Status(400, error_body(detail, errors))
-    events = audit_events(audit_filter, before_id=filters.before, limit=filters.limit + 1)
+    page = audit_page(audit_filter, filters.before, filters.limit)
     next_url = None
-    if len(events) > filters.limit:
-        events = events[: filters.limit]
-        cursor = {**params, "before": events[-1].pk, "limit": filters.limit}
+    if page.next_before is not None:
+        cursor = {**params, "before": page.next_before, "limit": filters.limit}
         next_url = f"{reverse('api:audit_list')}?{urlencode(cursor)}"
-    return {"items": [event_out(e) for e in events], "next": next_url}
-
-
-def event_out(event) -> dict:
-    return {
-        "id": event.pk,
-        "at": event.at,
-        "kind": event.kind,
-        "actor": event.actor_username,
-        "job": event.job_id,
-        "agent_ids": event.agent_ids,
-        "campaign_ids_in": event.campaign_ids_in,
-        "campaign_ids_out": event.campaign_ids_out,
-        "reason": event.reason,
-        "roster_before": event.roster_before,
-        "roster_after": event.roster_after,
-        "icws_status": event.icws_status,
-        "icws_error_id": event.icws_error_id,
-        "icws_message": event.icws_message,
-        "message": event.message,
-        "request_id": event.request_id,
-        "duration_ms": event.duration_ms,
-    }
+    return {"items": page.items, "next": next_url}

@@ -1,4 +1,8 @@
-"""What every page's top bar shows: the viewer's role and the health of the ICWS connection."""
+"""What every page's top bar shows: the viewer's role and the health of the ICWS connection.
+
+The health costs two queries and only a full page shows it: htmx partials (the one-second job
+poll, the board refresh, the audit table) get the role alone, which their buttons need.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +14,7 @@ from django.utils import timezone
 
 from dashboard.accounts import roles
 from dashboard.allocations.models import AllocationJob
+from dashboard.core.htmx import wants_partial
 from dashboard.directory.models import SyncRun
 
 
@@ -17,7 +22,8 @@ def topbar(request: HttpRequest) -> dict:
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {}
-    return {"topbar": _topbar(user), "viewer_timezone": timezone.get_current_timezone_name()}
+    bar = _role(user) if wants_partial(request) else {**_role(user), **_health()}
+    return {"topbar": bar, "viewer_timezone": timezone.get_current_timezone_name()}
 
 
 def _latest_job_trouble(since) -> str:
@@ -35,7 +41,17 @@ def _latest_job_trouble(since) -> str:
     return f"Latest move: {latest.error_message}" if troubled else ""
 
 
-def _topbar(user) -> dict:
+def _role(user) -> dict:
+    user_roles = roles.roles_of(user)
+    return {
+        "role": roles.role_label(user),
+        "is_admin": roles.ADMIN in user_roles,
+        "can_view_audit": roles.can_view_audit(user),
+        "can_move": roles.can_move_agents(user),
+    }
+
+
+def _health() -> dict:
     last = SyncRun.objects.filter(finished_at__isnull=False).order_by("-started_at").first()
     # Two missed syncs in a row means the directory is no longer current.
     stale_after = timedelta(seconds=max(60, 2 * settings.DIRECTORY_SYNC_INTERVAL_SECONDS))
@@ -55,12 +71,7 @@ def _topbar(user) -> dict:
     trouble = _latest_job_trouble(since=last.finished_at if last else None)
     if trouble and health in ("ok", "stale", "unknown"):
         health, label, detail = "down", "not answering", trouble
-    user_roles = roles.roles_of(user)
     return {
-        "role": roles.role_label(user),
-        "is_admin": roles.ADMIN in user_roles,
-        "can_view_audit": roles.can_view_audit(user),
-        "can_move": roles.can_move_agents(user),
         "health": health,
         "health_label": label,
         "health_detail": detail,

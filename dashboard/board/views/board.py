@@ -5,19 +5,19 @@ from __future__ import annotations
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.views.decorators.http import require_GET
-from django.views.decorators.vary import vary_on_headers
 
 from dashboard.accounts import roles
 from dashboard.allocations.explain import explain_job
 from dashboard.allocations.models import AllocationJob
 from dashboard.board.selectors import PRESENCES, board_revision, board_view
+from dashboard.core.htmx import htmx_partial, wants_partial
 from dashboard.directory.models import Campaign
 
 RECENT_JOBS = 8
 
 
 @require_GET
-@vary_on_headers("HX-Request", "HX-Target")
+@htmx_partial("board/board.html#board-columns", target="board-columns")
 def board_page(request: HttpRequest) -> HttpResponse:
     roles.require_board(request.user)
     filters = {
@@ -28,7 +28,7 @@ def board_page(request: HttpRequest) -> HttpResponse:
         else "",
         "state": request.GET.get("state", "")[:20],
     }
-    refresh = bool(request.htmx and request.htmx.target == "board-columns")
+    refresh = wants_partial(request, target="board-columns")
     revision = board_revision()
     if refresh and request.GET.get("rev") == revision:
         return HttpResponse(status=204)  # htmx swaps nothing: the board on screen is current
@@ -42,8 +42,8 @@ def board_page(request: HttpRequest) -> HttpResponse:
         "can_move": roles.can_move_agents(request.user),
         "revision": revision,
     }
-    if refresh:
-        return TemplateResponse(request, "board/board.html#board-columns", context)
+    if refresh:  # the decorator renders the columns only: the drawer's jobs are not needed
+        return TemplateResponse(request, "board/board.html", context)
     jobs = (
         AllocationJob.objects.filter(requested_by=request.user)
         .select_related("requested_by")

@@ -6,7 +6,7 @@ from urllib.parse import urlsplit
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
@@ -18,8 +18,11 @@ from dashboard.allocations.errors import MoveRefused, refusal_status
 from dashboard.allocations.explain import explain_job
 from dashboard.allocations.models import AllocationJob
 from dashboard.allocations.submit import job_cancel, job_retry
+from dashboard.core.pagination import keyset_page
+from dashboard.core.params import BadParameter, bad_parameter_response
 
 PAGE_SIZE = 50
+PAGE_CURSOR = "must be a job number (the page links set it)"
 
 
 def _get_job(job_id: int) -> AllocationJob:
@@ -32,24 +35,20 @@ def _get_job(job_id: int) -> AllocationJob:
 @require_GET
 def job_list(request: HttpRequest) -> HttpResponse:
     roles.require_board(request.user)
-    jobs = AllocationJob.objects.select_related("requested_by").order_by("-pk")
+    jobs = AllocationJob.objects.select_related("requested_by")
     mine = request.GET.get("mine") == "1"
     if mine:
         jobs = jobs.filter(requested_by=request.user)
-    before = request.GET.get("before", "")
-    if before and not before.isdigit():
-        return HttpResponseBadRequest("before: must be a job number (the page links set it)")
-    if before:
-        jobs = jobs.filter(pk__lt=int(before))
-    page = list(jobs[: PAGE_SIZE + 1])
-    has_next = len(page) > PAGE_SIZE
-    page = page[:PAGE_SIZE]
+    try:
+        page = keyset_page(jobs, request.GET.get("before"), PAGE_SIZE, message=PAGE_CURSOR)
+    except BadParameter as exc:
+        return bad_parameter_response(exc)
     context = {
         "nav": "jobs",
-        "jobs": page,
+        "jobs": page.items,
         "mine": mine,
-        "next_before": page[-1].pk if has_next else None,
-        "is_first_page": not before,
+        "next_before": page.next_before,
+        "is_first_page": page.is_first,
     }
     return TemplateResponse(request, "board/job_list.html", context)
 
