@@ -358,3 +358,32 @@ class TestReasonRefused:
         fixed = _submit(client, headers=HX, picks=picks, reason="short handover")
         assert fixed.status_code == 200
         assert AllocationJob.objects.get().agent_ids == ["a1", "a2"]
+
+
+def test_without_javascript_the_ticked_cards_preview_and_the_confirm_page_moves(
+    client, mover, dir_small
+):
+    """The board form's GET (one ``pick`` per ticked card) gives the confirm page, whose form
+    posts the picks back in one field."""
+    import re
+    from html import unescape
+
+    client.force_login(mover)
+    page = client.get(
+        "/moves/preview", {"pick": [pick("{C1}", "a1"), pick("{C1}", "a2")], "target": "{C2}"}
+    )
+    html = page.content.decode()
+    assert page.status_code == 200
+    assert "<html" in html  # a whole page
+    fields = {
+        name: unescape(value)
+        for name, value in re.findall(r'<input type="hidden" name="(\w+)" value="([^"]*)"', html)
+    }
+    response = client.post("/moves/", {**fields, "reason": "no js"})
+    job = AllocationJob.objects.get()
+    assert response.status_code == 302
+    assert (job.agent_ids, job.campaign_ids_in, job.campaign_ids_out) == (
+        ["a1", "a2"],
+        ["{C2}"],
+        ["{C1}"],
+    )
