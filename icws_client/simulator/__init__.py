@@ -175,6 +175,12 @@ bad values -> 400 ``error.sim.invalidFault`` naming the field; answers the curre
 * ``connect_503``: ``{"count": n or null (always; the default), "hosts": [...] (Host header names
   that get the 503; default all), "alternate_hosts": [...]}``: ``POST /icws/connection`` answers
   503 ``{"errorId": "error.server.notAcceptingConnections", "message", "alternateHostList"}``.
+* ``trickle``: ``{"interval_ms": 1000 (1-60000), "paths": substring(s) (default: every
+  session-scoped /icws request), "count": n or null (always)}``: matching answers send their
+  status line and headers at once, then the body one byte every ``interval_ms`` (a slow proxy, a
+  stalled server). An answer that has no body (a 202, say) gets ``{"trickle": "...."}`` (51 bytes)
+  to trickle (*choice*: the record says nothing of slow servers); 204 stays bodiless. Combines
+  with the other faults. CLI: ``--trickle-ms N`` and ``--trickle-paths``.
 * ``licence: false``: dialer calls -> 403. ``expire_sessions: true``: every session ends now (an
   action, not a stored fault). ``down: true``: every /icws request gets its connection closed
   without an answer (*choice*); /sim stays up.

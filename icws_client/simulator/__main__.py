@@ -57,6 +57,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--latency-ms", type=float, help="delay matching requests by N milliseconds")
     p.add_argument("--no-licence", action="store_true", help="dialer calls answer 403")
     p.add_argument(
+        "--trickle-ms",
+        type=int,
+        help="send answer bodies one byte every N ms after the headers (default 1000 with "
+        "--trickle-paths)",
+    )
+    p.add_argument(
+        "--trickle-paths", help="substring of the paths to trickle (default: session ones)"
+    )
+    p.add_argument(
         "--log-level",
         type=str.upper,
         default="INFO",
@@ -82,6 +91,11 @@ def _faults(args: argparse.Namespace, parser: argparse.ArgumentParser) -> dict[s
         faults["latency_ms"] = args.latency_ms
     if args.no_licence:
         faults["licence"] = False
+    if args.trickle_ms is not None or args.trickle_paths:
+        trickle: dict[str, Any] = {"interval_ms": args.trickle_ms or 1000}
+        if args.trickle_paths:
+            trickle["paths"] = args.trickle_paths
+        faults["trickle"] = trickle
     return faults
 
 

@@ -128,6 +128,7 @@ class App:
             response = _error_response(
                 ErrorAnswer(500, None, "The simulator failed unexpectedly; see its log.")
             )
+        response.trickle = req.trickle
         if req.path == "/icws" or req.path.startswith("/icws/"):
             key = (req.method, match.template, 0 if response.drop else response.status)
             with self._counts_lock:
@@ -145,6 +146,7 @@ class App:
             )
             if decision.down:
                 return Response(0, drop=True)
+            req.trickle = decision.trickle
             if req.body_error is not None:
                 raise req.body_error
             if decision.latency:

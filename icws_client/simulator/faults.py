@@ -1,4 +1,5 @@
-"""Fault injection: error statuses, latency, 503 at connect, no licence, a dead server.
+"""Fault injection: error statuses, latency, 503 at connect, no licence, a dead server, a
+trickling answer.
 
 ``Faults.update`` validates and merges a ``POST /sim/faults`` body; ``Faults.decide`` is asked once
 per ICWS request and says what to inject. The rules are in the package docstring.
@@ -24,7 +25,9 @@ _FIELDS = (
     "connect_503",
     "licence",
     "down",
+    "trickle",
 )
+MAX_TRICKLE_INTERVAL_MS = 60_000
 
 
 class FaultError(ValueError):
@@ -39,6 +42,7 @@ class Decision:
     error_id: str | None = None
     message: str | None = None
     connect_503: tuple[str, ...] | None = None  # the alternate hosts to offer
+    trickle: float = 0.0  # seconds between the body's bytes (0: write it at once)
 
 
 def _int(value: Any, name: str, low: int, high: int, nullable: bool = False) -> int | None:
@@ -78,13 +82,15 @@ class Faults:
                 "connect_503": None,
                 "licence": True,
                 "down": False,
+                "trickle": None,
             }
 
     def snapshot(self) -> dict[str, Any]:
         with self._lock:
             values = dict(self._values)
-            if values["connect_503"] is not None:
-                values["connect_503"] = dict(values["connect_503"])
+            for key in ("connect_503", "trickle"):
+                if values[key] is not None:
+                    values[key] = dict(values[key])
             return values
 
     @property
@@ -133,6 +139,8 @@ class Faults:
                 changes[key] = value
             elif key == "connect_503":
                 changes[key] = None if value is None else _connect_503(value)
+            elif key == "trickle":
+                changes[key] = None if value is None else _trickle(value)
             elif key in ("licence", "down"):
                 if not isinstance(value, bool):
                     raise FaultError(f"{key} must be true or false")
@@ -154,17 +162,19 @@ class Faults:
                     if c503["count"] <= 0:
                         v["connect_503"] = None
                 return Decision(connect_503=tuple(c503["alternate_hosts"]))
+            trickle = self._trickle(path, session_scoped)
             if v["status"] is None and not v["latency_ms"]:
-                return Decision()
+                return Decision(trickle=trickle)
             if v["paths"] is not None:
                 matches = any(p in path for p in v["paths"])
             else:
                 matches = session_scoped
             if not matches or v["count"] == 0:
-                return Decision()
+                return Decision(trickle=trickle)
             if v["rate"] is not None and self._rng.random() >= v["rate"]:
-                return Decision()
+                return Decision(trickle=trickle)
             decision = Decision(
+                trickle=trickle,
                 latency=v["latency_ms"] / 1000,
                 status=v["status"],
                 error_id=v["error_id"],
@@ -176,6 +186,20 @@ class Faults:
                     v.update(status=None, count=None, rate=None, latency_ms=0)
                     v.update(error_id=None, message=None)
             return decision
+
+    def _trickle(self, path: str, session_scoped: bool) -> float:
+        """Seconds per body byte for this request (0: none); called with the lock held."""
+        t = self._values["trickle"]
+        if t is None or t["count"] == 0:
+            return 0.0
+        matches = any(p in path for p in t["paths"]) if t["paths"] is not None else session_scoped
+        if not matches:
+            return 0.0
+        if t["count"] is not None:
+            t["count"] -= 1
+            if t["count"] <= 0:
+                self._values["trickle"] = None
+        return t["interval_ms"] / 1000
 
     def alternate_hosts(self) -> list[str]:
         """Hosts advertised in a successful connect's ``alternateHostList``."""
@@ -200,4 +224,20 @@ def _connect_503(value: Any) -> dict[str, Any]:
         "alternate_hosts": _str_list(alternates, "connect_503.alternate_hosts")
         if alternates
         else [],
+    }
+
+
+def _trickle(value: Any) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise FaultError("trickle must be an object or null")
+    for key in value:
+        if key not in ("paths", "interval_ms", "count"):
+            raise FaultError(f"unknown trickle field {key!r}; known: paths, interval_ms, count")
+    paths = value.get("paths")
+    return {
+        "paths": None if paths is None else _str_list(paths, "trickle.paths"),
+        "interval_ms": _int(
+            value.get("interval_ms", 1000), "trickle.interval_ms", 1, MAX_TRICKLE_INTERVAL_MS
+        ),
+        "count": _int(value.get("count"), "trickle.count", 1, 10**9, nullable=True),
     }

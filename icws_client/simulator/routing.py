@@ -32,6 +32,7 @@ class Request:
     raw_body: bytes = b""
     body_error: ErrorAnswer | None = None
     session: Session | None = None
+    trickle: float = 0.0  # set by the faults: answer with the body a byte at a time
 
     def header(self, name: str) -> str | None:
         return self.headers.get(name)
@@ -81,6 +82,7 @@ class Response:
     body: Any = None  # JSON-serialisable, or None for an empty body
     headers: dict[str, str] = field(default_factory=dict)
     drop: bool = False  # close the connection without answering (the "down" fault)
+    trickle: float = 0.0  # seconds between body bytes (the "trickle" fault)
 
 
 Handler = Callable[[Any, Request, dict[str, str]], Response]

@@ -28,6 +28,7 @@ MAX_BODY_BYTES = 1024 * 1024
 MAX_DISCARD_BYTES = 16 * 1024 * 1024  # drained (read and dropped) before closing, at most
 LINGER_SECONDS = 2.0
 MAX_QUERY_FIELDS = 100
+TRICKLE_FILLER = {"trickle": "." * 48}
 
 
 def _host_name(host_header: str | None) -> str:
@@ -152,8 +153,11 @@ class Handler(BaseHTTPRequestHandler):
 
     def _write(self, response: Response) -> None:
         payload = b""
-        if response.body is not None:
-            payload = json.dumps(response.body, ensure_ascii=False, separators=(",", ":")).encode()
+        body = response.body
+        if body is None and response.trickle and response.status not in (204, 304):
+            body = TRICKLE_FILLER  # something to trickle (a choice: see the package docstring)
+        if body is not None:
+            payload = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
         self.send_response(response.status)
         if payload:
             self.send_header("Content-Type", CONTENT_TYPE)
@@ -165,8 +169,23 @@ class Handler(BaseHTTPRequestHandler):
             self.send_header("Connection", "close")
         self.end_headers()
         if self.command != "HEAD" and payload:
+            if response.trickle:
+                self._trickle(payload, response.trickle)
+                return
             self.wfile.write(payload)
         self.wfile.flush()
+
+    def _trickle(self, payload: bytes, interval: float) -> None:
+        """The "trickle" fault: headers now, then the body one byte every ``interval`` seconds."""
+        stopping = self.server.app.stopping
+        try:
+            for i in range(len(payload)):
+                self.wfile.write(payload[i : i + 1])
+                self.wfile.flush()
+                if i + 1 < len(payload) and stopping.wait(interval):
+                    break
+        except OSError:  # the client gave up: what it is meant to do
+            self.close_connection = True
 
     def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
         """Protocol errors found by http.server (bad request line, 414, 431, 501): JSON too."""
