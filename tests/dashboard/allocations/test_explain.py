@@ -67,3 +67,39 @@ def test_the_detail_keeps_what_icws_said():
 
 def test_jobs_that_did_not_fail_need_no_explanation():
     assert explain_job(AllocationJob(status=AllocationJob.Status.SUCCEEDED)) is None
+
+
+def test_a_server_below_dialer_feature_7_says_what_to_upgrade_and_offers_no_retry():
+    # Regression: this used to read "The CIC server could not be reached in time" with Retry,
+    # because the error has no HTTP status and transience was guessed from the status.
+    explanation = explain_job(
+        failed(
+            error_kind=Kind.ICWS,
+            error_class="IcwsUnsupportedFeature",
+            error_transient=False,
+            error_message="allocate-agents needs ICWS feature dialer 7; the server has dialer 6",
+        )
+    )
+    assert "could not be reached" not in explanation.headline
+    assert "upgrade" in explanation.headline
+    assert "dialer feature version 7" in explanation.headline
+    assert explanation.retryable is False
+    assert "the server has dialer 6" in explanation.detail
+
+
+def test_a_plain_403_names_the_dialer_licence_without_an_error_id():
+    explanation = explain_job(failed(error_kind=Kind.ICWS, error_status=403))
+    assert "Dialer Add-on licence" in explanation.headline
+
+
+def test_a_recorded_401_error_code_is_explained():
+    explanation = explain_job(failed(error_kind=Kind.ICWS, error_status=401, error_code=1))
+    assert "carried no session" in explanation.headline
+
+
+def test_a_connection_error_is_unreachable_and_retryable_from_its_stored_flag():
+    explanation = explain_job(
+        failed(error_kind=Kind.ICWS, error_class="IcwsConnectionError", error_transient=True)
+    )
+    assert explanation.headline == "The CIC server could not be reached in time."
+    assert explanation.retryable is True

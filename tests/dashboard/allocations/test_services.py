@@ -340,3 +340,57 @@ def test_a_forbidden_cancel_or_retry_is_refused_and_audited(
     assert AllocationJob.objects.count() == 1
     job.refresh_from_db()
     assert job.status == (Status.FAILED if action == "retry" else Status.QUEUED)
+
+
+def test_an_unsupported_dialer_fails_with_its_class_stored_and_is_not_offered_retry(
+    mover, dir_small, icws_stub
+):
+    from dashboard.allocations.explain import explain_job
+    from icws_client import IcwsUnsupportedFeature
+
+    job, _ = submit(mover)
+    icws_stub.allocate_agents.side_effect = IcwsUnsupportedFeature(
+        "allocate-agents needs ICWS feature dialer 7; the server has dialer 6"
+    )
+    assert execute.job_execute(job_id=job.pk, client=icws_stub).status == Status.FAILED
+    job.refresh_from_db()
+    assert (job.error_class, job.error_transient) == ("IcwsUnsupportedFeature", False)
+    assert icws_stub.allocate_agents.call_count == 1, "not retried: it cannot succeed later"
+    explanation = explain_job(job)
+    assert "upgrade" in explanation.headline
+    assert not explanation.retryable
+
+
+def test_a_gave_up_job_stores_a_transient_error(mover, dir_small, icws_stub, settings):
+    settings.ALLOCATION_MAX_ATTEMPTS = 1
+    job, _ = submit(mover)
+    icws_stub.allocate_agents.side_effect = IcwsServerError("boom", status=500)
+    execute.job_execute(job_id=job.pk, client=icws_stub)
+    job.refresh_from_db()
+    assert (job.error_class, job.error_transient) == ("IcwsServerError", True)
+    assert job.error_kind == AllocationJob.ErrorKind.RETRIES_EXHAUSTED
+
+
+def test_a_move_of_several_batches_with_versions_succeeds(mover, dir_small, icws_stub, settings):
+    # Regression: versions were compared for every agent against the current batch's agents
+    # only, so every move of more than one batch failed as a false conflict.
+    settings.ALLOCATION_BATCH_SIZE = 1
+    versions = {"a1": 0, "a2": 0, "a3": 0}
+    job, _ = submit(
+        mover, agent_ids=list(versions), campaign_ids_out=[], expected_versions=versions
+    )
+    assert execute.job_execute(job_id=job.pk, client=icws_stub).status == Status.SUCCEEDED
+    assert icws_stub.allocate_agents.call_count == 3
+
+
+def test_a_stale_agent_in_a_later_batch_is_still_a_conflict(mover, dir_small, icws_stub, settings):
+    settings.ALLOCATION_BATCH_SIZE = 1
+    job, _ = submit(
+        mover, agent_ids=["a1", "a2"], campaign_ids_out=[], expected_versions={"a1": 0, "a2": 0}
+    )
+    Agent.objects.filter(pk="a2").update(roster_version=1)  # moved by someone else meanwhile
+    assert execute.job_execute(job_id=job.pk, client=icws_stub).status == Status.FAILED
+    job.refresh_from_db()
+    assert job.error_kind == AllocationJob.ErrorKind.CONFLICT
+    assert "a2" in job.error_message and "a1" not in job.error_message.split("meanwhile")[1]
+    assert icws_stub.allocate_agents.call_count == 1

@@ -60,6 +60,9 @@ class TestCreate:
             ({**MOVE, "agents": ["a1"]}, "agents", "unknown field"),
             ({**MOVE, "expected_versions": {"a1": "x"}}, "expected_versions.a1", "valid integer"),
             ({**MOVE, "expected_versions": {"a9": 0}}, "expected_versions", "not in the move"),
+            # JSON true is not version 1 (pydantic's lax mode took it as 1).
+            ({**MOVE, "expected_versions": {"a1": True}}, "expected_versions.a1", "valid integer"),
+            ({**MOVE, "reason": "short\u200bstaffed"}, "reason", "invisible"),
         ],
     )
     def test_bad_input_is_a_400_naming_the_field_and_queues_nothing(

@@ -58,3 +58,25 @@ def test_clean_input_passes(client, token_headers, dir_small):
     assert (
         client.get("/api/agents", {"workgroup": "Sales"}, headers=token_headers).status_code == 200
     )
+
+
+@pytest.mark.parametrize(
+    ("field", "body"),
+    [
+        ("reason", {"agent_ids": ["a1"], "campaign_ids_in": ["{C2}"], "reason": "x\ud800"}),
+        ("agent_ids", {"agent_ids": ["a\ud800"], "campaign_ids_in": ["{C2}"]}),
+        ("campaign_ids_in", {"agent_ids": ["a1"], "campaign_ids_in": ["{C\ud800}"]}),
+        ("campaign_ids_out", {"agent_ids": ["a1"], "campaign_ids_out": ["\udfff"]}),
+    ],
+)
+def test_a_lone_surrogate_in_a_json_body_is_a_400_naming_the_field(
+    client, token_headers, dir_small, field, body
+):
+    # json.dumps writes "\ud800" as an escape: the server's JSON parser makes it a lone
+    # surrogate, which neither database can store (this was a 500).
+    response = client.post(
+        "/api/allocations", json.dumps(body), content_type="application/json", headers=token_headers
+    )
+    assert response.status_code == 400, response.content
+    assert field in response.json()["errors"]
+    assert not AllocationJob.objects.exists()
