@@ -399,15 +399,3 @@ def _refuse_on_job(
             details={**(_count_details(job.agent_ids) or {}), **note} or None,
         )
     raise refusal
-    with transaction.atomic():
-        audit_record(
-            kind=Kind.REFUSED,
-            job=job,
-            actor=actor,
-            agent_ids=job.agent_ids[:REFUSAL_AGENTS_KEPT],
-            reason="",
-            request_id=request_id,
-            message=f"{action} refused: {refusal.message}",
-            details=_count_details(job.agent_ids),
-        )
-    raise refusal
