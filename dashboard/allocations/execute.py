@@ -135,8 +135,7 @@ def _run_batch(job: AllocationJob, batch: JobBatch, client: IcwsClient) -> RunOu
                 job=job,
                 agent_ids=batch.agent_ids,
                 message=f"Re-sending batch {batch.index + 1}: the previous send's outcome was "
-                "never recorded (worker or database lost mid-call); ICWS may apply it twice, "
-                "with the same result",
+                f"never recorded (worker or database lost mid-call); {SAME_END_STATE}",
                 details={"batch": batch.index, "outcome_unknown": True},
             )
         batch.status = JobBatch.Status.SENDING

@@ -339,7 +339,7 @@ def job_retry(*, job_id: int, actor, request_id: str = "") -> AllocationJob:
     """Send a failed job's move again, as a new job (the failed one keeps its record).
 
     The new job is an ordinary submit: roles, validation and the audit trail apply as usual.
-    Batches the failed job had applied are sent again; allocate-agents leaves the same end state.
+    Batches the failed job had applied are sent again (why that is safe: execute.SAME_END_STATE).
     """
     job = job_by_id(job_id)
     if refusal := job_access(actor, job, "retry"):
