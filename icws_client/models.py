@@ -38,7 +38,9 @@ def _require(obj: Any, key: str, kind: type | tuple[type, ...], where: str) -> A
     return value
 
 
-def _optional(obj: dict, key: str, kind: type | tuple[type, ...], where: str, default: Any = None):
+def _optional(obj: Any, key: str, kind: type | tuple[type, ...], where: str, default: Any = None):
+    if not isinstance(obj, dict):  # a list, a string or nothing where an object belongs
+        raise IcwsProtocolError(f"{where}: expected a JSON object, got {type(obj).__name__}")
     value = obj.get(key, default)
     if value is None:
         return default
