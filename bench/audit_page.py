@@ -1,13 +1,14 @@
 """The audit log at 1,000,000 rows: first and deep page, filtered pages, export, verify.
 
 Usage: .venv/bin/python bench/audit_page.py [--rows 1000000] [--requests 20]
-       [--database-url postgres://postgres@127.0.0.1:5432/postgres]
+       [--database-url postgres://postgres@127.0.0.1:5432/postgres] [--scratch-db bench_audit]
 
 Seeds a scratch PostgreSQL database (``bench_audit``, dropped at the end) with a valid hash
 chain through COPY (every row hashed as ``audit_record`` would), then, in-process through
 Django's test client as an auditor: the first page, a deep page (``before`` near the oldest row),
 agent and campaign filters, a time range, a text search; a streamed CSV export (rows/s and how
-much the process's RSS grows while streaming); and ``verify_audit`` over every row.
+much the process's RSS grows while streaming), the same as JSON Lines; and ``verify_audit``
+over every row (chain, head, subject index and a signed checkpoint), each next to its floor.
 """
 
 from __future__ import annotations
@@ -32,6 +33,9 @@ AGENTS = 5000
 CAMPAIGNS = 200
 USERS = 20
 KINDS = ["requested", "started", "succeeded", "requested", "started", "failed", "retry"]
+FLOOR_ROWS_PER_S = 100_000  # issue 16: export and verify_audit
+# Before issue 16 (1M rows, this machine): ORM instances per row, json.dumps per cell.
+BEFORE = {"csv export": 18_243, "verify_audit": 24_336}
 
 
 def main() -> None:
@@ -42,20 +46,25 @@ def main() -> None:
         "--database-url",
         default=os.environ.get("BENCH_DATABASE_URL", DEFAULT_ADMIN_URL),
     )
+    parser.add_argument("--scratch-db", default=SCRATCH_DB, help="dropped and made afresh")
+    parser.add_argument("--skip-pages", action="store_true", help="export and verify only")
     args = parser.parse_args()
+    import tempfile
+
     os.environ.update(
-        DATABASE_URL=recreate(args.database_url, SCRATCH_DB),
+        DATABASE_URL=recreate(args.database_url, args.scratch_db),
+        AUDIT_CHECKPOINT_DIR=tempfile.mkdtemp(prefix="bench-audit-checkpoints-"),
         DJANGO_DEBUG="1",
         DASHBOARD_LOG_LEVEL="WARNING",
         DJANGO_SETTINGS_MODULE="dashboard.settings",
     )
     try:
-        result = _run(args.rows, args.requests)
+        result = _run(args.rows, 0 if args.skip_pages else args.requests)
     finally:
         from django.db import connections
 
         connections.close_all()
-        drop(args.database_url, SCRATCH_DB)
+        drop(args.database_url, args.scratch_db)
     _print(result, args)
 
 
@@ -69,8 +78,9 @@ def _run(rows: int, requests: int) -> dict:
     started = time.perf_counter()
     _seed(rows)
     result = {"rows": rows, "seed_s": round(time.perf_counter() - started, 1)}
-    result["pages"] = _pages(rows, requests)
-    result["export"] = _export()
+    result["pages"] = _pages(rows, requests) if requests else []
+    result["export"] = _export("csv")
+    result["export_jsonl"] = _export("jsonl")
     result["verify"] = _verify()
     return result
 
@@ -88,7 +98,7 @@ def _seed(rows: int) -> None:
     event_cols = (
         "id, at, kind, actor_username, agent_ids, campaign_ids_in, campaign_ids_out, reason, "
         "roster_before, roster_after, icws_status, icws_error_id, icws_message, message, "
-        "request_id, duration_ms, details, seq, prev_hash, hash"
+        "request_id, duration_ms, details, seq, prev_hash, hash, hash_version"
     )
     prev = ""
     with connection.cursor() as cursor:
@@ -103,6 +113,8 @@ def _seed(rows: int) -> None:
                 kind = KINDS[seq % len(KINDS)]
                 failed = kind in ("failed", "retry")
                 content = {
+                    "hash_version": 2,
+                    "actor_id": None,
                     "seq": seq,
                     "at": start + step * seq,
                     "kind": kind,
@@ -145,6 +157,7 @@ def _seed(rows: int) -> None:
                         seq,
                         prev,
                         digest,
+                        2,
                     )
                 )
                 prev = digest
@@ -161,6 +174,9 @@ def _seed(rows: int) -> None:
         cursor.execute(f"ANALYZE {table}")
         cursor.execute(f"ANALYZE {AuditSubject._meta.db_table}")
     AuditChainHead.objects.update_or_create(pk=1, defaults={"seq": rows, "hash": prev})
+    from dashboard.audit.checkpoints import checkpoint_now
+
+    checkpoint_now()  # verify_audit then checks the chain against a signed checkpoint
 
 
 def _pages(rows: int, n: int) -> list[dict]:
@@ -219,17 +235,19 @@ def _rss_kib() -> int:
     return 0
 
 
-def _export() -> dict:
-    """Stream the CSV export of every 'succeeded' row (a seventh of the log)."""
-    from django.contrib.auth.models import User
+def _export(fmt: str) -> dict:
+    """Stream the export of every 'succeeded' row (a seventh of the log)."""
+    from django.contrib.auth.models import Group, User
     from django.test import Client
 
+    user, _ = User.objects.get_or_create(username="bench-auditor")
+    user.groups.add(Group.objects.get_or_create(name="auditor")[0])
     client = Client(HTTP_HOST="127.0.0.1")
-    client.force_login(User.objects.get(username="bench-auditor"))
+    client.force_login(user)
     baseline = _rss_kib()
     peak = baseline
     start = time.perf_counter()
-    response = client.get("/audit/export.csv", {"kind": "succeeded"})
+    response = client.get(f"/audit/export.{fmt}", {"kind": "succeeded"})
     assert response.streaming
     lines = size = 0
     for chunk in response.streaming_content:
@@ -239,7 +257,7 @@ def _export() -> dict:
             peak = max(peak, _rss_kib())
     seconds = time.perf_counter() - start
     peak = max(peak, _rss_kib())
-    rows = lines - 2  # header and trailer
+    rows = lines - (2 if fmt == "csv" else 1)  # header and trailer
     return {
         "rows": rows,
         "seconds": round(seconds, 1),
@@ -277,21 +295,43 @@ def _print(result: dict, args) -> None:
         print(
             f"{p['case']:<28} {p['p50_ms']:>8} {p['p95_ms']:>8} {p['queries']:>8} {p['shown']:>5}"
         )
-    e, v = result["export"], result["verify"]
-    print(
-        f"\nCSV export, kind=succeeded: {e['rows']:,} rows, {e['mib']} MiB in {e['seconds']} s "
-        f"({e['rows_per_s']:,} rows/s); process RSS grew {e['rss_growth_mib']} MiB while streaming"
-    )
-    print(f"verify_audit: {v['rows']:,} rows in {v['seconds']} s ({v['rows_per_s']:,} rows/s)")
+    e, j, v = result["export"], result["export_jsonl"], result["verify"]
+    for name, x in (("CSV export", e), ("JSONL export", j)):
+        print(
+            f"\n{name}, kind=succeeded: {x['rows']:,} rows, {x['mib']} MiB in {x['seconds']} s; "
+            f"process RSS grew {x['rss_growth_mib']} MiB while streaming"
+        )
+    print(f"verify_audit: {v['rows']:,} rows in {v['seconds']} s (chain, head, subject index)")
+    header = f"\n{'rows/s':<14} {'measured':>10} {'floor':>10} {'before':>10} {'vs before':>10}"
+    print(header)
+    print("-" * (len(header) - 1))
+    for name, x, before in (
+        ("csv export", e, BEFORE["csv export"]),
+        ("jsonl export", j, None),
+        ("verify_audit", v, BEFORE["verify_audit"]),
+    ):
+        verdict = "ok" if x["rows_per_s"] >= FLOOR_ROWS_PER_S else "BELOW FLOOR"
+        ratio = f"{x['rows_per_s'] / before:.1f}x" if before else "-"
+        print(
+            f"{name:<14} {x['rows_per_s']:>10,} {FLOOR_ROWS_PER_S:>10,} "
+            f"{before or '-':>10} {ratio:>10}  {verdict}"
+        )
     pages = {p["case"]: p for p in result["pages"]}
-    first, deep = pages["first page"], pages["deep page (before=1,000)"]
-    summary_rows = [
-        f"| audit page at {rows:,} rows, deep (before=1,000) | p50 {deep['p50_ms']} ms, p95 "
-        f"{deep['p95_ms']} ms | first page: p50 {first['p50_ms']} ms | "
-        f"{deep['p50_ms'] / first['p50_ms']:.1f}x |",
-        f"| audit CSV export | {e['rows_per_s']:,} rows/s, RSS +{e['rss_growth_mib']} MiB | "
-        f"verify_audit: {v['rows_per_s']:,} rows/s | "
-        f"{e['rows_per_s'] / v['rows_per_s']:.2f}x |",
+    summary_rows = []
+    if pages:
+        first, deep = pages["first page"], pages["deep page (before=1,000)"]
+        summary_rows.append(
+            f"| audit page at {rows:,} rows, deep (before=1,000) | p50 {deep['p50_ms']} ms, p95 "
+            f"{deep['p95_ms']} ms | first page: p50 {first['p50_ms']} ms | "
+            f"{deep['p50_ms'] / first['p50_ms']:.1f}x |"
+        )
+    summary_rows += [
+        f"| audit CSV export at {rows:,} rows | {e['rows_per_s']:,} rows/s, RSS "
+        f"+{e['rss_growth_mib']} MiB (floor {FLOOR_ROWS_PER_S:,}) | before: "
+        f"{BEFORE['csv export']:,} rows/s | {e['rows_per_s'] / BEFORE['csv export']:.1f}x |",
+        f"| verify_audit at {rows:,} rows | {v['rows_per_s']:,} rows/s (floor "
+        f"{FLOOR_ROWS_PER_S:,}) | before: {BEFORE['verify_audit']:,} rows/s | "
+        f"{v['rows_per_s'] / BEFORE['verify_audit']:.1f}x |",
     ]
     out = ROOT / "bench" / "out"
     out.mkdir(parents=True, exist_ok=True)

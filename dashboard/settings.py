@@ -249,6 +249,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "dashboard.directory.tasks.sync_directory_task",
         "schedule": DIRECTORY_SYNC_INTERVAL_SECONDS,
     },
+    "audit-checkpoint": {
+        "task": "dashboard.audit.tasks.audit_checkpoint_task",
+        "schedule": AUDIT_CHECKPOINT_EVERY_SECONDS,
+    },
 }
 
 # -- operations: probes, metrics, logs (docs/OPERATIONS.md) -------------------------------------

@@ -371,3 +371,13 @@ def test_a_version_1_row_after_version_2_rows_is_found(db, mover):
     )
     _sql("UPDATE {head} SET hash = %s", [digest])
     _broken("hash_version 1 after version 2")
+
+
+def test_the_beat_task_signs_a_head_that_moved_and_only_then(db, mover, commit):
+    from dashboard.audit.tasks import audit_checkpoint_task
+
+    _events(3, mover)  # the first row was checkpointed; rows 2 and 3 are not yet
+    with commit():
+        assert audit_checkpoint_task() == 3
+    assert audit_checkpoint_task() is None
+    assert json.loads(checkpoint_file().read_text())["seq"] == 3
