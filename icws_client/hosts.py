@@ -7,10 +7,11 @@
   the connect request carries the password, and it never goes to a host nobody configured. By
   default nothing is listed, so the client stays on its configured host.
 * A connect attempt tries the current host, then the configured host, the remembered alternates
-  and any a 503 names, each **once**, at most ``max_host_hops`` hops after the first host, with
-  capped, jittered exponential backoff before each hop that follows a connection failure (a 503
-  names its alternates, so that hop is immediate). The host that accepts the session becomes the
-  current one for every later call, until it fails in turn.
+  (allowed ones), the operator's list itself (so a process started while the primary is gone still
+  finds the peer) and any a 503 names, each **once**, at most ``max_host_hops`` hops after the first
+  host, with capped, jittered exponential backoff before each hop that follows a connection failure
+  (a 503 names its alternates, so that hop is immediate). The host that accepts the session becomes
+  the current one for every later call, until it fails in turn.
 * Same scheme and port for every host (*choice*: the record's ``alternateHostList`` holds bare
   host names).
 """
@@ -49,7 +50,8 @@ class Hosts:
         self.port = port
         self.configured = host
         self.current = host
-        self.allowed = frozenset(h.strip().lower() for h in allowed_alternate_hosts if h.strip())
+        self.listed = tuple(h.strip() for h in allowed_alternate_hosts if h.strip())
+        self.allowed = frozenset(h.lower() for h in self.listed)
         self.max_host_hops = max_host_hops
         self.backoff_base = backoff_base
         self.backoff_cap = backoff_cap
@@ -100,6 +102,7 @@ class ConnectAttempt:
         self._backoff_next = False
         self._add([hosts.current, hosts.configured])
         self._add(hosts.known_alternates, check=True)
+        self._add(hosts.listed)  # so a fresh process finds the peer while the primary is gone
 
     def _add(self, hosts: Iterable[str], *, check: bool = False) -> None:
         seen = {h.lower() for h in self._queue + self._tried}

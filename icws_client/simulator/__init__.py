@@ -16,10 +16,11 @@ error answers (``ErrorAnswer``); ``sessions.py``, ``state.py`` (the world), ``di
 Use
 ===
 ``Simulator(seed=None, host="127.0.0.1", port=0, apply_delay=0.2, session_idle_timeout=900.0,
-service_user=None, service_password=None, dialer_version=7)``; ``start()`` serves from a daemon
-thread and returns ``base_url``; ``stop()``; ``reset()``; ``set_faults(**kw)``; ``state()``;
-``moves()``; ``wait_idle(timeout=5)`` (raises ``TimeoutError`` if moves are still pending); also a
-context manager. ``seed=None`` means ``default_seed()``; a dict is checked by ``load_seed``.
+service_user=None, service_password=None, dialer_version=7, alternate_hosts=())``; ``start()``
+serves from a daemon thread and returns ``base_url``; ``stop()``; ``reset()``; ``set_faults(**kw)``;
+``state()``; ``moves()``; ``wait_idle(timeout=5)`` (raises ``TimeoutError`` if moves are still
+pending); also a context manager. ``seed=None`` means ``default_seed()``; a dict is checked by
+``load_seed``.
 The service account is ``service_user``/``service_password``, else ``ICWS_USER`` and
 ``ICWS_PASSWORD`` (or ``ICWS_PASSWORD_FILE``), else ``svc_dashboard`` / ``svc-dashboard-demo``.
 CLI: ``python -m icws_client.simulator --help``. It logs one line per request to stderr (method,
@@ -61,11 +62,13 @@ Connection (REF 2)
   -2147221503.
 * 201 body: ``csrfToken, sessionId, alternateHostList, userID, userDisplayName, icServer,
   daysUntilPasswordExpiration`` (always 90, *choice*), plus ``features`` / ``version`` /
-  ``serverTimeInfo`` only when included. ``alternateHostList`` is ``[]`` unless a ``connect_503``
-  fault names alternate hosts (then those). Headers: ``ININ-ICWS-Session-ID``,
-  ``ININ-ICWS-CSRF-Token``, ``Set-Cookie: icws_<sessionId>=<random>; Path=/icws; HttpOnly``
-  (cookie name *choice*), ``Location: /icws/<sessionId>/connection`` (*choice*). Session ids are
-  ten random decimal digits; CSRF token and cookie value are ``secrets.token_urlsafe(24)``.
+  ``serverTimeInfo`` only when included. ``alternateHostList`` is the ``connect_503`` fault's
+  alternate hosts if it names any, else ``Simulator(alternate_hosts=...)`` / ``--alternate-hosts``
+  (default ``[]``; a live server lists its switchover peer, REF 10). Headers:
+  ``ININ-ICWS-Session-ID``, ``ININ-ICWS-CSRF-Token``, ``Set-Cookie: icws_<sessionId>=<random>;
+  Path=/icws; HttpOnly`` (cookie name *choice*), ``Location: /icws/<sessionId>/connection``
+  (*choice*). Session ids are ten random decimal digits; CSRF token and cookie value are
+  ``secrets.token_urlsafe(24)``.
 * Session-scoped ``/icws/{sessionId}/...`` checks, in order (all 401 carry
   ``WWW-Authenticate: ICWS realm="ICWS" location="/ICWS/connection"``):
   unknown, deleted or expired session -> errorCode 1, errorId ``error.request.invalidSessionId``,

@@ -41,7 +41,9 @@ class App:
         service_password: str,
         dialer_version: int,
         routes: list[Route],
+        alternate_hosts: tuple[str, ...] = (),
     ) -> None:
+        self.alternate_hosts = alternate_hosts  # the 201's alternateHostList
         self.seed = seed
         self.service_user = service_user
         self._service_password = service_password

@@ -125,7 +125,7 @@ def connect(app: App, req: Request, params: dict[str, str]) -> Response:
     answer: dict[str, Any] = {
         "csrfToken": session.csrf_token,
         "sessionId": session.id,
-        "alternateHostList": app.faults.alternate_hosts(),
+        "alternateHostList": app.faults.alternate_hosts() or list(app.alternate_hosts),
         "userID": session.user_id,
         "userDisplayName": session.display_name,
         "icServer": app.world.ic_server,

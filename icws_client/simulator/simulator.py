@@ -24,6 +24,7 @@ class Simulator:
         service_user: str | None = None,
         service_password: str | None = None,
         dialer_version: int = 7,
+        alternate_hosts: tuple[str, ...] | list[str] = (),
     ) -> None:
         if apply_delay < 0 or session_idle_timeout <= 0:
             raise ValueError("apply_delay must be >= 0 and session_idle_timeout > 0")
@@ -38,6 +39,7 @@ class Simulator:
             service_password=service_password or env_password,
             dialer_version=dialer_version,
             routes=icws_api.ROUTES + sim_api.ROUTES,
+            alternate_hosts=tuple(alternate_hosts),
         )
         self._server: Server | None = None
         self._thread: threading.Thread | None = None

@@ -73,7 +73,7 @@ class _Handler(BaseHTTPRequestHandler):
 @pytest.fixture
 def rogue() -> Iterator[_Rogue]:
     server = _Rogue()
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
     yield server
     server.shutdown()
     server.server_close()
