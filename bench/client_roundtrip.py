@@ -75,7 +75,7 @@ def main() -> None:
         headers = {
             "Accept-Language": "en-us",
             "ININ-ICWS-CSRF-Token": conn.csrf_token,
-            "Cookie": client._cookie,
+            "Cookie": client._session.cookie,
             "Content-Type": "application/json",
         }
 

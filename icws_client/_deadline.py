@@ -95,7 +95,8 @@ class _Watchdog:
                 self._pid = os.getpid()
                 threading.Thread(target=self._run, name="icws-deadlines", daemon=True).start()
             heapq.heappush(self._heap, (call.deadline, next(self._seq), call))
-            self._cond.notify()
+            if self._heap[0][2] is call:  # else the thread wakes earlier anyway: no thread switch
+                self._cond.notify()
 
     def _run(self) -> None:
         while True:
