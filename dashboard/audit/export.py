@@ -62,7 +62,89 @@ def _csv_rows(batch: list[list]) -> list[list]:
     return out
 
 
+def _neutral(column: str) -> str:
+    return (
+        f"CASE WHEN left({column}, 1) IN ('=', '+', '-', '@', E'\\t', E'\\r') "
+        f"THEN '''' || {column} ELSE {column} END"
+    )
+
+
+# The CSV columns as PostgreSQL writes them: JSON columns in jsonb's own text (still JSON, keys
+# in jsonb's order), empty text as "" (NULL as nothing). Same columns, same neutralised cells.
+_PG_CSV_SELECT = ", ".join(
+    [
+        "e.seq",
+        "e.id",
+        "to_char(e.at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')",
+        "e.kind",
+        "e.actor_id",
+        _neutral("e.actor_username"),
+        "e.job_id",
+        "e.agent_ids",
+        "e.campaign_ids_in",
+        "e.campaign_ids_out",
+        _neutral("e.reason"),
+        "e.roster_before",
+        "e.roster_after",
+        "e.icws_status",
+        _neutral("e.icws_error_id"),
+        _neutral("e.icws_message"),
+        _neutral("e.message"),
+        _neutral("e.request_id"),
+        "e.duration_ms",
+        "e.details",
+        "e.hash_version",
+        "e.prev_hash",
+        "e.hash",
+    ]
+)
+
+
+def _export_csv_pg(audit_filter: AuditFilter) -> Iterator[bytes]:
+    """PostgreSQL writes the rows (COPY ... TO STDOUT, CSV): no Python work per row but the
+    SHA-256. One statement, so one snapshot; handed on in 256 KiB pieces."""
+    from django.db import connection
+
+    from dashboard.audit.models import AuditEvent
+
+    ids_sql, params = audit_queryset(audit_filter).values("pk").query.sql_with_params()
+    table = connection.ops.quote_name(AuditEvent._meta.db_table)
+    sql = (
+        f"COPY (SELECT {_PG_CSV_SELECT} FROM {table} e WHERE e.id IN ({ids_sql}) "  # noqa: S608
+        "ORDER BY e.id DESC) TO STDOUT WITH (FORMAT csv)"
+    )
+    digest = hashlib.sha256()
+    piece = bytearray(_csv_header())
+    rows = 0
+    with connection.cursor() as cursor, cursor.cursor.copy(sql, params) as copy:
+        for data in copy:  # one row per message
+            piece += data
+            rows += 1
+            if len(piece) >= 262144:
+                digest.update(piece)
+                yield bytes(piece)
+                piece.clear()
+    digest.update(piece)
+    sha = digest.hexdigest()
+    key, mac = _signed("csv", rows, sha)
+    yield bytes(piece) + f"#trailer,rows={rows},sha256={sha},key={key},hmac={mac}\n".encode()
+
+
+def _csv_header() -> bytes:
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\n").writerow(CSV_COLUMNS)
+    return buffer.getvalue().encode()
+
+
 def export_csv(audit_filter: AuditFilter) -> Iterator[bytes]:
+    from django.db import connection
+
+    if connection.vendor == "postgresql":
+        return _export_csv_pg(audit_filter)
+    return _export_csv_python(audit_filter)
+
+
+def _export_csv_python(audit_filter: AuditFilter) -> Iterator[bytes]:
     digest = hashlib.sha256()
     rows = 0
     buffer = io.StringIO()

@@ -124,3 +124,39 @@ def test_a_cut_short_file_is_refused(tmp_path, moved):
     path = _write(tmp_path, moved, "jsonl")
     path.write_bytes(path.read_bytes()[:-5])
     assert not export_verify(path).ok
+
+
+def _parsed(chunks) -> list[dict]:
+    import csv
+    import io
+
+    *lines, _ = b"".join(chunks).decode().splitlines(keepends=True)
+    rows = list(csv.DictReader(io.StringIO("".join(lines))))
+    json_columns = ("agent_ids", "campaign_ids_in", "campaign_ids_out", "details")
+    for row in rows:
+        for name in (*json_columns, "roster_before", "roster_after"):
+            row[name] = json.loads(row[name])
+    return rows
+
+
+def test_postgresql_copy_writes_the_same_csv_values_as_python(moved):
+    """On PostgreSQL the CSV comes from COPY; its cells must read back as Python's do."""
+    from django.db import connection
+
+    from dashboard.audit import export
+    from dashboard.audit.services import audit_record
+
+    if connection.vendor != "postgresql":
+        pytest.skip("COPY is PostgreSQL's")
+    audit_record(
+        kind="refused",
+        agent_ids=["a1", "é"],
+        reason='=SUM(A1),\n"quoted" ünï',
+        message="-1 line\r\nnext",
+        details={"b": 1, "a": [1, "x"]},
+    )
+    copy = _parsed(export._export_csv_pg(AuditFilter()))
+    python = _parsed(export._export_csv_python(AuditFilter()))
+    assert copy == python
+    assert copy[0]["reason"] == '\'=SUM(A1),\n"quoted" ünï'
+    assert copy[0]["message"] == "'-1 line\r\nnext"
