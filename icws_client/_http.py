@@ -55,9 +55,13 @@ class Reply:
 
 
 def new_session() -> requests.Session:
-    session = requests.Session()
+    return prepare(requests.Session())
+
+
+def prepare(session: requests.Session) -> requests.Session:
+    """No cookie jar, no proxies or netrc from the environment, and the deadline adapter."""
     session.cookies.set_policy(_NoCookies())
-    session.trust_env = False  # no proxies or netrc credentials picked up from the environment
+    session.trust_env = False
     _deadline.install(session)
     return session
 

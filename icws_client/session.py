@@ -78,6 +78,8 @@ class Session:
         self.on_call = on_call
         self._http = http_session or _http.new_session()
         self._owns_http = http_session is None
+        if http_session is not None:  # the overall deadline needs our adapter on it too
+            _http.prepare(http_session)
         self._lock = threading.RLock()
         self._conn: Connection | None = None
         self.cookie = ""
