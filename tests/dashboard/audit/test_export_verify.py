@@ -160,3 +160,29 @@ def test_postgresql_copy_writes_the_same_csv_values_as_python(moved):
     assert copy == python
     assert copy[0]["reason"] == '\'=SUM(A1),\n"quoted" ünï'
     assert copy[0]["message"] == "'-1 line\r\nnext"
+
+
+def test_postgresql_copy_writes_the_same_jsonl_records_as_python(moved):
+    from django.db import connection
+
+    from dashboard.audit import export
+    from dashboard.audit.services import audit_record
+
+    if connection.vendor != "postgresql":
+        pytest.skip("COPY is PostgreSQL's")
+    audit_record(
+        kind="refused",
+        agent_ids=["a1", "é"],
+        reason='=SUM(A1),\n"quoted" ünï \\ \x01',
+        details={"b": 1, "a": [1, "x", 2.5, None]},
+    )
+
+    def records(chunks):
+        *lines, trailer = b"".join(chunks).decode().splitlines()
+        return [json.loads(line) for line in lines], json.loads(trailer)["trailer"]["rows"]
+
+    copy, copy_rows = records(export._export_jsonl_pg(AuditFilter()))
+    python, python_rows = records(export._export_jsonl_python(AuditFilter()))
+    assert copy == python
+    assert copy_rows == python_rows == 4
+    assert all(row_hash(r["prev_hash"], r) == r["hash"] for r in copy)
