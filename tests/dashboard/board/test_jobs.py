@@ -4,20 +4,11 @@ from __future__ import annotations
 
 import json
 
-import pytest
-
 from dashboard.allocations.models import AllocationJob
 from dashboard.audit.models import AuditEvent
 
 Status = AllocationJob.Status
 HX = {"HX-Request": "true"}
-
-
-@pytest.fixture
-def job(mover, dir_small):
-    return AllocationJob.objects.create(
-        requested_by=mover, agent_ids=["a1"], campaign_ids_in=["{C2}"], campaign_ids_out=["{C1}"]
-    )
 
 
 def test_a_running_job_keeps_polling(client, mover, job):

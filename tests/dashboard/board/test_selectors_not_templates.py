@@ -24,13 +24,6 @@ Status = AllocationJob.Status
 HX = {"HX-Request": "true"}
 
 
-@pytest.fixture
-def job(mover, dir_small):
-    return AllocationJob.objects.create(
-        requested_by=mover, agent_ids=["a1"], campaign_ids_in=["{C2}"], campaign_ids_out=["{C1}"]
-    )
-
-
 @pytest.mark.parametrize(
     ("status", "cancellable"),
     [
