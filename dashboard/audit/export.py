@@ -71,33 +71,31 @@ def _neutral(column: str) -> str:
 
 # The CSV columns as PostgreSQL writes them: JSON columns in jsonb's own text (still JSON, keys
 # in jsonb's order), empty text as "" (NULL as nothing). Same columns, same neutralised cells.
-_PG_CSV_SELECT = ", ".join(
-    [
-        "e.seq",
-        "e.id",
-        "to_char(e.at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')",
-        "e.kind",
-        "e.actor_id",
-        _neutral("e.actor_username"),
-        "e.job_id",
-        "e.agent_ids",
-        "e.campaign_ids_in",
-        "e.campaign_ids_out",
-        _neutral("e.reason"),
-        "e.roster_before",
-        "e.roster_after",
-        "e.icws_status",
-        _neutral("e.icws_error_id"),
-        _neutral("e.icws_message"),
-        _neutral("e.message"),
-        _neutral("e.request_id"),
-        "e.duration_ms",
-        "e.details",
-        "e.hash_version",
-        "e.prev_hash",
-        "e.hash",
-    ]
-)
+_PG_CSV_SELECT = [
+    "e.seq",
+    "e.id",
+    "to_char(e.at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')",
+    "e.kind",
+    "e.actor_id",
+    _neutral("e.actor_username"),
+    "e.job_id",
+    "e.agent_ids",
+    "e.campaign_ids_in",
+    "e.campaign_ids_out",
+    _neutral("e.reason"),
+    "e.roster_before",
+    "e.roster_after",
+    "e.icws_status",
+    _neutral("e.icws_error_id"),
+    _neutral("e.icws_message"),
+    _neutral("e.message"),
+    _neutral("e.request_id"),
+    "e.duration_ms",
+    "e.details",
+    "e.hash_version",
+    "e.prev_hash",
+    "e.hash",
+]
 
 
 def _export_csv_pg(audit_filter: AuditFilter) -> Iterator[bytes]:
@@ -208,18 +206,27 @@ _PG_JSONL_OBJECT = "json_build_object({})::text".format(
 )
 
 
-def _pg_copy(audit_filter: AuditFilter, select: str, options: str) -> Iterator[tuple[bytes, int]]:
-    """COPY the filtered rows, newest first, as (piece of about 256 KiB, rows in it)."""
+def _pg_copy(
+    audit_filter: AuditFilter, select: list[str], options: str
+) -> Iterator[tuple[bytes, int]]:
+    """COPY the filtered rows, newest first, as (piece of about 256 KiB, rows in it). The
+    filter's own SQL (its WHERE as the page uses it) with ``select`` as the columns."""
+    import re
+
     from django.db import connection
+    from django.db.models.expressions import RawSQL
 
     from dashboard.audit.models import AuditEvent
 
-    ids_sql, params = audit_queryset(audit_filter).values("pk").query.sql_with_params()
     table = connection.ops.quote_name(AuditEvent._meta.db_table)
-    sql = (
-        f"COPY (SELECT {select} FROM {table} e WHERE e.id IN ({ids_sql}) "  # noqa: S608
-        f"ORDER BY e.id DESC) TO STDOUT WITH ({options})"
-    )
+    columns = {
+        # Constant column expressions of this module; the filter values stay parameters.
+        f"_c{i}": RawSQL(re.sub(r"\be\.", f"{table}.", expr), ())  # noqa: S611
+        for i, expr in enumerate(select)
+    }
+    queryset = audit_queryset(audit_filter).annotate(**columns).order_by("-pk")
+    query_sql, params = queryset.values_list(*columns).query.sql_with_params()
+    sql = f"COPY ({query_sql}) TO STDOUT WITH ({options})"
     piece, rows = bytearray(), 0
     with connection.cursor() as cursor, cursor.cursor.copy(sql, params) as copy:
         for data in copy:  # one row per message
@@ -236,7 +243,7 @@ def _export_jsonl_pg(audit_filter: AuditFilter) -> Iterator[bytes]:
     # characters), so each line is the JSON text untouched.
     options = "FORMAT csv, DELIMITER E'\\x01', QUOTE E'\\x02'"
     digest, rows = hashlib.sha256(), 0
-    for piece, count in _pg_copy(audit_filter, _PG_JSONL_OBJECT, options):
+    for piece, count in _pg_copy(audit_filter, [_PG_JSONL_OBJECT], options):
         digest.update(piece)
         rows += count
         yield piece
