@@ -232,7 +232,7 @@ DIRECTORY_SYNC_INTERVAL_SECONDS = env_float("DIRECTORY_SYNC_INTERVAL_SECONDS", 3
 # -- audit log retention (docs/OPERATIONS.md "Audit retention"; 0 keeps everything) -------------
 AUDIT_RETENTION_DAYS = env_int("AUDIT_RETENTION_DAYS", 0, minimum=0)
 AUDIT_ARCHIVE_DIR = Path(env_str("AUDIT_ARCHIVE_DIR", str(VAR_DIR / "audit-archive")))
-# Signed checkpoints of the audit chain (docs/OPERATIONS.md "Audit integrity"). The key signs
+# Signed checkpoints of the audit chain (docs/OPERATIONS.md "Tamper evidence"). The key signs
 # checkpoints and export trailers; it is not Django's. Unset in debug/demo: a key generated
 # under DASHBOARD_VAR_DIR; unset in production: system check error dashboard.E010.
 AUDIT_SIGNING_KEY = env_secret("AUDIT_SIGNING_KEY")

@@ -14,7 +14,7 @@ def check_audit_signing_key(app_configs, **kwargs):
             "AUDIT_SIGNING_KEY is not set.",
             hint="Set AUDIT_SIGNING_KEY (or AUDIT_SIGNING_KEY_FILE) to a random secret of at "
             "least 32 bytes, different from DJANGO_SECRET_KEY; it signs audit checkpoints and "
-            "export trailers (docs/OPERATIONS.md, 'Audit integrity').",
+            "export trailers (docs/OPERATIONS.md, 'Tamper evidence').",
             id="dashboard.E010",
         )
     ]
