@@ -15,10 +15,12 @@ $(STAMP): pyproject.toml
 
 venv: $(STAMP)
 
-## run: the embedded default (SQLite, simulator, web on 127.0.0.1:8000); Ctrl-C stops it all
+## run: the embedded default (SQLite, simulator, web on 127.0.0.1:8000); Ctrl-C stops it all.
+## SIM_ARGS go to the simulator, e.g. make run SIM_ARGS="--generate 5000,200" (a big seed).
 RUN_ADDR ?= 127.0.0.1:8000
+SIM_ARGS ?=
 run: venv
-	DJANGO_DEBUG=$${DJANGO_DEBUG:-1} DASHBOARD_DEMO=$${DASHBOARD_DEMO:-1} $(BIN)/python manage.py run_local --addr $(RUN_ADDR)
+	DJANGO_DEBUG=$${DJANGO_DEBUG:-1} DASHBOARD_DEMO=$${DASHBOARD_DEMO:-1} $(BIN)/python manage.py run_local --addr $(RUN_ADDR) --sim-args "$(SIM_ARGS)"
 
 ## test: lint, the whole suite on SQLite, then the database-facing tests again on PostgreSQL
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/test

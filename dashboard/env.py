@@ -6,7 +6,9 @@ typo in a deployment stops the process at start-up instead of surfacing as odd b
 
 from __future__ import annotations
 
+import ipaddress
 import os
+import secrets
 from urllib.parse import urlsplit
 
 from django.core.exceptions import ImproperlyConfigured
@@ -92,3 +94,87 @@ def env_http_url(name: str, default: str) -> str:
     if parts.path not in ("", "/") or parts.query:
         raise ImproperlyConfigured(f"{name} must not have a path or query: {raw!r}")
     return raw.rstrip("/")
+
+
+IpNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+def env_networks(name: str, default: str = "") -> list[IpNetwork]:
+    """A comma list of networks in CIDR form (``10.0.0.0/8,fd00::/8``; a bare address is /32 or
+    /128). Host bits set (``10.0.0.1/8``) are refused as a likely typo."""
+    networks = []
+    for item in env_list(name, default):
+        try:
+            networks.append(ipaddress.ip_network(item, strict=True))
+        except ValueError as exc:
+            raise ImproperlyConfigured(
+                f"{name} must be a comma list of networks such as 172.30.80.0/24 or 10.0.0.5; "
+                f"{item!r} is not one ({exc})"
+            ) from None
+    return networks
+
+
+def is_loopback_host(host: str) -> bool:
+    """True for ``localhost`` and loopback addresses (``127.0.0.1``, ``::1``, ``[::1]``) exactly.
+
+    Compared whole, never by prefix: ``localhost.evil.example`` and ``127.example.com`` are
+    public names.
+    """
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.removeprefix("[").removesuffix("]")).is_loopback
+    except ValueError:
+        return False
+
+
+def load_env_file(path, names: frozenset[str]) -> None:
+    """Defaults from a ``NAME=value`` file (``#`` comments, blank lines) for the variables in
+    ``names``; the environment wins over the file. A missing file is no error; a malformed line
+    or an unexpected name stops start-up naming the file and the line."""
+    try:
+        with open(path, encoding="utf-8") as handle:
+            lines = handle.read().splitlines()
+    except FileNotFoundError:
+        return
+    except OSError as exc:
+        raise ImproperlyConfigured(f"{path} cannot be read: {exc}") from None
+    for number, line in enumerate(lines, 1):
+        text = line.strip()
+        if not text or text.startswith("#"):
+            continue
+        name, sep, value = text.partition("=")
+        name = name.strip()
+        if not sep or name not in names:
+            raise ImproperlyConfigured(
+                f"{path} line {number}: expected NAME=value with NAME one of "
+                f"{', '.join(sorted(names))}; got {line!r}"
+            )
+        os.environ.setdefault(name, value.strip())
+
+
+def generated_secret(path) -> str:
+    """The secret in ``path``, created (50 random bytes, mode 0600) on first use."""
+    try:
+        with open(path, encoding="utf-8") as handle:
+            secret = handle.read().strip()
+        if secret:
+            return secret
+    except FileNotFoundError:
+        pass
+    except OSError as exc:
+        raise ImproperlyConfigured(f"{path} cannot be read: {exc}") from None
+    secret = secrets.token_urlsafe(50)
+    try:
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:  # another process made it first: use theirs
+        return generated_secret(path)
+    except OSError as exc:
+        raise ImproperlyConfigured(
+            f"{path} cannot be created for the generated DJANGO_SECRET_KEY: {exc}; set "
+            "DJANGO_SECRET_KEY or make DASHBOARD_VAR_DIR writable"
+        ) from None
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(secret + "\n")
+    return secret

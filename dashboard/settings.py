@@ -7,6 +7,7 @@ credentials are reported by system checks (``dashboard.E00x``) so ``manage.py ch
 
 from __future__ import annotations
 
+import os
 from datetime import timedelta
 from pathlib import Path
 
@@ -19,20 +20,28 @@ from dashboard.env import (
     env_http_url,
     env_int,
     env_list,
+    env_networks,
     env_secret,
     env_str,
+    generated_secret,
+    is_loopback_host,
+    load_env_file,
 )
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("DASHBOARD_VAR_DIR", str(BASE_DIR / "var")))
+# The embedded default's own settings: `make run` (run_local) writes the debug and demo flags it
+# runs with here, so every `manage.py` command beside it sees the same ones. The environment wins.
+LOCAL_ENV_FILE = VAR_DIR / "local.env"
+LOCAL_ENV_NAMES = frozenset({"DJANGO_DEBUG", "DASHBOARD_DEMO"})
+load_env_file(LOCAL_ENV_FILE, LOCAL_ENV_NAMES)
 
 DEBUG = env_bool("DJANGO_DEBUG", False)
 # Demo mode: demo accounts, and the roster may be seeded from the simulator's /sim/state.
 DEMO_MODE = env_bool("DASHBOARD_DEMO", False)
 
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", "127.0.0.1,localhost")
-_LOCAL_HOSTS = ("127.", "localhost", "[::1]", "::1")
-_PUBLIC_HOSTS = [h for h in ALLOWED_HOSTS if not h.startswith(_LOCAL_HOSTS)]
+_PUBLIC_HOSTS = [h for h in ALLOWED_HOSTS if not is_loopback_host(h)]
 if DEBUG and _PUBLIC_HOSTS:
     raise ImproperlyConfigured(
         "DJANGO_DEBUG is on with a public host in DJANGO_ALLOWED_HOSTS "
@@ -40,16 +49,18 @@ if DEBUG and _PUBLIC_HOSTS:
         "127.0.0.1/localhost in debug or turn DJANGO_DEBUG off"
     )
 if DEMO_MODE and _PUBLIC_HOSTS:
-    # Demo accounts have published passwords and the demo falls back to a published signing key.
+    # Demo accounts have published passwords.
     raise ImproperlyConfigured(
         "DASHBOARD_DEMO is on with a public host in DJANGO_ALLOWED_HOSTS "
         f"({', '.join(ALLOWED_HOSTS)}); demo accounts have published passwords, so serve "
         "only 127.0.0.1/localhost in demo mode or turn DASHBOARD_DEMO off"
     )
 
-# The published development key is only ever used on a loopback-only server (checked above).
-_DEV_SECRET = "insecure-dev-key-only-for-debug-and-demo-never-in-production"  # noqa: S105
-SECRET_KEY = env_secret("DJANGO_SECRET_KEY") or (_DEV_SECRET if DEBUG or DEMO_MODE else "")
+# Debug and demo (the embedded default, loopback only: checked above) generate their own key
+# under DASHBOARD_VAR_DIR on first use; production must give one.
+SECRET_KEY = env_secret("DJANGO_SECRET_KEY") or (
+    generated_secret(VAR_DIR / "secret_key") if DEBUG or DEMO_MODE else ""
+)
 if not SECRET_KEY:
     raise ImproperlyConfigured(
         "DJANGO_SECRET_KEY must be set (or DJANGO_SECRET_KEY_FILE) when DJANGO_DEBUG is off"
@@ -89,6 +100,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "dashboard.ops.middleware.ViewerTimezoneMiddleware",
+    "dashboard.ops.middleware.ProductErrorPagesMiddleware",  # ours, not Django's, in debug too
     "axes.middleware.AxesMiddleware",  # last: turns a lockout into a 429 page
 ]
 
@@ -190,22 +202,32 @@ CONTENT_SECURITY_POLICY = (
 )
 # Error reports (debug pages, mail) also hide *_URL settings that may hold passwords.
 DEFAULT_EXCEPTION_REPORTER_FILTER = "dashboard.ops.logformat.SafeExceptionReporterFilter"
-# Proxies in front that append to X-Forwarded-For (0: use the peer address).
-TRUSTED_PROXY_COUNT = env_int("DJANGO_TRUSTED_PROXY_COUNT", 0, minimum=0)
+# Reverse proxies whose X-Forwarded-For is believed (accounts.throttle.client_ip); empty: the
+# peer address. By network, never by hop count: a count believes a client that skips the proxy.
+if "DJANGO_TRUSTED_PROXY_COUNT" in os.environ:
+    raise ImproperlyConfigured(
+        "DJANGO_TRUSTED_PROXY_COUNT is gone: set DJANGO_TRUSTED_PROXIES to the networks of the "
+        "proxies in front (e.g. 172.30.80.10/32), so a client reaching the app directly cannot "
+        "choose its own address"
+    )
+TRUSTED_PROXIES = env_networks("DJANGO_TRUSTED_PROXIES")
 
 # Login throttling (django-axes): a username is locked out from one address after
 # LOGIN_FAILURE_LIMIT failures, for LOGIN_COOLOFF_MINUTES. Per user *and* address, so neither
 # a typo-prone office behind one NAT nor someone guessing at a colleague's account locks the
-# colleague out everywhere.
+# colleague out at the first few tries; past LOGIN_USERNAME_FAILURE_LIMIT failures from all
+# addresses together the username is locked out everywhere (dashboard.accounts.throttle), so many
+# addresses do not buy many guesses.
 AUTHENTICATION_BACKENDS = [
-    "dashboard.ops.auth.LoginThrottleBackend",
+    "dashboard.accounts.throttle.LoginThrottleBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
 AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)
 AXES_COOLOFF_TIME = timedelta(minutes=env_int("LOGIN_COOLOFF_MINUTES", 15))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+LOGIN_USERNAME_FAILURE_LIMIT = env_int("LOGIN_USERNAME_FAILURE_LIMIT", 20)
 AXES_RESET_ON_SUCCESS = True
-AXES_CLIENT_IP_CALLABLE = "dashboard.ops.auth.client_ip"
+AXES_CLIENT_IP_CALLABLE = "dashboard.accounts.throttle.client_ip"
 AXES_VERBOSE = False
 
 # -- ICWS -------------------------------------------------------------------------------------

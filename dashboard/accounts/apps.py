@@ -5,3 +5,6 @@ class AccountsConfig(AppConfig):
     name = "dashboard.accounts"
     label = "accounts"
     verbose_name = "Accounts and roles"
+
+    def ready(self) -> None:
+        from dashboard.accounts import signals  # noqa: F401 - connects the receivers

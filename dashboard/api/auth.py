@@ -6,11 +6,14 @@ is not sent by browsers on their own, so token requests need no CSRF token.
 
 from __future__ import annotations
 
-from django.http import HttpRequest
+from functools import wraps
+
+from django.http import HttpRequest, JsonResponse
 from django.utils import timezone
 from ninja.security import APIKeyHeader, SessionAuth
 
 from dashboard.accounts.models import ApiToken
+from dashboard.api.errors import error_body
 
 # Writing last_used_at on every call would turn each read into a write; once a minute is enough.
 LAST_USED_RESOLUTION_SECONDS = 60
@@ -40,3 +43,21 @@ class TokenAuth(APIKeyHeader):
 
 
 API_AUTH = [TokenAuth(), SessionAuth()]
+
+
+def schema_needs_auth(view):
+    """``docs_decorator`` for the schema: the same credentials as every call, else 401.
+
+    The schema lists every operation and parameter; it is for the API's users, not the public.
+    """
+
+    @wraps(view)
+    def guarded(request: HttpRequest, *args, **kwargs):
+        user = getattr(request, "user", None)
+        signed_in = user is not None and user.is_authenticated
+        if not signed_in and TokenAuth()(request) is None:
+            detail = "Authentication required: send 'Authorization: Token <key>' or sign in"
+            return JsonResponse(error_body(detail), status=401)
+        return view(request, *args, **kwargs)
+
+    return guarded

@@ -45,7 +45,8 @@ def check_metrics_token(app_configs, **kwargs):
     if settings.METRICS_ENABLED and not settings.METRICS_TOKEN:
         return [
             Warning(
-                "/metrics is served without a token.",
+                "/metrics is served without a token only in debug; outside debug it answers "
+                "403 until METRICS_TOKEN is set, and /readyz gives its status alone.",
                 hint="Set METRICS_TOKEN (or METRICS_TOKEN_FILE) and give Prometheus the same "
                 "bearer token, or set METRICS_ENABLED=0.",
                 id="dashboard.W002",

@@ -1,4 +1,5 @@
-"""Request ids, access log lines and the Content-Security-Policy header."""
+"""Request ids, access log lines, the Content-Security-Policy header, the viewer's time zone and
+the product's error pages in debug."""
 
 from __future__ import annotations
 
@@ -10,8 +11,10 @@ import zoneinfo
 from collections.abc import Callable
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse
 from django.utils import timezone
+from django.views import defaults
 
 from dashboard.core.logcontext import bind_request_id
 
@@ -109,3 +112,43 @@ def _zone_from(name: str) -> zoneinfo.ZoneInfo | None:
         return zoneinfo.ZoneInfo(name)
     except (zoneinfo.ZoneInfoNotFoundError, ValueError):
         return None
+
+
+class ProductErrorPagesMiddleware:
+    """The product's own 404 and 500 pages in debug too (``make run`` is in debug).
+
+    Django's debug 404 lists every URL pattern and its debug 500 shows settings and locals: in
+    debug they replace ``404.html`` and ``500.html``. Outside debug Django already renders ours
+    (403.html is used in debug as well). The 500's traceback still goes to the log.
+    The JSON API answers its own errors and is left alone.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if (
+            settings.DEBUG
+            and response.status_code == 404
+            and getattr(request, "resolver_match", None) is None  # no URL matched at all
+            and not _is_api(request)
+        ):
+            return defaults.page_not_found(request, Http404())
+        return response
+
+    def process_exception(self, request: HttpRequest, exception: Exception):
+        if not settings.DEBUG or _is_api(request):
+            return None
+        if isinstance(exception, Http404):
+            return defaults.page_not_found(request, exception)
+        if isinstance(exception, PermissionDenied):
+            return None  # Django renders 403.html in debug too
+        logging.getLogger("django.request").error(
+            "Internal Server Error: %s", request.path, exc_info=exception
+        )
+        return defaults.server_error(request)
+
+
+def _is_api(request: HttpRequest) -> bool:
+    return request.path.startswith("/api/")

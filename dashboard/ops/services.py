@@ -34,8 +34,13 @@ class Readiness:
     def failed(self) -> list[str]:
         return [name for name, check in self.checks.items() if not check["ok"]]
 
-    def as_json(self) -> dict[str, Any]:
-        body: dict[str, Any] = {"status": "ok" if self.ok else "fail", "checks": self.checks}
+    def as_json(self, *, detail: bool = True) -> dict[str, Any]:
+        """The probe's answer; without ``detail`` only the status (the checks name the ICWS
+        URL, the database and broker vendors and error texts: for operators, not the public)."""
+        body: dict[str, Any] = {"status": "ok" if self.ok else "fail"}
+        if not detail:
+            return body
+        body["checks"] = self.checks
         if not self.ok:
             body["failed"] = self.failed
         return body
@@ -90,12 +95,12 @@ def check_icws(*, timeout: float) -> dict[str, Any]:
         language=settings.ICWS_LANGUAGE,
         timeout=timeout,
         read_retries=0,
+        on_call=icws_calls.record_call,
     )
     try:
         versions = {f.feature_id: f.version for f in probe.features()}
     finally:
         probe.close()
-        on_call=icws_calls.record_call,
     return {"url": base_url, "dialer": versions.get("dialer")}
 
 

@@ -45,3 +45,13 @@ def closed_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+METRICS_TOKEN = "metrics-token-for-tests"
+
+
+@pytest.fixture
+def metrics_auth(settings) -> dict[str, str]:
+    """Headers of a caller holding the metrics token (/metrics, /readyz detail)."""
+    settings.METRICS_TOKEN = METRICS_TOKEN
+    return {"Authorization": f"Bearer {METRICS_TOKEN}"}

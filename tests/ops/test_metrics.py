@@ -37,7 +37,7 @@ def _samples(text: str) -> dict[str, float]:
     return samples
 
 
-def test_it_serves_prometheus_text(client, django_user_model):
+def test_it_serves_prometheus_text(client, django_user_model, metrics_auth):
     user = django_user_model.objects.create_user("sup")
     for status in ["queued", "running", "succeeded", "succeeded", "failed"]:
         AllocationJob.objects.create(requested_by=user, status=status)
@@ -45,7 +45,7 @@ def test_it_serves_prometheus_text(client, django_user_model):
     SyncRun.objects.create(finished_at=now, ok=True, agents=3)
     _log_call("POST /icws/{sessionId}/dialer/allocate-agents", 202)
 
-    response = client.get("/metrics")
+    response = client.get("/metrics", headers=metrics_auth)
 
     assert response.status_code == 200
     assert response["Content-Type"] == "text/plain; version=0.0.4; charset=utf-8"
@@ -68,8 +68,8 @@ def test_it_serves_prometheus_text(client, django_user_model):
     assert samples["dashboard_directory_last_sync_ok"] == 1
 
 
-def test_it_leaves_out_the_sync_before_the_first_one(client):
-    text = client.get("/metrics").content.decode()
+def test_it_leaves_out_the_sync_before_the_first_one(client, metrics_auth):
+    text = client.get("/metrics", headers=metrics_auth).content.decode()
     assert "\ndashboard_directory_last_sync_timestamp_seconds " not in text
     assert "# TYPE dashboard_directory_last_sync_timestamp_seconds gauge" in text
 
@@ -82,6 +82,17 @@ def test_it_wants_the_token_when_one_is_set(client, settings):
     assert wrong["WWW-Authenticate"].startswith("Bearer")
     ok = client.get("/metrics", headers={"Authorization": "Bearer metrics-token-123"})
     assert ok.status_code == 200
+
+
+def test_it_refuses_without_a_token_outside_debug(client, settings):
+    settings.METRICS_TOKEN = ""
+    settings.DEBUG = False
+    response = client.get("/metrics")
+    assert response.status_code == 403
+    assert "METRICS_TOKEN" in response.content.decode()
+    assert "dashboard_jobs" not in response.content.decode()
+    settings.DEBUG = True  # make run: loopback only, no token needed
+    assert client.get("/metrics").status_code == 200
 
 
 def test_it_is_not_found_when_disabled(client, settings):

@@ -3,11 +3,17 @@
 Migrates, then runs the ICWS simulator (unless ICWS_BASE_URL points at a real server), one Celery
 worker with an embedded beat, and the web server on 127.0.0.1:8000, as child processes. Ctrl-C
 (or SIGTERM) stops all of them; data stays under DASHBOARD_VAR_DIR for the next run.
+
+It writes the debug and demo flags it runs with to DASHBOARD_VAR_DIR/local.env (settings.py
+reads them; the generated secret key sits beside them), so `manage.py api_token supervisor` and
+every other command beside it sees the same settings. ``--sim-args`` (``make run SIM_ARGS=...``)
+go to the simulator as they are, e.g. ``--generate 5000,200`` for a big seed.
 """
 
 from __future__ import annotations
 
 import os
+import shlex
 import signal
 import subprocess
 import sys
@@ -28,15 +34,30 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--addr", default="127.0.0.1:8000", help="web server address")
         parser.add_argument("--no-simulator", action="store_true", help="use ICWS_BASE_URL as is")
+        parser.add_argument(
+            "--sim-args",
+            default="",
+            help='simulator options in one string, e.g. "--generate 5000,200"',
+        )
+        parser.add_argument(
+            "--setup-only",
+            action="store_true",
+            help="write the var dir's settings, migrate, create demo accounts; start nothing",
+        )
 
-    def handle(self, *args, addr: str, no_simulator: bool, **options):
+    def handle(
+        self, *args, addr: str, no_simulator: bool, sim_args: str, setup_only: bool, **options
+    ):
         os.makedirs(settings.VAR_DIR, exist_ok=True)
+        write_local_env()
         call_command("migrate", interactive=False, verbosity=0)
         self.stdout.write("Database migrated.")
         if not settings.DEBUG:  # WhiteNoise's hashed names need the manifest collectstatic writes
             call_command("collectstatic", interactive=False, verbosity=0)
         if settings.DEMO_MODE:
             call_command("ensure_demo_accounts")
+        if setup_only:
+            return
 
         children: list[tuple[str, subprocess.Popen]] = []
         python = sys.executable
@@ -55,6 +76,7 @@ class Command(BaseCommand):
                             icws.hostname,
                             "--port",
                             port,
+                            *shlex.split(sim_args),
                         ]
                     ),
                 )
@@ -135,3 +157,14 @@ class Command(BaseCommand):
                     self.stderr.write(f"{name} did not stop in 15 s; killing it")
                     proc.kill()
             self.stdout.write("Stopped.")
+
+
+def write_local_env() -> None:
+    """Record the flags this run has in DASHBOARD_VAR_DIR/local.env for later commands."""
+    flags = {"DJANGO_DEBUG": settings.DEBUG, "DASHBOARD_DEMO": settings.DEMO_MODE}
+    lines = [
+        "# Written by `manage.py run_local` (`make run`): the settings every manage.py command",
+        "# with this DASHBOARD_VAR_DIR starts from. The environment wins over this file.",
+        *(f"{name}={int(value)}" for name, value in flags.items()),
+    ]
+    settings.LOCAL_ENV_FILE.write_text("\n".join(lines) + "\n", encoding="utf-8")

@@ -1,0 +1,33 @@
+"""The password change page, throttled like the sign-in page."""
+
+from __future__ import annotations
+
+from django.contrib.auth import user_login_failed
+from django.contrib.auth import views as auth_views
+from django.http import HttpRequest, HttpResponse
+
+from dashboard.accounts.throttle import is_locked_out
+
+
+class PasswordChangeView(auth_views.PasswordChangeView):
+    """Django's password change, where a wrong old password counts as a failed sign-in.
+
+    Without this the form is an unthrottled password oracle for anyone holding a session. The
+    failures go to the same counters as the login page (django-axes, per username and address,
+    and per username across addresses), so a lockout there is a lockout here and the other way
+    round; the axes middleware answers 429 with the lockout page.
+    """
+
+    def post(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        username = request.user.get_username()
+        if is_locked_out(request, username):
+            request.axes_locked_out = True  # type: ignore[attr-defined]
+            return self.form_invalid(self.get_form())
+        form = self.get_form()
+        if form.is_valid():
+            return self.form_valid(form)
+        if "old_password" in form.errors:
+            user_login_failed.send(
+                sender=__name__, credentials={"username": username}, request=request
+            )
+        return self.form_invalid(form)
