@@ -89,11 +89,15 @@ def test_make_run_serves_the_dashboard_and_a_move_succeeds(make_run):
 
     report = wait_for(ready, 240, "/readyz")
     assert report["checks"]["broker"]["ok"] and report["checks"]["icws"]["ok"]
+    # The product's own 404 in debug, not Django's list of every URL pattern.
+    missing = requests.get(f"{url}/no-such-page/", timeout=10)
+    assert missing.status_code == 404 and "URLconf" not in missing.text
 
+    # As the README says, with nothing but the var dir: its local.env and generated key.
     token = subprocess.run(
         [sys.executable, "manage.py", "api_token", "supervisor"],
         cwd=ROOT,
-        env={**make_run["env"], "DJANGO_DEBUG": "1", "DASHBOARD_DEMO": "1"},
+        env=make_run["env"],
         capture_output=True,
         text=True,
         check=True,
