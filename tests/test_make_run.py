@@ -56,12 +56,16 @@ def wait_for(predicate, timeout: float, what: str):
 
 @pytest.fixture
 def make_run(tmp_path):
+    yield from _make_run(tmp_path)
+
+
+def _make_run(tmp_path, *make_args: str):
     web, icws = free_port(), free_port()
     env = {k: v for k, v in os.environ.items() if k not in INHERITED}
     env.update(DASHBOARD_VAR_DIR=str(tmp_path / "var"), ICWS_BASE_URL=f"http://127.0.0.1:{icws}")
     log = (tmp_path / "make-run.log").open("w")
     proc = subprocess.Popen(
-        ["make", "run", f"RUN_ADDR=127.0.0.1:{web}"],
+        ["make", "run", f"RUN_ADDR=127.0.0.1:{web}", *make_args],
         cwd=ROOT,
         env=env,
         stdout=log,
@@ -139,3 +143,19 @@ def test_make_run_serves_the_dashboard_and_a_move_succeeds(make_run):
         requests.get(f"{url}/healthz", timeout=2)
     with pytest.raises(requests.ConnectionError):
         requests.get(f"http://127.0.0.1:{make_run['icws']}/icws/connection/features", timeout=2)
+
+
+def test_make_run_passes_sim_args_to_the_simulator(tmp_path):
+    runs = _make_run(tmp_path, "SIM_ARGS=--generate 300,12")
+    run = next(runs)
+    try:
+
+        def ready():
+            assert run["proc"].poll() is None, "make run exited early"
+            return requests.get(f"{run['url']}/healthz", timeout=5).status_code == 200
+
+        wait_for(ready, 240, "/healthz")
+        state = requests.get(f"http://127.0.0.1:{run['icws']}/sim/state", timeout=10).json()
+        assert len(state["agents"]) == 300 and len(state["campaigns"]) == 12
+    finally:
+        runs.close()
