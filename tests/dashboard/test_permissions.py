@@ -25,6 +25,8 @@ def row(*statuses):
 # (route name, method, path, {role: status}); {job} and {event} are filled in per test.
 # POSTs send a valid move, so a refusal comes from the role, not from the input.
 MOVE = {"agent_ids": ["a1"], "campaign_ids_in": ["{C2}"], "campaign_ids_out": ["{C1}"]}
+# The same move as the board's confirm form posts it: the picks (column/agent/version) and target.
+BOARD_MOVE = {"picks": "{C1}/a1/0", "target": "{C2}"}
 TABLE = [
     ("healthz", "GET", "/healthz", row(200, 200, 200, 200, 200)),
     ("readyz", "GET", "/readyz", row(503, 503, 503, 503, 503)),  # no broker/ICWS in this test
@@ -141,7 +143,7 @@ def _check(client, django_user_model, settings, role, method, path, status, *, s
     elif path.startswith("/api/"):
         response = client.post(path, MOVE, headers=headers, content_type="application/json")
     else:
-        response = client.post(path, MOVE, headers=headers)
+        response = client.post(path, BOARD_MOVE if path == "/moves/" else MOVE, headers=headers)
     assert response.status_code == status, response.content[:300]
     if status == LOGIN and role == "anonymous" and not path.startswith("/accounts/logout"):
         assert response["Location"].startswith("/accounts/login/")

@@ -16,6 +16,7 @@ PRODUCTION_ENV = {
     "ICWS_PASSWORD": "x",
     "DATABASE_URL": "postgres://postgres@127.0.0.1:5432/test",
     "METRICS_TOKEN": "m" * 32,
+    "DJANGO_TRUSTED_PROXIES": "172.30.80.10/32",  # as docker-compose.yml sets it
     "AUDIT_SIGNING_KEY": "a" * 64,
 }
 
