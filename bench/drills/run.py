@@ -33,6 +33,7 @@ DRILLS = {
     "faults": "icws_faults",
     "load": "load",
     "fuzz": "fuzz",
+    "security": "security",
 }
 
 

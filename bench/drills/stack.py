@@ -75,6 +75,9 @@ class Stack:
             "ICWS_BASE_URL": self.sim,
             "ICWS_USER": ICWS_USER,
             "ICWS_PASSWORD": ICWS_PASSWORD,
+            # The 503 switchover drill names localhost as the alternate host; only listed
+            # alternates are ever sent the password.
+            "ICWS_ALTERNATE_HOSTS": "localhost",
             "DJANGO_DEBUG": "0",
             "DJANGO_SECRET_KEY": "drills-only-" + "x" * 50,
             "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
