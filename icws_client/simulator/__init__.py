@@ -11,7 +11,9 @@ Where things are
 and ``sim_api.py`` the /sim ones; ``routing.py`` requests, responses, routes; ``errors.py`` the
 error answers (``ErrorAnswer``); ``sessions.py``, ``state.py`` (the world), ``dialer.py``
 (allocations), ``query.py`` (select/where/orderBy/Range), ``faults.py``, ``seed.py``;
-``__main__.py`` the CLI. Endpoint modules import ``app`` only for type hints: no import circle.
+``__main__.py`` the CLI; ``messaging.py`` the message queue (short polling, SSE, connection
+loss), ``subscriptions.py`` the user-statuses and sessions-users subscriptions and the agents'
+simulated CIC clients (``/sim/client``). Endpoint modules import ``app`` only for type hints: no import circle.
 
 Use
 ===
@@ -45,7 +47,8 @@ Transport
 * Unknown path -> 404 ``error.request.notFound``; known path, other method -> 405
   ``error.request.accessDenied.httpMethodNotAllowed`` with ``Allow`` (*choice*). Routing comes
   before authentication, so a 404/405 needs no session (*choice*). Not implemented (404):
-  SSE, other dialer methods, PUT user-statuses, other subscriptions.
+  other dialer methods, PUT user-statuses, subscriptions other than user-statuses and
+  sessions-users, ``messaging/heartbeat``.
 
 Connection (REF 2)
 ==================
@@ -126,8 +129,8 @@ onPhoneChanged, statusChanged, loggedIn, stations, icServers}`` (times ``YYYYMMD
 unknown user -> 404. Presence only changes through ``POST /sim/user-status`` (*choice*: logging
 in through ICWS does not change ``loggedIn``).
 
-Messaging (REF 5; short polling only)
-=====================================
+Messaging (REF 5; short polling and server-sent events)
+=======================================================
 * ``PUT /icws/{sid}/messaging/subscriptions/status/user-statuses`` ``{"userIds": [str, 1..],
   "userStatusProperties": [...]?}`` -> 204 and at once queues ``{"__type":
   "urn:inin.com:status:userStatusMessage", "isDelta": false, "userStatusList": [...]}``. PUT
@@ -136,12 +139,37 @@ Messaging (REF 5; short polling only)
   carries those plus ``userId`` and ``statusId``. ``DELETE`` the same path -> 204.
 * A presence change (``/sim/user-status``) queues ``isDelta: true`` messages holding that one
   user to every session subscribed to them.
+* ``PUT /icws/{sid}/messaging/subscriptions/session/sessions-users`` ``{"userIds": [str, 1..]}``
+  (REF 4.3) -> 204 and at once queues ``{"__type": "urn:inin.com:session:sessionsMessage",
+  "isDelta": false, "sessionsAdded": [every live client of those users], "sessionsRemoved": []}``;
+  later ``/sim/client`` changes queue ``isDelta: true`` messages with one entry added or removed.
+  Entries: ``{applicationName, machineName, stationId, userId, reason: 0}`` (ids as
+  configurationId objects). Same refusals as user-statuses; PUT replaces; DELETE -> 204.
+  *Choices*: ``isDelta`` on sessionsMessage (the record lists only the two lists); the live
+  clients are the simulator's agents' CIC clients, one per agent at most, starting with every
+  user whose seed status is logged in; ICWS sessions opened against the simulator (API
+  sessions, no station) are not listed; a client logging in or out does not change ``loggedIn``.
+* ``POST /sim/client {"userId", "connected": bool, "applicationName"?}`` (not ICWS) -> 200
+  ``{userId, connected, changed}``; ``GET /sim/clients`` -> ``{userId: entry}``.
 * When an allocation is applied, every live session of an affected agent gets an
   ``urn:inin.com:dialer:autoLogoutMessage`` ``{campaignIds, initiatorName}`` (if any Out
   campaigns) and one ``urn:inin.com:dialer:autoLoginMessage`` ``{campaignId, initiatorName}`` per
   In campaign; ``initiatorName`` = the requesting session's ``userDisplayName``; ``isDelta`` false.
 * ``GET /icws/{sid}/messaging/messages`` -> 200 JSON array (oldest first, ``[]`` if none); the
   messages are then dequeued. Each queue keeps at most 1000 messages, dropping the oldest.
+* Server-sent events: the same GET with ``Accept: text/event-stream`` when feature messaging is
+  >= 2 (``Simulator(messaging_version=2)``, CLI ``--messaging-version``; the default) answers 200
+  ``text/event-stream`` without Content-Length, sends ``:ping`` at once and after every 5 s
+  without a message (*choice*: the record shows ``:ping`` lines, not their cadence), and one
+  ``data: <message JSON>`` event per message. An open stream keeps its session from idling out
+  (*choice*). It ends (connection closed) when the session ends, the simulator stops or the
+  ``down`` fault is set. At messaging 1 the header is ignored: a JSON array (*choice*).
+* ``expire_sessions`` ends every session with ``{"__type":
+  "urn:inin.com:connection:connectionStateChangeMessage", "previousConnectionState": 1,
+  "newConnectionState": 2, "reason", "shouldReconnect": true}`` queued (*choice*: 1 up, 2 down;
+  the record does not give the enumeration). An open event stream sends it and closes; a short
+  poller gets it with its next ``GET messaging/messages`` (once, then 401); any other request
+  gets 401 at once (*choice*). ``subscriptionStateMessage`` is never sent (*choice*).
 
 Dialer (REF 3.2)
 ================

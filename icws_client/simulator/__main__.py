@@ -50,6 +50,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--session-idle-timeout", type=float, default=900.0, help="seconds")
     p.add_argument("--dialer-version", type=int, default=7, help="dialer feature version")
     p.add_argument(
+        "--messaging-version", type=int, default=2, help="messaging feature version (2: SSE)"
+    )
+    p.add_argument(
         "--alternate-hosts", default="", help="comma list for the 201's alternateHostList"
     )
     p.add_argument("--fault-status", type=int, help="inject this HTTP status (400-599)")
@@ -136,6 +139,7 @@ def main(argv: list[str] | None = None) -> int:
             apply_delay=args.apply_delay,
             session_idle_timeout=args.session_idle_timeout,
             dialer_version=args.dialer_version,
+        messaging_version=args.messaging_version,
             alternate_hosts=[h.strip() for h in args.alternate_hosts.split(",") if h.strip()],
         )
         sim.set_faults(**_faults(args, parser))

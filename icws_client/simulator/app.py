@@ -19,9 +19,11 @@ from typing import Any
 from .dialer import Allocator
 from .errors import ErrorAnswer, fault_error, not_found, unauthorized
 from .faults import Faults
+from .messaging import connection_lost_message
 from .routing import Match, Request, Response, Route, Router
 from .sessions import Session, SessionStore
 from .state import USER_STATUS_MESSAGE, World, filter_status
+from .subscriptions import LiveClients
 
 log = logging.getLogger("icws_client.simulator")
 
@@ -42,7 +44,9 @@ class App:
         dialer_version: int,
         routes: list[Route],
         alternate_hosts: tuple[str, ...] = (),
+        messaging_version: int = 2,
     ) -> None:
+        self.messaging_version = messaging_version  # >= 2: server-sent events
         self.alternate_hosts = alternate_hosts  # the 201's alternateHostList
         self.seed = seed
         self.service_user = service_user
@@ -50,6 +54,7 @@ class App:
         self.dialer_version = dialer_version
         self.world = World(seed, service_user)
         self.sessions = SessionStore(session_idle_timeout)
+        self.clients = LiveClients(self.world, service_user)  # agents' own CIC clients
         self.faults = Faults()
         self.allocator = Allocator(self.world, self.sessions, apply_delay)
         self.router = Router(routes)
@@ -62,7 +67,7 @@ class App:
     def feature_versions(self) -> dict[str, int]:
         return {
             "connection": 11,
-            "messaging": 2,
+            "messaging": self.messaging_version,
             "dialer": self.dialer_version,
             "configuration": 20,
             "status": 4,
@@ -80,7 +85,7 @@ class App:
 
     def set_faults(self, data: Any) -> None:
         if self.faults.update(data):
-            self.sessions.clear()
+            self.sessions.end_all(connection_lost_message("The server ended the session."))
 
     def change_user_status(
         self, user_id: str, status_id: str, on_phone: bool | None, logged_in: bool | None
@@ -100,6 +105,7 @@ class App:
     def reset(self) -> None:
         self.allocator.clear()
         self.world.load(self.seed, self.service_user)
+        self.clients.load(self.world, self.service_user)
         self.sessions.clear()
         self.faults.clear()
         self.clear_call_counts()
@@ -180,6 +186,8 @@ class App:
 
     def _authenticate(self, req: Request, session_id: str, csrf_optional: bool) -> Session:
         session = self.sessions.find(session_id)
+        if session is None and csrf_optional:  # the queue (the only such route): one last read
+            session = self.sessions.take_ended(session_id)
         if session is None:
             raise unauthorized(
                 1,

@@ -16,7 +16,7 @@ from .errors import (
     not_found,
 )
 from .routing import Request, Response, Route
-from .state import USER_STATUS_MESSAGE, USER_STATUS_PROPERTIES, filter_status, icws_time
+from .state import icws_time
 
 if TYPE_CHECKING:
     from .app import App
@@ -218,59 +218,6 @@ def user_status(app: App, req: Request, params: dict[str, str]) -> Response:
     return Response(200, status)
 
 
-# -- messaging (REF 5) ----------------------------------------------------------------------
-
-
-def subscribe_statuses(app: App, req: Request, params: dict[str, str]) -> Response:
-    body = req.json()
-    if not isinstance(body, dict):
-        raise bad_request("The request body must be a JSON object (userStatusSubscription).")
-    for key in body:
-        if key not in ("userIds", "userStatusProperties"):
-            raise invalid_property(key, f"'{key}' is not a property of the subscription.")
-    user_ids = body.get("userIds")
-    if user_ids is None:
-        raise missing_property("userIds")
-    if not isinstance(user_ids, list) or not all(isinstance(u, str) and u for u in user_ids):
-        raise invalid_property("userIds", "userIds must be a list of non-empty strings.")
-    if not user_ids:
-        raise invalid_property("userIds", "userIds must contain at least one user id.")
-    props = body.get("userStatusProperties")
-    if props is not None:
-        if not isinstance(props, list) or not all(p in USER_STATUS_PROPERTIES for p in props):
-            raise invalid_property(
-                "userStatusProperties",
-                f"userStatusProperties must be a list of: {', '.join(USER_STATUS_PROPERTIES)}.",
-            )
-        props = tuple(props)
-    user_ids = list(dict.fromkeys(user_ids))
-    statuses = [app.world.user_status(u) for u in user_ids]
-    unknown = [u for u, s in zip(user_ids, statuses, strict=True) if s is None]
-    if unknown:
-        raise not_found(f"Unknown user ids: {', '.join(repr(u) for u in unknown[:10])}.")
-    session = req.session
-    assert session is not None
-    app.sessions.subscribe_statuses(session, user_ids, props)
-    message = {
-        "__type": USER_STATUS_MESSAGE,
-        "isDelta": False,
-        "userStatusList": [filter_status(s, props) for s in statuses if s is not None],
-    }
-    app.sessions.push(session, message)
-    return Response(204)
-
-
-def unsubscribe_statuses(app: App, req: Request, params: dict[str, str]) -> Response:
-    assert req.session is not None
-    app.sessions.unsubscribe_statuses(req.session)
-    return Response(204)
-
-
-def messages(app: App, req: Request, params: dict[str, str]) -> Response:
-    assert req.session is not None
-    return Response(200, app.sessions.drain(req.session))
-
-
 # -- dialer (REF 3.2) -----------------------------------------------------------------------
 
 
@@ -323,12 +270,6 @@ ROUTES = [
     ),
     Route(f"{S}/status/status-messages", {"GET": status_messages}, session=True),
     Route(f"{S}/status/user-statuses/{{userId}}", {"GET": user_status}, session=True),
-    Route(
-        f"{S}/messaging/subscriptions/status/user-statuses",
-        {"PUT": subscribe_statuses, "DELETE": unsubscribe_statuses},
-        session=True,
-    ),
-    Route(f"{S}/messaging/messages", {"GET": messages}, session=True, csrf_optional=True),
     Route(f"{S}/dialer/allocate-agents", {"POST": allocate_agents}, session=True),
     Route(f"{S}/dialer/ready-for-calls", {"POST": ready_for_calls}, session=True),
 ]

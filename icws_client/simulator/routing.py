@@ -83,6 +83,8 @@ class Response:
     headers: dict[str, str] = field(default_factory=dict)
     drop: bool = False  # close the connection without answering (the "down" fault)
     trickle: float = 0.0  # seconds between body bytes (the "trickle" fault)
+    # server-sent events (messaging.py): called with a write(bytes) after the headers
+    stream: Callable[[Callable[[bytes], None]], None] | None = None
 
 
 Handler = Callable[[Any, Request, dict[str, str]], Response]

@@ -152,6 +152,9 @@ class Handler(BaseHTTPRequestHandler):
             pass
 
     def _write(self, response: Response) -> None:
+        if response.stream is not None:
+            self._stream(response)
+            return
         payload = b""
         body = response.body
         if body is None and response.trickle and response.status not in (204, 304):
@@ -174,6 +177,26 @@ class Handler(BaseHTTPRequestHandler):
                 return
             self.wfile.write(payload)
         self.wfile.flush()
+
+    def _stream(self, response: Response) -> None:
+        """Server-sent events: no Content-Length, the body ends when the connection closes."""
+        assert response.stream is not None
+        self.close_connection = True
+        self.send_response(response.status)
+        self.send_header("Content-Type", "text/event-stream; charset=utf-8")
+        self.send_header("Cache-Control", "no-cache")
+        self.send_header("Connection", "close")
+        self.end_headers()
+
+        def write(data: bytes) -> None:
+            self.wfile.write(data)
+            self.wfile.flush()
+
+        try:
+            write(b"")
+            response.stream(write)
+        except OSError:  # the client went away
+            pass
 
     def _trickle(self, payload: bytes, interval: float) -> None:
         """The "trickle" fault: headers now, then the body one byte every ``interval`` seconds."""

@@ -28,6 +28,11 @@ class Session:
     # user-statuses subscription: watched user ids and the properties to send (None = all)
     status_user_ids: frozenset[str] = frozenset()
     status_properties: tuple[str, ...] | None = None
+    # sessions-users subscription: watched user ids (messaging.py / subscriptions.py)
+    client_user_ids: frozenset[str] = frozenset()
+    # set on every push so an open SSE stream wakes at once
+    wake: threading.Event = field(default_factory=threading.Event)
+    ended: bool = False  # ended by the server: one last read of the queue, then 401
 
     @property
     def cookie_name(self) -> str:
@@ -46,6 +51,7 @@ class SessionStore:
         self._lock = threading.Lock()
         self._sessions: dict[str, Session] = {}
         self._last_sweep = 0.0
+        self._ended: dict[str, Session] = {}  # ended by a fault, queue readable once
 
     def create(
         self, user_id: str, display_name: str, application_name: str, language: str
@@ -89,13 +95,46 @@ class SessionStore:
 
     def remove(self, session_id: str) -> bool:
         with self._lock:
-            return self._sessions.pop(session_id, None) is not None
+            session = self._sessions.pop(session_id, None)
+            if session is not None:
+                session.ended = True
+                session.wake.set()
+            return session is not None
 
     def clear(self) -> int:
         with self._lock:
             count = len(self._sessions)
+            for session in self._sessions.values():
+                session.ended = True
+                session.wake.set()
+            self._sessions.clear()
+            self._ended.clear()
+            return count
+
+    def end_all(self, message: dict[str, Any]) -> int:
+        """End every session, queueing ``message`` (connectionStateChangeMessage) to each.
+
+        An open SSE stream sends it and closes; a short poller reads it once with its next
+        ``GET messaging/messages`` (``take_ended``); every other request gets 401 at once.
+        """
+        with self._lock:
+            count = len(self._sessions)
+            for session in self._sessions.values():
+                session.ended = True
+                session.queue.append(message)
+                session.wake.set()
+            self._ended = dict(self._sessions)
             self._sessions.clear()
             return count
+
+    def take_ended(self, session_id: str) -> Session | None:
+        """An ended session's last queue read (once), or None."""
+        with self._lock:
+            return self._ended.pop(session_id, None)
+
+    def is_live(self, session: Session) -> bool:
+        with self._lock:
+            return not session.ended and self._sessions.get(session.id) is session
 
     def _sweep(self, now: float) -> None:
         if now - self._last_sweep < 1.0:
@@ -103,12 +142,15 @@ class SessionStore:
         self._last_sweep = now
         for sid in [s for s, v in self._sessions.items() if now - v.last_seen > self.idle_timeout]:
             del self._sessions[sid]
+        idle = self.idle_timeout
+        self._ended = {s: v for s, v in self._ended.items() if now - v.last_seen <= idle}
 
     # -- messaging --------------------------------------------------------------------------
 
     def push(self, session: Session, message: dict[str, Any]) -> None:
         with self._lock:
             session.queue.append(message)
+        session.wake.set()
 
     def drain(self, session: Session) -> list[dict[str, Any]]:
         with self._lock:
@@ -127,6 +169,14 @@ class SessionStore:
         with self._lock:
             session.status_user_ids = frozenset()
             session.status_properties = None
+
+    def subscribe_clients(self, session: Session, user_ids: list[str]) -> None:
+        with self._lock:
+            session.client_user_ids = frozenset(user_ids)
+
+    def client_subscribers(self, user_id: str) -> list[Session]:
+        with self._lock:
+            return [s for s in self._sessions.values() if user_id in s.client_user_ids]
 
     def status_subscribers(self, user_id: str) -> list[Session]:
         with self._lock:

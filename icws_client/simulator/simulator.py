@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 from typing import Any
 
-from . import icws_api, sim_api
+from . import icws_api, messaging, sim_api, subscriptions
 from .app import App
 from .seed import default_seed, load_seed, service_credentials
 from .server import Server
@@ -25,6 +25,7 @@ class Simulator:
         service_password: str | None = None,
         dialer_version: int = 7,
         alternate_hosts: tuple[str, ...] | list[str] = (),
+        messaging_version: int = 2,
     ) -> None:
         if apply_delay < 0 or session_idle_timeout <= 0:
             raise ValueError("apply_delay must be >= 0 and session_idle_timeout > 0")
@@ -38,8 +39,9 @@ class Simulator:
             service_user=service_user or env_user,
             service_password=service_password or env_password,
             dialer_version=dialer_version,
-            routes=icws_api.ROUTES + sim_api.ROUTES,
+            routes=icws_api.ROUTES + messaging.ROUTES + subscriptions.ROUTES + sim_api.ROUTES,
             alternate_hosts=tuple(alternate_hosts),
+            messaging_version=messaging_version,
         )
         self._server: Server | None = None
         self._thread: threading.Thread | None = None

@@ -1,0 +1,81 @@
+"""The message queue (REF 5): short polling, server-sent events, connectionStateChangeMessage.
+
+``GET /icws/{sid}/messaging/messages`` answers the queued messages as a JSON array and dequeues
+them. With ``Accept: text/event-stream`` and feature messaging >= 2 the same URL streams instead:
+one message per event (``data: <json>``), a ``:ping`` comment at once and every
+``SSE_PING_SECONDS``; the stream ends when the session ends (after its last messages), when the
+client goes away, the simulator stops or the ``down`` fault is set. The choices are listed in the
+package docstring.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from .routing import Request, Response, Route
+
+if TYPE_CHECKING:
+    from .app import App
+    from .sessions import Session
+
+CONNECTION_STATE_MESSAGE = "urn:inin.com:connection:connectionStateChangeMessage"
+SSE_PING_SECONDS = 5.0  # choice: the record shows ":ping" lines, not their cadence
+CONNECTION_UP, CONNECTION_DOWN = 1, 2  # connectionState values (choice: 1 is what GET shows)
+
+
+def connection_lost_message(reason: str) -> dict[str, Any]:
+    return {
+        "__type": CONNECTION_STATE_MESSAGE,
+        "previousConnectionState": CONNECTION_UP,
+        "newConnectionState": CONNECTION_DOWN,
+        "reason": reason,
+        "shouldReconnect": True,
+    }
+
+
+def wants_events(req: Request) -> bool:
+    accept = (req.header("Accept") or "").lower()
+    return "text/event-stream" in accept
+
+
+def messages(app: App, req: Request, params: dict[str, str]) -> Response:
+    session = req.session
+    assert session is not None
+    if wants_events(req) and app.feature_versions()["messaging"] >= 2:
+        return Response(200, stream=_event_stream(app, session))
+    messages = app.sessions.drain(session)
+    if session.ended:
+        app.sessions.remove(session.id)
+    return Response(200, messages)
+
+
+def _event(message: dict[str, Any]) -> bytes:
+    return b"data: " + json.dumps(message, separators=(",", ":")).encode() + b"\n\n"
+
+
+def _event_stream(app: App, session: Session) -> Callable[[Callable[[bytes], None]], None]:
+    def run(write: Callable[[bytes], None]) -> None:
+        write(b":ping\n\n")
+        while not app.stopping.is_set():
+            session.wake.clear()
+            for message in app.sessions.drain(session):
+                write(_event(message))
+            if not app.sessions.is_live(session) or app.faults.snapshot()["down"]:
+                return
+            app.sessions.touch(session)  # an open stream keeps the session alive (choice)
+            if not session.wake.wait(SSE_PING_SECONDS):
+                write(b":ping\n\n")
+
+    return run
+
+
+ROUTES = [
+    Route(
+        "/icws/{sessionId}/messaging/messages",
+        {"GET": messages},
+        session=True,
+        csrf_optional=True,
+    ),
+]
