@@ -13,7 +13,8 @@ error answers (``ErrorAnswer``); ``sessions.py``, ``state.py`` (the world), ``di
 (allocations), ``query.py`` (select/where/orderBy/Range), ``faults.py``, ``seed.py``;
 ``__main__.py`` the CLI; ``messaging.py`` the message queue (short polling, SSE, connection
 loss), ``subscriptions.py`` the user-statuses and sessions-users subscriptions and the agents'
-simulated CIC clients (``/sim/client``). Endpoint modules import ``app`` only for type hints: no import circle.
+simulated CIC clients (``/sim/client``). Endpoint modules import ``app`` only for type hints:
+no import circle.
 
 Use
 ===
