@@ -266,6 +266,8 @@ CELERY_BEAT_SCHEDULE = {
     "sweep-stuck-jobs": {
         "task": "dashboard.allocations.tasks.sweep_jobs_task",
         "schedule": SWEEP_INTERVAL_SECONDS,
+# Writers leave audit rows unchained; the chainer (dashboard.audit.chainer) links them this often.
+AUDIT_CHAIN_EVERY_SECONDS = env_float("AUDIT_CHAIN_EVERY_SECONDS", 2.0)
     },
     "sync-directory": {
         "task": "dashboard.directory.tasks.sync_directory_task",
@@ -276,6 +278,10 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": AUDIT_CHECKPOINT_EVERY_SECONDS,
     },
 }
+    "audit-chain": {
+        "task": "dashboard.audit.tasks.audit_chain_task",
+        "schedule": AUDIT_CHAIN_EVERY_SECONDS,
+    },
 
 # -- operations: probes, metrics, logs (docs/OPERATIONS.md) -------------------------------------
 READYZ_TIMEOUT = env_float("READYZ_TIMEOUT", 2.0)  # seconds for each /readyz check

@@ -47,7 +47,7 @@ def job_revert_plan(*, job_id: int) -> RevertPlan:
     job = job_by_id(job_id)
     if job.status != AllocationJob.Status.SUCCEEDED:
         raise MoveConflict(f"Job {job.pk} is {job.status}; only succeeded moves revert")
-    done = job.audit_events.filter(kind=AuditEvent.Kind.SUCCEEDED).order_by("-seq").first()
+    done = job.audit_events.filter(kind=AuditEvent.Kind.SUCCEEDED).order_by("-id").first()
     if done is None:
         raise MoveConflict(f"Job {job.pk} has no success record to revert from")
     touched = set(job.campaign_ids_in) | set(job.campaign_ids_out)

@@ -1,6 +1,6 @@
 """The audit chain's hash: SHA-256 over the previous hash and the row's canonical text.
 
-Two formats, named by each row's ``hash_version`` (a row keeps the format it was written in, so
+Three formats, named by each row's ``hash_version`` (a row keeps the format it was written in, so
 rows written before version 2 still verify; the version never goes down along the chain):
 
 - **1**: ``sha256(prev_hash + json)`` where json is the object of ``HASHED_FIELDS_V1``, keys
@@ -11,6 +11,12 @@ rows written before version 2 still verify; the version never goes down along th
   column's text without building a dict, which is what lets ``verify_audit`` and the exports
   reach 100,000 rows/s (``canonical_v2_from_text``). The "2:" prefix means a version-2 row
   cannot be passed off as version 1.
+- **3** (written today): ``sha256("3:" + prev_hash + id + ":" + json)``, json as in version 2.
+  Rows are chained by a background chainer (``audit.chainer``) after they commit, so seq order
+  is commit order and need not be id order; the id is hashed instead, so swapping ids still
+  breaks the chain. Until it is chained a row carries a *seal*: HMAC-SHA256 under
+  ``AUDIT_SIGNING_KEY`` over ``seal_message`` (its id and version-2 text with seq null), so a
+  row inserted or changed in the database before the chainer reached it is refused.
 
 Times are UTC ISO 8601 with microseconds (``utc_text``), so the same row hashes the same on
 SQLite and PostgreSQL, in the app, in ``verify_audit`` and in an export.
@@ -24,7 +30,7 @@ from datetime import UTC, datetime
 from json.encoder import encode_basestring  # the C encoder json.dumps(ensure_ascii=False) uses
 from typing import Any
 
-CHAIN_VERSION = 2
+CHAIN_VERSION = 3
 
 # Version 1: every column that carried meaning then; id is left out (not part of what happened).
 HASHED_FIELDS_V1 = (
@@ -147,9 +153,26 @@ def hash_v2(prev_hash: str, text: str) -> str:
     return hashlib.sha256(f"2:{prev_hash}{text}".encode()).hexdigest()
 
 
+def hash_v3(prev_hash: str, pk: int, text: str) -> str:
+    return hashlib.sha256(f"3:{prev_hash}{pk}:{text}".encode()).hexdigest()
+
+
+def seal_message(pk: int, unchained_text: str) -> str:
+    """What a row's seal signs: its id and its version-2 text written with seq null."""
+    return f"audit-seal:3:{pk}:{unchained_text}"
+
+
+def unchained_text(text: str) -> str:
+    """A row's canonical text with its seq replaced by null (what the seal covered)."""
+    return "[null" + text[text.index(",") :]
+
+
 def row_hash(prev_hash: str, content: dict[str, Any]) -> str:
     """The hash of a row given as a dict of its fields (``hash_version`` absent means 1)."""
-    if content.get("hash_version", 1) >= 2:
+    version = content.get("hash_version", 1)
+    if version >= 3:
+        return hash_v3(prev_hash, content["id"], canonical_v2(content))
+    if version == 2:
         return hash_v2(prev_hash, canonical_v2(content))
     return hashlib.sha256((prev_hash + canonical(content)).encode("utf-8")).hexdigest()
 
@@ -157,5 +180,6 @@ def row_hash(prev_hash: str, content: dict[str, Any]) -> str:
 def content_of(event) -> dict[str, Any]:
     """The hashed fields of a saved ``AuditEvent``, with its ``hash_version``."""
     content = {name: getattr(event, name) for name in HASHED_FIELDS}
+    content["id"] = event.pk
     content["hash_version"] = getattr(event, "hash_version", 1)
     return content

@@ -28,6 +28,7 @@ from json.encoder import encode_basestring as _s
 
 from dashboard.audit import checkpoints
 from dashboard.audit.chain import HASHED_FIELDS
+from dashboard.audit.chainer import chain_pending
 from dashboard.audit.rawrows import pages_newest_first
 from dashboard.audit.selectors import AuditFilter, audit_queryset
 
@@ -101,6 +102,7 @@ _PG_CSV_SELECT = [
 def _export_csv_pg(audit_filter: AuditFilter) -> Iterator[bytes]:
     """PostgreSQL writes the rows (COPY ... TO STDOUT, CSV): no Python work per row but the
     SHA-256. One statement, so one snapshot."""
+    chain_pending()  # a fresh row goes out chained
     head = _csv_header()
     digest, rows = hashlib.sha256(head), 0
     yield head
@@ -128,6 +130,7 @@ def export_csv(audit_filter: AuditFilter) -> Iterator[bytes]:
 
 
 def _export_csv_python(audit_filter: AuditFilter) -> Iterator[bytes]:
+    chain_pending()  # a fresh row goes out chained
     digest = hashlib.sha256()
     rows = 0
     buffer = io.StringIO()
@@ -167,7 +170,7 @@ def _jsonl_lines(batch: list[list]) -> str:
             f'"icws_message":{_s(icws_message)},"icws_status":{_null(status)},"id":{pk},'
             f'"job_id":{_null(job_id)},"kind":{_s(kind)},"message":{_s(message)},'
             f'"prev_hash":{_s(prev)},"reason":{_s(reason)},"request_id":{_s(request_id)},'
-            f'"roster_after":{r_after},"roster_before":{r_before},"seq":{seq}}}\n'
+            f'"roster_after":{r_after},"roster_before":{r_before},"seq":{_null(seq)}}}\n'
         )
     return "".join(lines)
 
@@ -239,6 +242,7 @@ def _pg_copy(
 
 
 def _export_jsonl_pg(audit_filter: AuditFilter) -> Iterator[bytes]:
+    chain_pending()  # a fresh row goes out chained
     # CSV format with a delimiter and quote JSON never holds raw (it escapes control
     # characters), so each line is the JSON text untouched.
     options = "FORMAT csv, DELIMITER E'\\x01', QUOTE E'\\x02'"
@@ -262,6 +266,7 @@ def export_jsonl(audit_filter: AuditFilter) -> Iterator[bytes]:
 
 
 def _export_jsonl_python(audit_filter: AuditFilter) -> Iterator[bytes]:
+    chain_pending()  # a fresh row goes out chained
     digest = hashlib.sha256()
     rows = 0
     for batch in pages_newest_first(audit_queryset(audit_filter)):

@@ -18,6 +18,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from dashboard.audit.chain import content_of, utc_text
+from dashboard.audit.chainer import chain_pending
 from dashboard.audit.models import AuditEvent, AuditSubject
 from dashboard.audit.services import audit_record
 from dashboard.audit.verify import ChainReport, chain_verify  # noqa: F401 - the public names
@@ -41,8 +42,9 @@ def audit_archive(*, older_than: datetime, directory: Path, actor=None) -> Archi
     The delete is raw SQL on purpose: the ORM refuses to delete audit rows, and this is the one
     operator task that may (run it with a database role that has DELETE on the table).
     """
+    chain_pending()  # only chained rows are archived; their range ends the chain's start
     last_seq = (
-        AuditEvent.objects.filter(at__lt=older_than)
+        AuditEvent.objects.filter(at__lt=older_than, seq__isnull=False)
         .order_by("-seq")
         .values_list("seq", flat=True)
         .first()
@@ -93,6 +95,7 @@ def audit_archive(*, older_than: datetime, directory: Path, actor=None) -> Archi
                 "sha256": digest.hexdigest(),
             },
         )
+    chain_pending()  # the ARCHIVED row is where the chain now starts from: link it now
     return ArchiveResult(count, path, first_seq, last_seq, digest.hexdigest())
 
 

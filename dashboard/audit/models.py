@@ -2,8 +2,10 @@
 
 Tamper evidence: every row has a sequence number and a SHA-256 over its content and the previous
 row's hash (``audit.chain``), so a row changed or removed directly in the database breaks the
-chain at that row; ``manage.py verify_audit`` names it. ``AuditChainHead`` holds the last seq and
-hash; appending locks it, so the chain has one order even with many writers.
+chain at that row; ``manage.py verify_audit`` names it. Writers do not link rows: they insert
+them unchained (seq null) with a signed seal, and the chainer (``audit.chainer``) links them in
+batches under the ``AuditChainHead`` lock, so the chain has one order and no writer waits for
+another's hash.
 """
 
 from django.conf import settings
@@ -70,9 +72,13 @@ class AuditEvent(models.Model):
     duration_ms = models.PositiveIntegerField(null=True, blank=True)
     details = models.JSONField(default=dict, blank=True)  # e.g. what an archive event pruned
 
-    seq = models.BigIntegerField(unique=True)
+    # Null, with prev_hash and hash empty, until the chainer links the row.
+    seq = models.BigIntegerField(unique=True, null=True, blank=True)
     prev_hash = models.CharField(max_length=64, blank=True)
-    hash = models.CharField(max_length=64)
+    hash = models.CharField(max_length=64, blank=True)
+    # HMAC of the row's id and content (``chain.seal_message``), written with the row: the
+    # chainer links only rows whose seal verifies, and verify checks it after the checkpoint.
+    seal = models.CharField(max_length=64, blank=True, db_default="")
     # The hash format this row was written in (``audit.chain``); older rows keep theirs.
     hash_version = models.PositiveSmallIntegerField(default=1)
 
@@ -84,6 +90,10 @@ class AuditEvent(models.Model):
             models.Index(fields=["kind", "id"], name="audit_kind_id"),
             models.Index(fields=["actor_username", "id"], name="audit_actor_id"),
             models.Index(fields=["job", "id"], name="audit_job_id"),
+            # The chainer's queue: the few rows not yet linked, in id order.
+            models.Index(
+                fields=["id"], name="audit_unchained", condition=models.Q(seq__isnull=True)
+            ),
         ]
 
     def __str__(self) -> str:

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
-from dashboard.audit.chain import CHAIN_VERSION, row_hash
-from dashboard.audit.checkpoints import checkpoint_due, checkpoint_write
-from dashboard.audit.models import AuditChainHead, AuditEvent, AuditSubject
+from dashboard.audit.chain import CHAIN_VERSION, canonical_v2, seal_message, unchained_text
+from dashboard.audit.checkpoints import sign
+from dashboard.audit.models import AuditEvent, AuditSubject
 
 Subject = AuditSubject.SubjectKind
 
@@ -31,12 +31,12 @@ def audit_record(
     duration_ms: int | None = None,
     details: dict[str, Any] | None = None,
 ) -> AuditEvent:
-    """Append one event to the chain. Job fields default from ``job``; ``icws_error`` is an
-    ``IcwsError``.
+    """Write one event, unchained, with its seal. Job fields default from ``job``;
+    ``icws_error`` is an ``IcwsError``.
 
-    Call it last in a transaction that already holds its job's row lock: it locks the chain
-    head, and every writer taking the locks in that order is what keeps PostgreSQL free of
-    deadlocks between job transactions.
+    No shared lock is taken: the row gets its id from the table's sequence and a seal (HMAC of
+    its id and content under ``AUDIT_SIGNING_KEY``); the chainer (``audit.chainer``) links it
+    into the hash chain after it commits. Its ``seq`` and ``hash`` are empty until then.
     """
     if job is not None:
         actor = actor if actor is not None else job.requested_by
@@ -72,24 +72,19 @@ def audit_record(
         "details": details or {},
     }
     with transaction.atomic():
-        AuditChainHead.objects.get_or_create(pk=1)  # normally a plain read: the row exists
-        head = AuditChainHead.objects.select_for_update().get(pk=1)
-        # The time is taken under the lock, so seq order is time order (retention relies on it).
-        content["seq"] = head.seq + 1
         content["at"] = timezone.now()
         fields = {k: v for k, v in content.items() if k not in ("job_id", "actor_id")}
-        event = AuditEvent.objects.create(
-            actor=actor,
-            job=job,
-            prev_hash=head.hash,
-            hash=row_hash(head.hash, content),
-            **fields,
-        )
+        event = AuditEvent.objects.create(actor=actor, job=job, seq=None, **fields)
+        content["seq"] = 0  # replaced by null in what the seal signs
+        content["id"] = event.pk
+        event.seal = sign(seal_message(event.pk, unchained_text(canonical_v2(content))))
+        table = connection.ops.quote_name(AuditEvent._meta.db_table)
+        with connection.cursor() as cursor:  # the ORM refuses updates of audit rows
+            cursor.execute(
+                f"UPDATE {table} SET seal = %s WHERE id = %s",  # noqa: S608 - table name only
+                [event.seal, event.pk],
+            )
         AuditSubject.objects.bulk_create(_subjects(event))
-        AuditChainHead.objects.filter(pk=1).update(seq=event.seq, hash=event.hash)
-        head.seq, head.hash = event.seq, event.hash
-        if checkpoint_due(head, content["at"]):
-            checkpoint_write(head, content["at"])
     return event
 
 

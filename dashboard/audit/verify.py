@@ -4,8 +4,11 @@ One pass in seq order over plain tuples (``rawrows``), hashing in a tight loop, 
 stream of the subject index in event order. Broken, with what broke named, when:
 
 - a row's content does not match its hash, or its ``prev_hash`` the row before (changed, or
-  rehashed to hide a change), a seq is missing (deleted), row ids do not rise with seq (ids
-  swapped), or ``hash_version`` goes back down;
+  rehashed to hide a change), a seq is missing (deleted), ids are swapped (format 3 hashes the
+  id; before it, row ids had to rise with seq), or ``hash_version`` goes back down;
+- a row after the newest checkpoint, or not chained yet, has no valid seal (HMAC of its id and
+  content, ``audit.chainer``): inserted, or changed before the chainer reached it, without the
+  key (a forged row appended and hashed to fit the chain is one);
 - the signed checkpoint disagrees: its row has another hash (the chain was rewritten), the rows
   end before it (tail deleted, with or without resetting the head; every row deleted), a row
   after it is dated before it (a forged backdated row appended), or the head is older than it;
@@ -13,8 +16,9 @@ stream of the subject index in event order. Broken, with what broke named, when:
   when there are none;
 - the subject index (agent and campaign filters, agent history) differs from what the rows say.
 
-The checkpoint file is read before the database snapshot is taken, so every row a checkpoint
-names is committed and visible to the walk.
+The chainer runs first, so rows written until then are chained and verified in full; the
+checkpoint file is read before the database snapshot is taken, so every row a checkpoint names
+is committed and visible to the walk.
 """
 
 from __future__ import annotations
@@ -25,10 +29,12 @@ from dataclasses import dataclass
 from itertools import groupby
 
 from django.db import connection, transaction
+from django.db.models import Q
 
 from dashboard.audit import rawrows
-from dashboard.audit.chain import canonical_v2_from_text, row_hash
-from dashboard.audit.checkpoints import Checkpoint, newest_checkpoint
+from dashboard.audit.chain import canonical_v2_from_text, row_hash, seal_message, unchained_text
+from dashboard.audit.chainer import chain_pending
+from dashboard.audit.checkpoints import Checkpoint, newest_checkpoint, signature_ok, signing_key
 from dashboard.audit.models import AuditChainHead, AuditEvent, AuditSubject
 
 Kind = AuditEvent.Kind
@@ -48,6 +54,7 @@ class ChainReport:
     checkpoint_source: str = ""
     note: str = ""
     subjects: int = 0
+    unchained: int = 0  # rows with good seals the chainer had not reached
 
 
 class _Broken(Exception):
@@ -56,8 +63,10 @@ class _Broken(Exception):
         self.problem, self.row, self.where = problem, row, where
 
 
-def chain_verify(*, chunk: int = 5000) -> ChainReport:
+def chain_verify(*, chunk: int = 5000, chain_first: bool = True) -> ChainReport:
     """Verify every row, the head, the subject index and the newest checkpoint."""
+    if chain_first:
+        chain_pending()
     newest = newest_checkpoint()
     if newest.problem:
         return ChainReport(False, 0, problem=newest.problem, where="the checkpoints")
@@ -68,8 +77,11 @@ def chain_verify(*, chunk: int = 5000) -> ChainReport:
             with connection.cursor() as cursor:  # one snapshot for head, rows and index
                 cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
         try:
+            walk.load_seals()
             walk.run(chunk)
             _check_ends(walk, AuditChainHead.objects.filter(pk=1).first())
+            walk.check_sealed()
+            walk.check_unchained()
         except _Broken as broken:
             row = broken.row
             return ChainReport(
@@ -93,13 +105,18 @@ def chain_verify(*, chunk: int = 5000) -> ChainReport:
         checkpoint_source=newest.source,
         note=newest.note,
         subjects=walk.subjects,
+        unchained=walk.unchained,
     )
 
 
 class _Walk:
     def __init__(self, checkpoint: Checkpoint | None):
         self.checkpoint = checkpoint
-        self.rows = self.subjects = 0
+        self.rows = self.subjects = self.unchained = 0
+        self.key = signing_key()
+        self.seals: dict[int, str] = {}
+        self.unsealed: list | None = None  # the first chained row after the checkpoint without
+        # a good seal: added in the database and hashed to fit (reported after the chain checks)
         self.first = self.last = None
         self.last_hash = ""
         self._parsed: dict[str, object] = {}
@@ -114,19 +131,38 @@ class _Walk:
         sha256, canon = hashlib.sha256, canonical_v2_from_text
         index = _subject_groups(chunk)
         pending = next(index, None)
-        events = rawrows.rows(AuditEvent.objects.order_by("seq"), chunk=chunk)
+        seals, key = self.seals, self.key
+        events = rawrows.rows(
+            AuditEvent.objects.filter(seq__isnull=False).order_by("seq"), chunk=chunk
+        )
         for rows, row in enumerate(events):  # rows: how many came before this one
             (pk, version, seq, at, kind, actor_id, username, job_id, agents, c_in, c_out,
              reason, r_before, r_after, status, error_id, icws_message, message, request_id,
              duration, details, prev, digest) = row  # fmt: skip
             if expected_seq is not None and seq != expected_seq:
                 raise _Broken(f"seq {expected_seq} is missing (deleted?)", row=row)
-            if pk <= last_id:
+            if pk <= last_id and version < 3:
                 raise _Broken(f"row ids do not rise with seq (id {pk} after id {last_id})", row=row)
             if prev != expected_prev:
                 what = "does not follow the archived range" if rows == 0 else "previous row"
                 raise _Broken(f"prev_hash does not match the {what}", row=row)
-            if version == 2:
+            if version == 3:
+                text = canon(seq, at, kind, actor_id, username, job_id, agents, c_in, c_out,
+                             reason, r_before, r_after, status, error_id, icws_message, message,
+                             request_id, duration, details)  # fmt: skip
+                ok = sha256(f"3:{prev}{pk}:{text}".encode()).hexdigest() == digest
+                if not ok and (other := _hashed_with_other_id(prev, text, digest, seq, pk)):
+                    raise _Broken(
+                        f"row ids do not rise with seq as the chain hashed them: this row's "
+                        f"hash is that of id {other}, not {pk} (ids swapped)",
+                        row=row,
+                    )
+                sealed = seq <= cp_seq or self.unsealed is not None
+                if ok and not sealed:
+                    message = seal_message(pk, unchained_text(text))
+                    if not signature_ok(message, seals.get(pk, ""), key):
+                        self.unsealed = row  # reported once the chain itself holds
+            elif version == 2:
                 text = canon(seq, at, kind, actor_id, username, job_id, agents, c_in, c_out,
                              reason, r_before, r_after, status, error_id, icws_message, message,
                              request_id, duration, details)  # fmt: skip
@@ -145,20 +181,16 @@ class _Walk:
                     "(the chain was rewritten)",
                     row=row,
                 )
-            if seq > cp_seq >= 0 and at < cp_at:
-                raise _Broken(
-                    f"dated {at}, before the signed checkpoint at seq {cp_seq} ({cp_at}): "
-                    "a backdated row added after it",
-                    row=row,
-                )
+            if seq > cp_seq >= 0 and at < cp_at and version < 3:
+                raise _Broken(_backdated(at, self.checkpoint), row=row)
             # The subject index: this row's agents and campaigns, no more, no less.
-            if pending is not None and pending[0] < pk:
+            if pending is not None and pending[0] < seq:
                 raise _Broken(
-                    f"the subject index has rows for event id {pending[0]}, which is not in "
+                    f"the subject index has rows for event id {pending[1]}, which is not in "
                     "the chain",
                     where="the subject index",
                 )
-            found = pending[1] if pending is not None and pending[0] == pk else []
+            found = pending[2] if pending is not None and pending[0] == seq else []
             expected = self._subjects(agents, r_before, r_after, c_in, c_out)
             if len(found) != len(expected) or set(found) != expected:
                 missing = sorted(expected - set(found))
@@ -178,7 +210,57 @@ class _Walk:
             expected_prev, expected_seq = digest, seq + 1
         if pending is not None:
             raise _Broken(
-                f"the subject index has rows for event id {pending[0]}, which is not in the chain",
+                f"the subject index has rows for event id {pending[1]}, which is not in the chain",
+                where="the subject index",
+            )
+
+    def load_seals(self) -> None:
+        """The seals of the rows after the checkpoint and of those not chained yet (few, when
+        checkpoints are taken; every row's when there is none)."""
+        after = self.checkpoint.seq if self.checkpoint else -1
+        self.seals = dict(
+            AuditEvent.objects.filter(Q(seq__gt=after) | Q(seq__isnull=True)).values_list(
+                "id", "seal"
+            )
+        )
+
+    def check_sealed(self) -> None:
+        row = self.unsealed
+        if row is None:
+            return
+        at, point = row[rawrows.AT], self.checkpoint
+        if point is not None and at < point.at:
+            raise _Broken(_backdated(at, point), row=row)
+        raise _Broken(
+            "no valid seal after the signed checkpoint: a row added or rehashed in the "
+            "database, not by audit_record",
+            row=row,
+        )
+
+    def check_unchained(self) -> None:
+        """Rows the chainer had not reached: each needs a good seal, and the subject index may
+        hold rows only for chained rows and these."""
+        waiting = AuditEvent.objects.filter(seq__isnull=True).order_by("id")
+        ids = []
+        for row in rawrows.rows(waiting):
+            pk = row[0]
+            text = canonical_v2_from_text(*row[2:21])
+            if row[1] != 3 or not signature_ok(
+                seal_message(pk, unchained_text(text)), self.seals.get(pk, ""), self.key
+            ):
+                raise _Broken(
+                    "not chained and no valid seal: inserted or changed in the database, not "
+                    "by audit_record",
+                    row=row,
+                )
+            ids.append(pk)
+        self.unchained = len(ids)
+        total = AuditSubject.objects.count()
+        theirs = AuditSubject.objects.filter(event_id__in=ids).count() if ids else 0
+        if total != self.subjects + theirs:
+            raise _Broken(
+                f"the subject index has {total - self.subjects - theirs} rows for events not in "
+                "the log",
                 where="the subject index",
             )
 
@@ -210,15 +292,34 @@ class _Walk:
         return content
 
 
+def _backdated(at: str, point: Checkpoint) -> str:
+    return (
+        f"dated {at}, before the signed checkpoint at seq {point.seq} ({point.at}): "
+        "a backdated row added after it"
+    )
+
+
+def _hashed_with_other_id(prev: str, text: str, digest: str, seq: int, pk: int) -> int | None:
+    """After a format-3 hash fails: the id of a nearby row it was hashed with, if any (ids
+    swapped between rows). Runs only on a broken row."""
+    near = AuditEvent.objects.filter(seq__gte=seq - 8, seq__lte=seq + 8).exclude(pk=pk)
+    for other in near.values_list("pk", flat=True):
+        if hashlib.sha256(f"3:{prev}{other}:{text}".encode()).hexdigest() == digest:
+            return other
+    return None
+
+
 def _subject_groups(chunk: int):
-    """The subject index grouped by event, in event id order: (event_id, [(kind, id), ...])."""
+    """The subject index of chained rows grouped by event, in seq order:
+    (seq, event_id, [(kind, id), ...])."""
     stream = (
-        AuditSubject.objects.order_by("event_id")
-        .values_list("event_id", "kind", "subject_id")
+        AuditSubject.objects.filter(event__seq__isnull=False)
+        .order_by("event__seq")
+        .values_list("event__seq", "event_id", "kind", "subject_id")
         .iterator(chunk_size=chunk * 4)
     )
-    for event_id, group in groupby(stream, key=lambda r: r[0]):
-        yield event_id, [(kind, subject) for _, kind, subject in group]
+    for (seq, event_id), group in groupby(stream, key=lambda r: (r[0], r[1])):
+        yield seq, event_id, [(kind, subject) for _, _, kind, subject in group]
 
 
 def _check_ends(walk: _Walk, head: AuditChainHead | None) -> None:
@@ -261,7 +362,12 @@ def _check_ends(walk: _Walk, head: AuditChainHead | None) -> None:
 
 def _start_hash() -> str:
     """ "" for a chain that starts at seq 1; else the hash an archive event recorded."""
-    first = AuditEvent.objects.order_by("seq").values_list("seq", flat=True).first()
+    first = (
+        AuditEvent.objects.filter(seq__isnull=False)
+        .order_by("seq")
+        .values_list("seq", flat=True)
+        .first()
+    )
     if first is None or first == 1:
         return ""
     for details in AuditEvent.objects.filter(kind=Kind.ARCHIVED).values_list("details", flat=True):

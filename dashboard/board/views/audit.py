@@ -124,7 +124,7 @@ def audit_detail(request: HttpRequest, event_id: int) -> HttpResponse:
         "rows": rows,
         "ins": named(event.campaign_ids_in),
         "outs": named(event.campaign_ids_out),
-        "job_events": list(event.job.audit_events.order_by("seq")) if event.job else [],
+        "job_events": list(event.job.audit_events.order_by("id")) if event.job else [],
         "reverts": list(event.job.reverts.all()) if event.job else [],
         "can_revert": can_revert,
     }

@@ -23,6 +23,7 @@ from dashboard.audit.chain import (
     row_hash,
     utc_text,
 )
+from dashboard.audit.chainer import chain_pending
 from dashboard.audit.checkpoints import checkpoint_file, checkpoint_now, newest_checkpoint
 from dashboard.audit.checks import check_audit_signing_key
 from dashboard.audit.integrity import chain_verify
@@ -60,9 +61,9 @@ def _sql(statement: str, params=()) -> None:
 
 
 def _events(n: int, actor=None, commit=None) -> list[AuditEvent]:
-    def write():
+    def write():  # each row chained after it is written, as the beat task would
         return [
-            audit_record(kind=Kind.ROSTER_IMPORT, actor=actor, message=f"import {i}")
+            _chained(audit_record(kind=Kind.ROSTER_IMPORT, actor=actor, message=f"import {i}"))
             for i in range(n)
         ]
 
@@ -70,6 +71,11 @@ def _events(n: int, actor=None, commit=None) -> list[AuditEvent]:
         return write()
     with commit():
         return write()
+
+
+def _chained(event: AuditEvent) -> AuditEvent:
+    chain_pending()
+    return AuditEvent.objects.get(pk=event.pk)
 
 
 def _broken(match: str) -> None:
@@ -237,16 +243,20 @@ def test_a_head_older_than_the_checkpoint(db, mover, commit):
 
 
 def _forge(prev: AuditEvent, at, seq: int) -> str:
-    """Insert a properly hashed row after ``prev`` and point the head at it."""
-    content = {**content_of(prev), "seq": seq, "at": at, "message": "forged", "actor_id": None}
+    """Insert a properly hashed row (format 3, its id chosen so the hash fits) after ``prev``
+    and point the head at it."""
+    pk = AuditEvent.objects.order_by("-pk").values_list("pk", flat=True)[0] + 100
+    content = {**content_of(prev), "id": pk, "seq": seq, "at": at, "message": "forged",
+               "actor_id": None}  # fmt: skip
     digest = row_hash(prev.hash, content)
     _sql(
-        "INSERT INTO {events} (at, kind, actor_username, agent_ids, campaign_ids_in, "
+        "INSERT INTO {events} (id, at, kind, actor_username, agent_ids, campaign_ids_in, "
         "campaign_ids_out, reason, roster_before, roster_after, icws_error_id, icws_message, "
         "message, request_id, details, seq, prev_hash, hash, hash_version) VALUES "
-        "(%s, %s, %s, '[]', '[]', '[]', '', '{{}}', '{{}}', '', '', 'forged', '', '{{}}', "
-        "%s, %s, %s, 2)",
+        "(%s, %s, %s, %s, '[]', '[]', '[]', '', '{{}}', '{{}}', '', '', 'forged', '', '{{}}', "
+        "%s, %s, %s, 3)",
         [
+            pk,
             connection.ops.adapt_datetimefield_value(at),
             prev.kind,
             prev.actor_username,
@@ -370,7 +380,7 @@ def test_a_version_1_row_after_version_2_rows_is_found(db, mover):
         [digest, last.pk],
     )
     _sql("UPDATE {head} SET hash = %s", [digest])
-    _broken("hash_version 1 after version 2")
+    _broken("hash_version 1 after version 3")  # rows are written in format 3 now
 
 
 def test_the_beat_task_signs_a_head_that_moved_and_only_then(db, mover, commit):

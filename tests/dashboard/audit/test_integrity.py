@@ -12,6 +12,7 @@ from django.db import connection
 from django.utils import timezone
 
 from dashboard.audit.chain import content_of, row_hash
+from dashboard.audit.chainer import chain_pending
 from dashboard.audit.integrity import audit_archive, chain_verify
 from dashboard.audit.models import AuditChainHead, AuditEvent, AuditSubject
 from dashboard.audit.services import audit_record
@@ -27,9 +28,14 @@ def _sql(statement: str, params=()) -> None:
 
 
 def _events(n: int, actor=None) -> list[AuditEvent]:
-    return [
-        audit_record(kind=Kind.ROSTER_IMPORT, actor=actor, message=f"import {i}") for i in range(n)
-    ]
+    """n rows, each chained by the chainer after it is written (as the beat task would)."""
+    return [_chained(audit_record(kind=Kind.ROSTER_IMPORT, actor=actor, message=f"import {i}"))
+            for i in range(n)]  # fmt: skip
+
+
+def _chained(event: AuditEvent) -> AuditEvent:
+    chain_pending()
+    return AuditEvent.objects.get(pk=event.pk)
 
 
 def test_rows_link_each_to_the_one_before(db, mover):
