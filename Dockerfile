@@ -21,5 +21,5 @@ RUN pip install . \
 
 USER app
 EXPOSE 8000
-CMD ["gunicorn", "dashboard.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "2", \
-     "--timeout", "60", "--worker-tmp-dir", "/dev/shm"]
+# gthread workers (2 x 8 threads): gunicorn.conf.py says why.
+CMD ["gunicorn", "dashboard.wsgi:application", "--config", "gunicorn.conf.py"]

@@ -34,6 +34,7 @@ DRILLS = {
     "load": "load",
     "fuzz": "fuzz",
     "security": "security",
+    "slow-export": "slow_export",
 }
 
 

@@ -215,12 +215,10 @@ class Stack:
             "-m",
             "gunicorn",
             "dashboard.wsgi",
+            "--config",  # the shipped settings (gthread 2 x 8), only the address differs
+            str(ROOT / "gunicorn.conf.py"),
             "--bind",
             f"127.0.0.1:{self.web_port}",
-            "--workers",
-            "2",
-            "--threads",
-            "8",
             "--log-level",
             "error",
         ]

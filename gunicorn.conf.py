@@ -1,0 +1,28 @@
+"""The shipped gunicorn settings (Dockerfile, docker-compose.yml and the drills read this file).
+
+gthread workers: each worker process serves ``GUNICORN_THREADS`` requests at once, so a client
+that reads slowly (an audit export downloaded at 2 KB/s, a stalled phone) holds one thread, not
+a whole worker, and /healthz and the pages stay answered. With 2 sync workers, two slow export
+downloads took the site down for a minute (issue 16); the drill "slow-export" shows they no
+longer do. In compose, nginx (deploy/nginx.conf) buffers responses in front of this as well.
+The threads share a worker's memory; every thread keeps its own database connection, so
+``GUNICORN_WORKERS`` x ``GUNICORN_THREADS`` must stay below PostgreSQL's max_connections (less
+what the Celery workers take).
+"""
+
+import os
+from pathlib import Path
+
+bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")
+worker_class = "gthread"
+workers = int(os.environ.get("GUNICORN_WORKERS", "2"))
+threads = int(os.environ.get("GUNICORN_THREADS", "8"))
+# A worker that stops answering its heartbeat for this long is restarted. gthread's heartbeat
+# runs beside the requests, so a long export stream does not trip it.
+timeout = int(os.environ.get("GUNICORN_TIMEOUT", "60"))
+graceful_timeout = 30
+keepalive = 5
+# Heartbeat files in memory, not on a container's overlay disk (gunicorn's advice for Docker).
+worker_tmp_dir = "/dev/shm" if Path("/dev/shm").is_dir() else None  # noqa: S108
+accesslog = os.environ.get("GUNICORN_ACCESS_LOG") or None
+loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
