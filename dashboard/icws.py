@@ -24,18 +24,23 @@ def get_client() -> IcwsClient:
     global _client, _client_pid
     with _lock:
         if _client is None or _client_pid != os.getpid():
-            _client = IcwsClient(
-                settings.ICWS_BASE_URL,
-                settings.ICWS_USER,
-                settings.ICWS_PASSWORD,
-                application_name=settings.ICWS_APPLICATION_NAME,
-                language=settings.ICWS_LANGUAGE,
-                timeout=settings.ICWS_TIMEOUT,
-                allowed_alternate_hosts=settings.ICWS_ALTERNATE_HOSTS,
-                on_call=record_call if settings.METRICS_ENABLED else None,
-            )
+            _client = new_client()
             _client_pid = os.getpid()
         return _client
+
+
+def new_client(application_suffix: str = "") -> IcwsClient:
+    """A client of its own (the listener keeps one session apart from the jobs')."""
+    return IcwsClient(
+        settings.ICWS_BASE_URL,
+        settings.ICWS_USER,
+        settings.ICWS_PASSWORD,
+        application_name=settings.ICWS_APPLICATION_NAME + application_suffix,
+        language=settings.ICWS_LANGUAGE,
+        timeout=settings.ICWS_TIMEOUT,
+        allowed_alternate_hosts=settings.ICWS_ALTERNATE_HOSTS,
+        on_call=record_call if settings.METRICS_ENABLED else None,
+    )
 
 
 def reset_client() -> None:

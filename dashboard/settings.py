@@ -80,6 +80,7 @@ INSTALLED_APPS = [
     "dashboard.ops",
     "dashboard.accounts",
     "dashboard.directory",
+    "dashboard.presence",
     "dashboard.allocations",
     "dashboard.audit",
     "dashboard.api",
@@ -239,6 +240,10 @@ ICWS_LANGUAGE = env_str("ICWS_LANGUAGE", "en-us")
 ICWS_TIMEOUT = env_float("ICWS_TIMEOUT", 10.0)
 # Hosts the client may fail over to (ICWS alternateHostList); others never get the password.
 ICWS_ALTERNATE_HOSTS = env_list("ICWS_ALTERNATE_HOSTS")
+# The ICWS listener (dashboard.presence): short-poll cadence when the server has no SSE, and how
+# long without a heartbeat before presence counts as stale.
+LISTENER_POLL_SECONDS = env_float("LISTENER_POLL_SECONDS", 0.5)
+LISTENER_STALE_SECONDS = env_float("LISTENER_STALE_SECONDS", 15.0)
 
 # -- allocation engine -------------------------------------------------------------------------
 ALLOCATION_BATCH_SIZE = env_int("ALLOCATION_BATCH_SIZE", 100)

@@ -40,6 +40,7 @@ import requests
 
 from . import _http, hooks
 from ._checks import content_range_total, field, id_list
+from .events import EventStream
 from .exceptions import IcwsError, IcwsProtocolError, IcwsRequestRefused, IcwsUnsupportedFeature
 from .hosts import Hosts
 from .models import Campaign, Connection, Feature, StatusMessage, User, UserStatus, Workgroup
@@ -289,6 +290,23 @@ class IcwsClient:
             return found
         finally:
             self._session_call("DELETE", path, write=True)
+
+    def subscribe_user_statuses(self, user_ids: Iterable[str]) -> None:
+        """Watch presence (REF 4.2): an ``isDelta: false`` userStatusMessage, then deltas."""
+        ids = id_list(user_ids, "user_ids")
+        path = "/messaging/subscriptions/status/user-statuses"
+        self._session_call("PUT", path, body={"userIds": ids}, write=True)
+
+    def subscribe_sessions_users(self, user_ids: Iterable[str]) -> None:
+        """Watch who has a live client (REF 4.3): sessionsMessage snapshot, then deltas."""
+        ids = id_list(user_ids, "user_ids")
+        path = "/messaging/subscriptions/session/sessions-users"
+        self._session_call("PUT", path, body={"userIds": ids}, write=True)
+
+    def open_events(self, read_timeout: float = 30.0) -> tuple[str, EventStream]:
+        """(session id, the queue as server-sent events); needs messaging >= 2 (REF 5)."""
+        conn, response = self._session.open_events(read_timeout)
+        return conn.session_id, EventStream(response, "GET /icws/{sessionId}/messaging/messages")
 
     def poll_messages(self) -> list[dict[str, Any]]:
         """Short-poll ``messaging/messages`` (REF 5): the queued messages, oldest first."""

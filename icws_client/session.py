@@ -145,6 +145,36 @@ class Session:
         self.forget(conn)
         return self._session_send(self.connect(), *send)
 
+    def open_events(self, read_timeout: float) -> tuple[Connection, requests.Response]:
+        """Open ``GET messaging/messages`` as server-sent events (REF 5) on a stream of its own.
+
+        The stream is long-lived, so it goes around the overall deadline of ``_http`` (connect
+        within ``timeout``, then each read within ``read_timeout``) on its own HTTP session. No
+        reconnect here: the caller sees the 401 and resubscribes after reconnecting.
+        """
+        conn = self.connect()
+        headers = {
+            "Accept": "text/event-stream",
+            "Accept-Language": self.language,
+            "ININ-ICWS-CSRF-Token": conn.csrf_token,
+            "Cookie": self.cookie,
+        }
+        url = f"{self.hosts.url(self.hosts.current)}/icws/{quote(conn.session_id, safe='')}"
+        stream = requests.Session()
+        stream.trust_env = False
+        try:
+            response = stream.get(
+                url + "/messaging/messages",
+                headers=headers,
+                stream=True,
+                timeout=(self.timeout, read_timeout),
+                allow_redirects=False,
+            )
+        except requests.RequestException as exc:
+            stream.close()
+            raise IcwsConnectionError(f"GET messaging/messages (events) failed: {exc}") from None
+        return conn, response
+
     def call_anonymous(self, method: str, path: str) -> _http.Reply:
         """A call that needs no session (``/icws/connection/features``); any 2xx answers."""
         reply = self._send(

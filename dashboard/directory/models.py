@@ -58,6 +58,14 @@ class Agent(models.Model):
     logged_in = models.BooleanField(default=False)
     on_phone = models.BooleanField(default=False)
     status_changed = models.DateTimeField(null=True, blank=True)
+    # Written by the ICWS listener (dashboard.presence): when presence was last heard, and whether
+    # the agent has a CIC client logged in (sessions-users), without which a move may not take.
+    presence_updated_at = models.DateTimeField(null=True, blank=True)
+    has_live_client = models.BooleanField(null=True, blank=True)  # None: not heard yet
+    client_updated_at = models.DateTimeField(null=True, blank=True)
+    # securityRights.loginCampaign on the CIC user (REF 10): a supervisor's move may not take.
+    # None: not read (the directory sync fills it where the server gives it).
+    has_logon_campaign_right = models.BooleanField(null=True, blank=True)
     active = models.BooleanField(default=True, help_text="Still listed by ICWS at the last sync.")
     synced_at = models.DateTimeField(null=True, blank=True)
     # Bumped on every roster change of this agent: a move built on an older version is stale.

@@ -15,6 +15,7 @@ from dashboard.allocations.models import AllocationJob
 from dashboard.directory.models import SyncRun
 from dashboard.ops.icws_calls import icws_calls_flush
 from dashboard.ops.models import IcwsCallCount
+from dashboard.presence.selectors import listener_health
 
 TERMINAL = {status.value for status in AllocationJob.TERMINAL}
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
@@ -51,6 +52,7 @@ def metrics_text() -> str:
             ),
         ),
         *_directory_sync(),
+        *_listener(),
     ]
     return "".join(parts)
 
@@ -82,6 +84,44 @@ def _directory_sync() -> list[str]:
             "gauge",
             "1 if the latest directory sync succeeded, 0 if it failed.",
             ok,
+        ),
+    ]
+
+
+def _listener() -> list[str]:
+    health = listener_health()
+    since = [({}, health.since.timestamp())] if health.since else []
+    last = [({}, health.last_event_at.timestamp())] if health.last_event_at else []
+    return [
+        _family(
+            "dashboard_listener_up",
+            "gauge",
+            "1 if the ICWS listener is live (presence fresh), 0 if presence is stale.",
+            [({}, 1 if health.ok else 0)],
+        ),
+        _family(
+            "dashboard_listener_status_since_timestamp_seconds",
+            "gauge",
+            "Since when the listener has been live, or presence stale (Unix time).",
+            since,
+        ),
+        _family(
+            "dashboard_listener_last_event_timestamp_seconds",
+            "gauge",
+            "When the listener last handled an ICWS message (Unix time).",
+            last,
+        ),
+        _family(
+            "dashboard_listener_events_total",
+            "counter",
+            "ICWS messages the listener handled (since its health row was created).",
+            [({}, health.events)],
+        ),
+        _family(
+            "dashboard_listener_reconnects_total",
+            "counter",
+            "Times the listener lost its ICWS session and reconnected.",
+            [({}, health.reconnects)],
         ),
     ]
 

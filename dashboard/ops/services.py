@@ -19,12 +19,16 @@ from kombu.exceptions import KombuError
 from dashboard import icws
 from dashboard.ops import icws_calls
 from dashboard.ops.logformat import redact
+from dashboard.presence.selectors import listener_health
 from icws_client import IcwsClient, IcwsError
 
 
 @dataclass
 class Readiness:
     checks: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # The ICWS listener (dashboard.presence): advisory, in the detail only. A stale listener
+    # makes presence stale, not the web process unready (restarting web would not help).
+    listener: dict[str, Any] | None = None
 
     @property
     def ok(self) -> bool:
@@ -41,6 +45,8 @@ class Readiness:
         if not detail:
             return body
         body["checks"] = self.checks
+        if self.listener is not None:
+            body["listener"] = self.listener
         if not self.ok:
             body["failed"] = self.failed
         return body
@@ -54,8 +60,22 @@ def readiness_check() -> Readiness:
             "database": _timed(check_database, DatabaseError),
             "broker": _timed(lambda: check_broker(timeout=timeout), KombuError, OSError),
             "icws": _timed(lambda: check_icws(timeout=timeout), IcwsError),
-        }
+        },
+        listener=listener_summary(),
     )
+
+
+def listener_summary() -> dict[str, Any]:
+    health = listener_health()
+    return {
+        "ok": health.ok,
+        "status": health.status,
+        "since": health.since.isoformat() if health.since else None,
+        "last_event_at": health.last_event_at.isoformat() if health.last_event_at else None,
+        "transport": health.transport,
+        "agents": health.agents,
+        "error": redact(health.last_error) if health.last_error else "",
+    }
 
 
 def check_database() -> dict[str, Any]:

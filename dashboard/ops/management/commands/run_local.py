@@ -108,6 +108,8 @@ class Command(BaseCommand):
                 ),
             )
         )
+        # the ICWS listener: live presence and "has a live client" (dashboard.presence)
+        children.append(("listener", subprocess.Popen([python, "manage.py", "icws_listen"])))
         children.append(
             ("web", subprocess.Popen([python, "manage.py", "runserver", addr, "--noreload"]))
         )
