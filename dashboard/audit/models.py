@@ -71,6 +71,15 @@ class AuditEvent(models.Model):
     request_id = models.CharField(max_length=64, blank=True)
     duration_ms = models.PositiveIntegerField(null=True, blank=True)
     details = models.JSONField(default=dict, blank=True)  # e.g. what an archive event pruned
+    # What people know (``audit.search``): id -> name as it was when the row was written (null
+    # on rows written before names were kept), and the same words folded for the filters.
+    # Not hashed: a display and search aid, the ids are the evidence.
+    agent_names = models.JSONField(null=True, blank=True)
+    campaign_names = models.JSONField(null=True, blank=True)
+    actor_search = models.CharField(max_length=150, blank=True, db_default="")
+    agent_search = models.TextField(blank=True, db_default="")
+    campaign_search = models.TextField(blank=True, db_default="")
+    search_text = models.TextField(blank=True, db_default="")
 
     # Null, with prev_hash and hash empty, until the chainer links the row.
     seq = models.BigIntegerField(unique=True, null=True, blank=True)

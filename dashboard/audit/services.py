@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from django.db import connection, transaction
@@ -10,6 +11,7 @@ from django.utils import timezone
 from dashboard.audit.chain import CHAIN_VERSION, canonical_v2, seal_message, unchained_text
 from dashboard.audit.checkpoints import sign
 from dashboard.audit.models import AuditEvent, AuditSubject
+from dashboard.audit.search import resolve_names, search_columns
 
 Subject = AuditSubject.SubjectKind
 
@@ -30,6 +32,8 @@ def audit_record(
     request_id: str | None = None,
     duration_ms: int | None = None,
     details: dict[str, Any] | None = None,
+    agent_names: Mapping[str, str] | None = None,
+    campaign_names: Mapping[str, str] | None = None,
 ) -> AuditEvent:
     """Write one event, unchained, with its seal. Job fields default from ``job``;
     ``icws_error`` is an ``IcwsError``.
@@ -37,6 +41,9 @@ def audit_record(
     No shared lock is taken: the row gets its id from the table's sequence and a seal (HMAC of
     its id and content under ``AUDIT_SIGNING_KEY``); the chainer (``audit.chainer``) links it
     into the hash chain after it commits. Its ``seq`` and ``hash`` are empty until then.
+
+    ``agent_names``/``campaign_names`` (id -> name) are stored beside the ids; when not given
+    they come from the registered resolver (``audit.search``). They are not hashed.
     """
     if job is not None:
         actor = actor if actor is not None else job.requested_by
@@ -71,10 +78,11 @@ def audit_record(
         "duration_ms": duration_ms,
         "details": details or {},
     }
+    extra = _what_people_know(content, agent_names, campaign_names)
     with transaction.atomic():
         content["at"] = timezone.now()
         fields = {k: v for k, v in content.items() if k not in ("job_id", "actor_id")}
-        event = AuditEvent.objects.create(actor=actor, job=job, seq=None, **fields)
+        event = AuditEvent.objects.create(actor=actor, job=job, seq=None, **fields, **extra)
         content["seq"] = 0  # replaced by null in what the seal signs
         content["id"] = event.pk
         event.seal = sign(seal_message(event.pk, unchained_text(canonical_v2(content))))
@@ -86,6 +94,38 @@ def audit_record(
             )
         AuditSubject.objects.bulk_create(_subjects(event))
     return event
+
+
+def _what_people_know(
+    content: dict[str, Any],
+    agent_names: Mapping[str, str] | None,
+    campaign_names: Mapping[str, str] | None,
+) -> dict[str, Any]:
+    agent_ids = list(
+        dict.fromkeys([*content["agent_ids"], *content["roster_before"], *content["roster_after"]])
+    )
+    campaign_ids = list(dict.fromkeys([*content["campaign_ids_in"], *content["campaign_ids_out"]]))
+    if agent_names is None or campaign_names is None:
+        found_agents, found_campaigns = resolve_names(
+            agent_ids if agent_names is None else [],
+            campaign_ids if campaign_names is None else [],
+        )
+        agent_names = found_agents if agent_names is None else agent_names
+        campaign_names = found_campaigns if campaign_names is None else campaign_names
+    agents = {a: agent_names[a] for a in agent_ids if a in agent_names}
+    campaigns = {c: campaign_names[c] for c in campaign_ids if c in campaign_names}
+    return {
+        "agent_names": agents,
+        "campaign_names": campaigns,
+        **search_columns(
+            actor_username=content["actor_username"],
+            agent_ids=agent_ids,
+            campaign_ids=campaign_ids,
+            agent_names=agents,
+            campaign_names=campaigns,
+            texts=(content["reason"], content["message"], content["icws_message"]),
+        ),
+    }
 
 
 def _subjects(event: AuditEvent) -> list[AuditSubject]:

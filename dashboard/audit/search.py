@@ -1,0 +1,72 @@
+"""What people know about an audit row, stored on it at write time and searchable.
+
+Names are copied onto the row when it is written (``agent_names``/``campaign_names``: id -> name
+as they were then), since the audit app reads no other app (``tests/test_import_layers.py``)
+and a renamed campaign should not rewrite history. The ``*_search`` columns hold the same
+words folded (``fold``): casefolded with accents stripped, so "jose" finds "José" and "spring"
+finds "Spring Upsell". Filters fold their input the same way and match by substring
+(``LIKE '%x%'``), which PostgreSQL serves from pg_trgm GIN indexes (migration 0005).
+
+Who supplies the names: callers may pass them to ``audit_record``; otherwise the resolver
+registered with ``set_name_resolver`` (the directory app registers one in its ``ready``) is
+asked, so every writer (job engine, imports) gets names without passing them.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Callable, Iterable, Mapping
+
+# (agent ids, campaign ids) -> (agent id -> name, campaign id -> name)
+NameResolver = Callable[[list[str], list[str]], tuple[Mapping[str, str], Mapping[str, str]]]
+_resolver: NameResolver | None = None
+
+
+def set_name_resolver(resolver: NameResolver | None) -> None:
+    global _resolver
+    _resolver = resolver
+
+
+def resolve_names(
+    agent_ids: Iterable[str], campaign_ids: Iterable[str]
+) -> tuple[dict[str, str], dict[str, str]]:
+    agents, campaigns = list(dict.fromkeys(agent_ids)), list(dict.fromkeys(campaign_ids))
+    if _resolver is None or not (agents or campaigns):
+        return {}, {}
+    found_agents, found_campaigns = _resolver(agents, campaigns)
+    return dict(found_agents), dict(found_campaigns)
+
+
+def fold(text: str) -> str:
+    """Casefolded, accents stripped (NFKD without combining marks), spaces squeezed."""
+    decomposed = unicodedata.normalize("NFKD", text or "")
+    bare = "".join(c for c in decomposed if not unicodedata.combining(c))
+    return " ".join(bare.casefold().split())
+
+
+def subject_text(ids: Iterable[str], names: Mapping[str, str] | None) -> str:
+    """Each id with its name, folded: ``"{c1} spring upsell | {c2} winter"``."""
+    names = names or {}
+    return " | ".join(fold(f"{i} {names.get(i, '')}") for i in dict.fromkeys(ids))
+
+
+def search_columns(
+    *,
+    actor_username: str,
+    agent_ids: Iterable[str],
+    campaign_ids: Iterable[str],
+    agent_names: Mapping[str, str] | None,
+    campaign_names: Mapping[str, str] | None,
+    texts: Iterable[str],
+) -> dict[str, str]:
+    """The folded columns of one row (also used by the migration's backfill and the bench)."""
+    actor = fold(actor_username)
+    agents = subject_text(agent_ids, agent_names)
+    campaigns = subject_text(campaign_ids, campaign_names)
+    words = " | ".join(t for t in (actor, agents, campaigns, *map(fold, texts)) if t)
+    return {
+        "actor_search": actor,
+        "agent_search": agents,
+        "campaign_search": campaigns,
+        "search_text": words,
+    }
