@@ -12,6 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from dashboard.allocations.models import AllocationJob
+from dashboard.directory.models import Agent
+from dashboard.presence.selectors import listener_health
 
 ErrorKind = AllocationJob.ErrorKind
 
@@ -112,3 +114,31 @@ def _detail(job: AllocationJob) -> str:
     if job.error_message:
         text = f"{text}: {job.error_message}" if text else job.error_message
     return text
+
+
+ACCEPTED_LABEL = "Accepted by CIC"
+
+
+def outcome_note(job: AllocationJob) -> str | None:
+    """What a finished job's success means, honestly (issue 13 item 6): ICWS answers 202, which
+    is "accepted", not "applied"; CIC applies a move only to agents logged in to Dialer from their
+    own client, so name the moved agents the listener last saw without one."""
+    if job.status != AllocationJob.Status.SUCCEEDED:
+        return None
+    note = (
+        "CIC accepted the move (HTTP 202): accepted, not confirmed applied. CIC applies it to "
+        "agents logged in to Dialer from their own client."
+    )
+    without = list(
+        Agent.objects.filter(id__in=job.agent_ids, has_live_client=False)
+        .order_by("name")
+        .values_list("name", flat=True)[:6]
+    )
+    if without:
+        more = "…" if len(without) > 5 else ""
+        note += f" No live CIC client when last seen: {', '.join(without[:5])}{more}."
+    health = listener_health()
+    if health.presence_stale:
+        since = f" since {health.since:%H:%M:%S}" if health.since else ""
+        note += f" Presence is stale{since}, so this may be out of date."
+    return note

@@ -18,7 +18,7 @@ from urllib.parse import quote, unquote
 
 from django.conf import settings
 
-from dashboard.directory.models import Campaign
+from dashboard.directory.models import Agent, Campaign
 from dashboard.directory.selectors import agent_rows, campaign_rows
 
 # Cards, not agents: an agent in two campaigns is two cards; agents are capped in move_preview.
@@ -189,6 +189,7 @@ def move_preview(selection: Selection) -> MovePreview:
     _count_heads(preview, campaigns)
     _warn(preview, agents, campaigns)
     _warn_extra_exits(preview, agents, campaigns)
+    _warn_may_not_take(preview)
     return preview
 
 
@@ -237,6 +238,27 @@ def _warn(preview: MovePreview, agents, campaigns) -> None:
         preview.warnings.append(
             f"Moved by someone else since your board loaded: {_names(preview.stale)}. "
             "Reload the board before moving them."
+        )
+
+
+def _warn_may_not_take(preview: MovePreview) -> None:
+    """CIC applies a move only to agents logged in to Dialer from their own client, and an agent
+    holding the Logon Campaign right may log themselves back (REF 10): say so before moving."""
+    names = {a.id: a.name for a in preview.agents}
+    rows = Agent.objects.filter(id__in=names).values_list(
+        "id", "has_live_client", "has_logon_campaign_right"
+    )
+    no_client = [names[i] for i, live, _ in rows if live is False]
+    right = [names[i] for i, _, holds in rows if holds]
+    if no_client:
+        preview.warnings.append(
+            f"No live CIC client: {_names(sorted(no_client))}. CIC accepts the move, but it may "
+            "not take until they log in."
+        )
+    if right:
+        preview.warnings.append(
+            f"Holds the Logon Campaign right: {_names(sorted(right))}. The move may not take "
+            "unless the supervisor-override setting is on, and they can log back themselves."
         )
 
 
