@@ -35,6 +35,8 @@ DRILLS = {
     "fuzz": "fuzz",
     "security": "security",
     "slow-export": "slow_export",
+    "listener-kill": "listener_kill",
+    "primary-gone": "primary_gone",  # last: it leaves the primary simulator with a fresh world
 }
 
 

@@ -27,7 +27,7 @@ sys.path.insert(0, str(ROOT))
 from bench._db import drop, recreate, with_db  # noqa: E402
 from bench._sim import free_port, wait_http  # noqa: E402
 
-SCRATCH_DB = "bench_drills"
+SCRATCH_DB = os.environ.get("DRILLS_SCRATCH_DB", "bench_drills")  # two runs at once: differ
 ICWS_USER, ICWS_PASSWORD = "svc_dashboard", "svc-dashboard-demo"
 TERMINAL = {"succeeded", "failed", "cancelled"}
 
@@ -41,6 +41,7 @@ DRILL_SETTINGS = {
     "ALLOCATION_MAX_ATTEMPTS": "25",
     "ICWS_TIMEOUT": "10",
     "DIRECTORY_SYNC_INTERVAL_SECONDS": "3600",
+    "LISTENER_STALE_SECONDS": "5",  # the listener-kill drill waits this long for "stale"
 }
 
 
@@ -77,7 +78,8 @@ class Stack:
             "ICWS_PASSWORD": ICWS_PASSWORD,
             # The 503 switchover drill names localhost as the alternate host; only listed
             # alternates are ever sent the password.
-            "ICWS_ALTERNATE_HOSTS": "localhost",
+            # The primary-gone drill's alternate simulator listens on 127.0.0.2.
+            "ICWS_ALTERNATE_HOSTS": "localhost,127.0.0.2",
             "DJANGO_DEBUG": "0",
             "DJANGO_SECRET_KEY": "drills-only-" + "x" * 50,
             "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
@@ -108,6 +110,7 @@ class Stack:
         call_command("sync_directory", seed_roster_from_simulator=True)
         self._spawn("web", self._gunicorn())
         self._spawn("beat", self._celery("beat", "--schedule", str(self.tmp / "beat")))
+        self.start_listener()
         wait_http(f"{self.web}/healthz")
 
     def stop(self) -> None:
@@ -201,6 +204,16 @@ class Stack:
                 os.killpg(proc.pid, signal.SIGKILL)
             proc.wait()
         self.workers.clear()
+
+    def start_listener(self) -> None:
+        self._spawn("listener", [sys.executable, "manage.py", "icws_listen"])
+
+    def kill_listener(self) -> None:
+        """kill -9 the ICWS listener, as a crashed host would."""
+        proc = self.procs.pop("listener")
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
 
     def stop_workers(self) -> None:
         for proc in self.workers:
