@@ -36,6 +36,29 @@ KINDS = ["requested", "started", "succeeded", "requested", "started", "failed", 
 FLOOR_ROWS_PER_S = 100_000  # issue 16: export and verify_audit
 # Before issue 16 (1M rows, this machine): ORM instances per row, json.dumps per cell.
 BEFORE = {"csv export": 18_243, "verify_audit": 24_336}
+FLOOR_PAGE_P95_MS = 50  # issue 16: every filter at 1M rows
+# p95 ms before issue 16 (bench/RESULTS.md, 2026-11-23, 1M rows): exact ids only, text unindexed.
+BEFORE_P95_MS = {
+    "first page": 14.5,
+    "deep page (before=1,000)": 15.0,
+    "agent filter": 24.3,
+    "agent filter, deep": 11.9,
+    "campaign filter": 92.8,
+    "actor + kind": 17.4,
+    "one day, 200 days ago": 18.5,
+    "text search (q)": 25.5,
+}
+FIRST = ["José", "Emma", "Zoë", "Ana", "Björn", "Chloé", "Ian", "Noah", "Léa", "Omar"]
+LAST = ["Ortiz", "Müller", "Núñez", "Smith", "Dubois", "Kowalski", "Lee", "Silva"]
+WORDS = ["Spring Upsell", "Winter Renewals", "Église Outreach", "Summer Win-back", "Retention"]
+
+
+def _agent_name(i: int) -> str:
+    return f"{FIRST[i % len(FIRST)]} {LAST[i // len(FIRST) % len(LAST)]} {i:05d}"
+
+
+def _campaign_name(i: int) -> str:
+    return f"{WORDS[i % len(WORDS)]} {i:04d}"
 
 
 def main() -> None:
@@ -93,6 +116,7 @@ def _seed(rows: int) -> None:
 
     from dashboard.audit.chain import row_hash, utc_text
     from dashboard.audit.models import AuditChainHead, AuditEvent, AuditSubject
+    from dashboard.audit.search import search_columns
 
     rng = random.Random(7)
     start = datetime.now(UTC) - timedelta(days=365)
@@ -100,10 +124,14 @@ def _seed(rows: int) -> None:
     event_cols = (
         "id, at, kind, actor_username, agent_ids, campaign_ids_in, campaign_ids_out, reason, "
         "roster_before, roster_after, icws_status, icws_error_id, icws_message, message, "
-        "request_id, duration_ms, details, seq, prev_hash, hash, hash_version"
+        "request_id, duration_ms, details, seq, prev_hash, hash, hash_version, "
+        "agent_names, campaign_names, actor_search, agent_search, campaign_search, search_text"
     )
+    trigram = ("actor_search", "agent_search", "campaign_search", "search_text")
     prev = ""
     with connection.cursor() as cursor:
+        for column in trigram:  # built after the COPY (as a restore would): much faster
+            cursor.execute(f"DROP INDEX IF EXISTS audit_trgm_{column}")
         raw = cursor.cursor  # psycopg's own cursor, for COPY
         with (
             raw.copy(f"COPY {AuditEvent._meta.db_table} ({event_cols}) FROM STDIN") as events,
@@ -138,6 +166,19 @@ def _seed(rows: int) -> None:
                     "details": {},
                 }
                 digest = row_hash(prev, content)
+                a_names = {a: _agent_name(int(a[5:])) for a in agents}
+                c_names = {
+                    content["campaign_ids_in"][0]: _campaign_name(c_in),
+                    content["campaign_ids_out"][0]: _campaign_name(c_out),
+                }
+                words = search_columns(
+                    actor_username=content["actor_username"],
+                    agent_ids=agents,
+                    campaign_ids=list(c_names),
+                    agent_names=a_names,
+                    campaign_names=c_names,
+                    texts=(content["reason"], content["message"], content["icws_message"]),
+                )
                 events.write_row(
                     (
                         seq,
@@ -161,6 +202,9 @@ def _seed(rows: int) -> None:
                         prev,
                         digest,
                         3,
+                        json.dumps(a_names),
+                        json.dumps(c_names),
+                        *words.values(),
                     )
                 )
                 prev = digest
@@ -173,6 +217,10 @@ def _seed(rows: int) -> None:
             for row in subjects:
                 copy.write_row(row)
         table = AuditEvent._meta.db_table
+        for column in trigram:
+            cursor.execute(
+                f"CREATE INDEX audit_trgm_{column} ON {table} USING gin ({column} gin_trgm_ops)"
+            )
         cursor.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), %s)", [rows])
         cursor.execute(f"ANALYZE {table}")
         cursor.execute(f"ANALYZE {AuditSubject._meta.db_table}")
@@ -206,6 +254,13 @@ def _pages(rows: int, n: int) -> list[dict]:
         ("actor + kind", {"actor": "supervisor3", "kind": "failed"}),
         ("one day, 200 days ago", {"since": since, "until": until}),
         ("text search (q)", {"q": "ran dry"}),
+        # Names, partial, any case and accents (issue 16 item 2).
+        ("agent name, partial", {"agent": "jose ortiz 0123"}),
+        ("campaign name, partial", {"campaign": "upsell 0040"}),
+        ("campaign name, broad", {"campaign": "spring"}),
+        ("actor, partial", {"actor": "super"}),
+        ("text search, rare", {"q": "not available"}),
+        ("text search, no match", {"q": "zzzqqq"}),
     ]
     results = []
     for name, params in cases:
@@ -290,13 +345,17 @@ def _print(result: dict, args) -> None:
     print(f"{os.cpu_count()} CPUs, Python {platform.python_version()}, PostgreSQL, in-process")
     print(f"seeded (hashing and COPY) in {result['seed_s']} s; {args.requests} requests per page\n")
     header = (
-        f"{'page (htmx table, 50 rows)':<28} {'p50 ms':>8} {'p95 ms':>8} {'queries':>8} {'rows':>5}"
+        f"{'page (htmx table, 50 rows)':<28} {'p50 ms':>8} {'p95 ms':>8} {'queries':>8} "
+        f"{'rows':>5} {'floor':>6} {'before':>7}"
     )
     print(header)
     print("-" * len(header))
     for p in result["pages"]:
+        before = BEFORE_P95_MS.get(p["case"], "-")
+        verdict = "ok" if p["p95_ms"] <= FLOOR_PAGE_P95_MS else "ABOVE FLOOR"
         print(
-            f"{p['case']:<28} {p['p50_ms']:>8} {p['p95_ms']:>8} {p['queries']:>8} {p['shown']:>5}"
+            f"{p['case']:<28} {p['p50_ms']:>8} {p['p95_ms']:>8} {p['queries']:>8} "
+            f"{p['shown']:>5} {FLOOR_PAGE_P95_MS:>6} {before:>7}  {verdict}"
         )
     e, j, v = result["export"], result["export_jsonl"], result["verify"]
     for name, x in (("CSV export", e), ("JSONL export", j)):

@@ -155,6 +155,9 @@ LOGOUT_REDIRECT_URL = "login"
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = env_str("DASHBOARD_TIME_ZONE", "UTC")
+# The audit page's "this shift" preset: shifts are blocks of this many hours from local
+# midnight in the viewer's zone (8: 00-08, 08-16, 16-24).
+DASHBOARD_SHIFT_HOURS = env_int("DASHBOARD_SHIFT_HOURS", 8)
 USE_I18N = True
 USE_TZ = True
 
@@ -266,27 +269,27 @@ AUDIT_SIGNING_KEY = env_secret("AUDIT_SIGNING_KEY")
 AUDIT_CHECKPOINT_DIR = Path(env_str("AUDIT_CHECKPOINT_DIR", str(VAR_DIR / "audit-checkpoints")))
 AUDIT_CHECKPOINT_EVERY_ROWS = env_int("AUDIT_CHECKPOINT_EVERY_ROWS", 1000)
 AUDIT_CHECKPOINT_EVERY_SECONDS = env_float("AUDIT_CHECKPOINT_EVERY_SECONDS", 60.0)
+# Writers leave audit rows unchained; the chainer (dashboard.audit.chainer) links them this often.
+AUDIT_CHAIN_EVERY_SECONDS = env_float("AUDIT_CHAIN_EVERY_SECONDS", 2.0)
 
 CELERY_BEAT_SCHEDULE = {
     "sweep-stuck-jobs": {
         "task": "dashboard.allocations.tasks.sweep_jobs_task",
         "schedule": SWEEP_INTERVAL_SECONDS,
-# Writers leave audit rows unchained; the chainer (dashboard.audit.chainer) links them this often.
-AUDIT_CHAIN_EVERY_SECONDS = env_float("AUDIT_CHAIN_EVERY_SECONDS", 2.0)
     },
     "sync-directory": {
         "task": "dashboard.directory.tasks.sync_directory_task",
         "schedule": DIRECTORY_SYNC_INTERVAL_SECONDS,
+    },
+    "audit-chain": {
+        "task": "dashboard.audit.tasks.audit_chain_task",
+        "schedule": AUDIT_CHAIN_EVERY_SECONDS,
     },
     "audit-checkpoint": {
         "task": "dashboard.audit.tasks.audit_checkpoint_task",
         "schedule": AUDIT_CHECKPOINT_EVERY_SECONDS,
     },
 }
-    "audit-chain": {
-        "task": "dashboard.audit.tasks.audit_chain_task",
-        "schedule": AUDIT_CHAIN_EVERY_SECONDS,
-    },
 
 # -- operations: probes, metrics, logs (docs/OPERATIONS.md) -------------------------------------
 READYZ_TIMEOUT = env_float("READYZ_TIMEOUT", 2.0)  # seconds for each /readyz check

@@ -11,6 +11,8 @@ another's hash.
 from django.conf import settings
 from django.db import models
 
+from dashboard.audit import search
+
 
 class AppendOnlyError(Exception):
     pass
@@ -115,6 +117,22 @@ class AuditEvent(models.Model):
 
     def delete(self, *args, **kwargs):
         raise AppendOnlyError("Audit events are append-only; they cannot be deleted")
+
+    @property
+    def headline(self) -> str:
+        return search.headline(self)
+
+    @property
+    def agents_named(self) -> list[tuple[str, str]]:
+        return search.named(self.agent_ids, self.agent_names)
+
+    @property
+    def ins_named(self) -> list[tuple[str, str]]:
+        return search.named(self.campaign_ids_in, self.campaign_names)
+
+    @property
+    def outs_named(self) -> list[tuple[str, str]]:
+        return search.named(self.campaign_ids_out, self.campaign_names)
 
 
 class AuditSubject(models.Model):

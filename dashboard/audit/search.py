@@ -70,3 +70,43 @@ def search_columns(
         "campaign_search": campaigns,
         "search_text": words,
     }
+
+
+def named(ids: Iterable[str], names: Mapping[str, str] | None) -> list[tuple[str, str]]:
+    """(id, name) pairs, the name empty when the row does not know it."""
+    names = names or {}
+    return [(i, names.get(i, "")) for i in ids]
+
+
+def _words(ids: list[str], names: Mapping[str, str] | None, *, most: int = 3) -> str:
+    shown = [(names or {}).get(i) or i for i in ids[:most]]
+    more = len(ids) - len(shown)
+    if more:
+        return f"{', '.join(shown)} and {more} more"
+    return shown[0] if len(shown) == 1 else f"{', '.join(shown[:-1])} and {shown[-1]}"
+
+
+# What each step of a move says, as a sentence about the agents ("Moved Emma Ortiz ...").
+VERBS = {
+    "requested": "Asked to move",
+    "refused": "Refused to move",
+    "started": "Started moving",
+    "retry": "Will retry moving",
+    "succeeded": "Moved",
+    "failed": "Failed to move",
+    "cancelled": "Cancelled moving",
+}
+
+
+def headline(event) -> str:
+    """The event in words, names first: "Moved Emma Ortiz into Spring Upsell out of Winback".
+    Events that are not moves (imports, archiving) keep their own message."""
+    verb = VERBS.get(event.kind)
+    if verb is None or not event.agent_ids:
+        return event.message
+    text = f"{verb} {_words(event.agent_ids, event.agent_names)}"
+    if event.campaign_ids_in:
+        text += f" into {_words(event.campaign_ids_in, event.campaign_names)}"
+    if event.campaign_ids_out:
+        text += f" out of {_words(event.campaign_ids_out, event.campaign_names)}"
+    return text

@@ -13,8 +13,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, fields
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
+from django.conf import settings
 from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
@@ -51,11 +52,14 @@ class AuditFilter:
     since: datetime | None = None
     until: datetime | None = None
     q: str = ""
+    preset: str = ""  # since/until were derived from it, so links keep the preset, not times
 
     def as_params(self) -> dict[str, str]:
         """The URL parameters that give this filter back (for links and the export)."""
         params = {}
         for f in fields(self):
+            if self.preset and f.name in ("since", "until"):
+                continue
             value = getattr(self, f.name)
             if isinstance(value, datetime):
                 value = timezone.localtime(value).strftime("%Y-%m-%dT%H:%M")
@@ -95,10 +99,49 @@ def audit_filter_from_params(params: Mapping[str, str]) -> tuple[AuditFilter, di
                 values[name] = _parse_time(raw, end_of_day=name == "until")
             except ValueError as exc:
                 errors[name] = str(exc)
+    preset = params.get("preset") or ""
+    if preset and preset not in PRESETS:
+        errors["preset"] = f"unknown time preset {preset[:40]!r}; one of {', '.join(PRESETS)}"
+    elif preset:
+        values["since"], values["until"] = preset_range(preset)
+        values["preset"] = preset
     since, until = values.get("since"), values.get("until")
     if not errors and since and until and since >= until:
         errors["until"] = "must be after the start of the range"
     return AuditFilter(**values), errors
+
+
+PRESETS = {
+    "shift": "This shift",
+    "hour": "Last hour",
+    "today": "Today",
+    "yesterday": "Yesterday",
+    "week": "Last 7 days",
+}
+
+
+def preset_range(preset: str, now: datetime | None = None) -> tuple[datetime, datetime | None]:
+    """(since, until) of a preset in the viewer's time zone (``timezone.get_current_timezone``,
+    set from the tz cookie). "This shift" starts at the current block of
+    ``DASHBOARD_SHIFT_HOURS`` hours counted from local midnight."""
+    now = timezone.localtime(now or timezone.now())
+    midnight = now.replace(hour=0, minute=0, second=0, microsecond=0)
+    if preset == "hour":
+        return now - timedelta(hours=1), None
+    if preset == "shift":
+        hours = settings.DASHBOARD_SHIFT_HOURS
+        start = midnight.replace(hour=now.hour // hours * hours)
+        return start, None
+    if preset == "yesterday":
+        start = _local_midnight(midnight.date() - timedelta(days=1))
+        return start, midnight - timedelta(microseconds=1)
+    if preset == "week":
+        return _local_midnight(midnight.date() - timedelta(days=6)), None
+    return midnight, None  # today
+
+
+def _local_midnight(day) -> datetime:
+    return timezone.make_aware(datetime(day.year, day.month, day.day))
 
 
 def _parse_time(raw: str, *, end_of_day: bool) -> datetime:
@@ -179,6 +222,71 @@ def audit_page(audit_filter: AuditFilter, before: str | int | None, limit: int) 
     a ``before`` that is not an entry id."""
     events = audit_queryset(audit_filter).select_related("job")
     return keyset_page(events, before, limit, message=PAGE_CURSOR)
+
+
+@dataclass
+class Move:
+    """One row of the audit page: a job's matching events on this page (newest is ``lead``) and
+    every step of that job, oldest first; an event without a job is a move of its own."""
+
+    lead: AuditEvent
+    matched: list[AuditEvent]
+    steps: list[AuditEvent]
+
+    @property
+    def other_matched_ids(self) -> set[int]:
+        return {e.pk for e in self.matched if e.pk != self.lead.pk}
+
+
+def audit_moves(events: list[AuditEvent]) -> list[Move]:
+    """Group a page's events into moves, in the page's order (newest lead first), with every
+    step of each job in one query. A job whose events span two pages shows on both."""
+    moves: dict[object, Move] = {}
+    for event in events:
+        key = ("job", event.job_id) if event.job_id else ("event", event.pk)
+        if key in moves:
+            moves[key].matched.append(event)
+        else:
+            moves[key] = Move(lead=event, matched=[event], steps=[])
+    job_ids = [e.job_id for e in events if e.job_id]
+    if job_ids:
+        steps = AuditEvent.objects.filter(job_id__in=set(job_ids)).order_by("job_id", "id")
+        for step in steps.only(*STEP_FIELDS):
+            moves[("job", step.job_id)].steps.append(step)
+    return list(moves.values())
+
+
+STEP_FIELDS = (
+    "id", "at", "kind", "job_id", "actor_username", "reason", "message", "icws_status",
+    "icws_error_id", "icws_message", "agent_ids", "campaign_ids_in", "campaign_ids_out",
+    "agent_names", "campaign_names",
+)  # fmt: skip
+
+
+def audit_suggestions(field: str, text: str, *, limit: int = 10) -> list[tuple[str, str]]:
+    """(value, label) pairs for the filter's autocomplete: names and ids recent rows know that
+    contain ``text`` (folded). Read from the newest rows that match, so the trigram index
+    serves it and the answer is the names as people saw them lately."""
+    folded = fold(text)
+    if len(folded) < 2 or field not in ("actor", "agent", "campaign"):
+        return []
+    found: dict[str, str] = {}
+    if field == "actor":
+        rows = AuditEvent.objects.filter(actor_search__contains=folded).order_by("-pk")
+        for username in rows.values_list("actor_username", flat=True)[:200]:
+            found.setdefault(username, username)
+            if len(found) >= limit:
+                break
+        return list(found.items())
+    column = "agent_names" if field == "agent" else "campaign_names"
+    rows = AuditEvent.objects.filter(**{f"{field}_search__contains": folded}).order_by("-pk")
+    for names in rows.values_list(column, flat=True)[:200]:
+        for subject_id, name in (names or {}).items():
+            if folded in fold(f"{subject_id} {name}"):
+                found.setdefault(name or subject_id, f"{name} ({subject_id})")
+        if len(found) >= limit:
+            break
+    return list(found.items())[:limit]
 
 
 def audit_iter(audit_filter: AuditFilter, *, chunk: int = 2000) -> Iterator[AuditEvent]:

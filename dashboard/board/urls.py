@@ -17,6 +17,7 @@ urlpatterns = [
     path("audit/", audit.audit_list, name="audit-list"),
     path("audit/export.csv", audit.audit_export, {"fmt": "csv"}, name="audit-export-csv"),
     path("audit/export.jsonl", audit.audit_export, {"fmt": "jsonl"}, name="audit-export-jsonl"),
+    path("audit/suggest/<str:field>", audit.audit_suggest, name="audit-suggest"),
     path("audit/<int:event_id>/", audit.audit_detail, name="audit-detail"),
     path("audit/<int:event_id>/revert", audit.audit_revert, name="audit-revert"),
 ]

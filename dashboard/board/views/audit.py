@@ -24,7 +24,15 @@ from dashboard.allocations.models import AllocationJob
 from dashboard.allocations.revert import NOTHING_TO_REVERT, job_revert, job_revert_plan
 from dashboard.audit.export import export_csv, export_jsonl
 from dashboard.audit.models import AuditEvent
-from dashboard.audit.selectors import KINDS, OUTCOMES, audit_filter_from_params, audit_page
+from dashboard.audit.selectors import (
+    KINDS,
+    OUTCOMES,
+    PRESETS,
+    audit_filter_from_params,
+    audit_moves,
+    audit_page,
+    audit_suggestions,
+)
 from dashboard.core.htmx import htmx_partial, wants_partial
 from dashboard.core.params import BadParameter
 from dashboard.directory.selectors import agent_names, campaign_names
@@ -50,6 +58,8 @@ def audit_list(request: HttpRequest) -> HttpResponse:
     context = {
         "nav": "audit",
         "events": page.items if page else [],
+        "moves": audit_moves(page.items) if page else [],
+        "presets": PRESETS,
         "errors": errors,
         "filter": audit_filter,
         "query": urlencode(audit_filter.as_params()),
@@ -68,6 +78,15 @@ def audit_list(request: HttpRequest) -> HttpResponse:
         shown = {**audit_filter.as_params(), **({"before": before} if before else {})}
         push_url(response, f"{request.path}?{urlencode(shown)}" if shown else request.path)
     return response
+
+
+@require_GET
+def audit_suggest(request: HttpRequest, field: str) -> HttpResponse:
+    """Autocomplete for a filter field as the viewer types: ``<option>``s for its datalist."""
+    roles.require_audit(request.user)
+    text = (request.GET.get(field) or "")[:200]
+    context = {"options": audit_suggestions(field, text)}
+    return TemplateResponse(request, "audit/audit_list.html#audit-suggestions", context)
 
 
 @require_GET
@@ -97,8 +116,9 @@ def audit_detail(request: HttpRequest, event_id: int) -> HttpResponse:
     for roster in (event.roster_before, event.roster_after):
         for ids in roster.values():
             campaigns.update(ids)
-    names = agent_names(agents)
-    titles = campaign_names(campaigns)
+    # Today's names, else the names the row kept (an agent or campaign since removed).
+    names = {**(event.agent_names or {}), **agent_names(agents)}
+    titles = {**(event.campaign_names or {}), **campaign_names(campaigns)}
 
     def named(ids: list[str]) -> list[tuple[str, str]]:
         return [(c, titles.get(c, c)) for c in ids]
