@@ -27,6 +27,8 @@ class Command(BaseCommand):
             if point
             else "; no signed checkpoint yet"
         )
+        if report.unchained:  # committed after the chainer ran: their seals were checked
+            self.stdout.write(f"{report.unchained} rows not chained yet; their seals verify.")
         if report.note:
             self.stdout.write(self.style.WARNING(f"Note: {report.note}."))
         if not report.rows:
