@@ -33,7 +33,14 @@ from dashboard.audit.rawrows import pages_newest_first
 from dashboard.audit.selectors import AuditFilter, audit_queryset
 
 # Every hashed field (so a row can be checked against the chain), plus the row id and hashes.
-CSV_COLUMNS = ["seq", "id", *HASHED_FIELDS[1:], "hash_version", "prev_hash", "hash"]
+# Names last (issue 16 item 2, P5 for P4): id -> name as stored on the row at write time (not
+# hashed; ``audit.search``), JSON text, empty/null on rows older than migration 0005. They are
+# stored columns, so the COPY paths select them like any other; the Python paths read them
+# with one query per page (``_names_of``), since ``rawrows`` tuples stay the chain's columns.
+NAME_COLUMNS = ["agent_names", "campaign_names"]
+CSV_COLUMNS = [
+    "seq", "id", *HASHED_FIELDS[1:], "hash_version", "prev_hash", "hash", *NAME_COLUMNS
+]  # fmt: skip
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -50,15 +57,30 @@ def _cell(text: str) -> str:
     return "'" + text if text.startswith(FORMULA_STARTS) else text
 
 
+def _names_of(batch: list[list]) -> dict[int, tuple[str | None, str | None]]:
+    """id -> (agent_names, campaign_names) as JSON text (None when the row has none)."""
+    from django.db.models import F, TextField
+    from django.db.models.functions import Cast
+
+    from dashboard.audit.models import AuditEvent
+
+    rows = AuditEvent.objects.filter(pk__in=[row[0] for row in batch]).values_list(
+        "pk", Cast(F("agent_names"), TextField()), Cast(F("campaign_names"), TextField())
+    )
+    return {pk: (agents, campaigns) for pk, agents, campaigns in rows}
+
+
 def _csv_rows(batch: list[list]) -> list[list]:
     out = []
+    names = _names_of(batch)
     for (pk, version, seq, at, kind, actor_id, username, job_id, agents, c_in, c_out, reason,
          r_before, r_after, status, error_id, icws_message, message, request_id, duration,
          details, prev, digest) in batch:  # fmt: skip
         out.append(
             (seq, pk, at, kind, actor_id, _cell(username), job_id, agents, c_in, c_out,
              _cell(reason), r_before, r_after, status, _cell(error_id), _cell(icws_message),
-             _cell(message), _cell(request_id), duration, details, version, prev, digest)
+             _cell(message), _cell(request_id), duration, details, version, prev, digest,
+             *((n if n is not None else "") for n in names.get(pk, (None, None))))
         )  # fmt: skip
     return out
 
@@ -96,6 +118,8 @@ _PG_CSV_SELECT = [
     "e.hash_version",
     "e.prev_hash",
     "e.hash",
+    "e.agent_names",
+    "e.campaign_names",
 ]
 
 
@@ -159,13 +183,16 @@ def _jsonl_lines(batch: list[list]) -> str:
     """Each row as json.dumps(record, sort_keys=True, separators=(",", ":"),
     ensure_ascii=False) would write it, assembled from the columns' text."""
     lines = []
+    names = _names_of(batch)
     for (pk, version, seq, at, kind, actor_id, username, job_id, agents, c_in, c_out, reason,
          r_before, r_after, status, error_id, icws_message, message, request_id, duration,
          details, prev, digest) in batch:  # fmt: skip
+        a_names, c_names = names.get(pk, (None, None))
         lines.append(
             f'{{"actor_id":{_null(actor_id)},"actor_username":{_s(username)},'
-            f'"agent_ids":{agents},"at":{_s(at)},"campaign_ids_in":{c_in},'
-            f'"campaign_ids_out":{c_out},"details":{details},"duration_ms":{_null(duration)},'
+            f'"agent_ids":{agents},"agent_names":{_null(a_names)},"at":{_s(at)},'
+            f'"campaign_ids_in":{c_in},"campaign_ids_out":{c_out},'
+            f'"campaign_names":{_null(c_names)},"details":{details},"duration_ms":{_null(duration)},'
             f'"hash":{_s(digest)},"hash_version":{version},"icws_error_id":{_s(error_id)},'
             f'"icws_message":{_s(icws_message)},"icws_status":{_null(status)},"id":{pk},'
             f'"job_id":{_null(job_id)},"kind":{_s(kind)},"message":{_s(message)},'
@@ -184,9 +211,11 @@ _PG_JSONL_OBJECT = "json_build_object({})::text".format(
             ("actor_id", "e.actor_id"),
             ("actor_username", "e.actor_username"),
             ("agent_ids", "e.agent_ids"),
+            ("agent_names", "e.agent_names"),
             ("at", "to_char(e.at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')"),
             ("campaign_ids_in", "e.campaign_ids_in"),
             ("campaign_ids_out", "e.campaign_ids_out"),
+            ("campaign_names", "e.campaign_names"),
             ("details", "e.details"),
             ("duration_ms", "e.duration_ms"),
             ("hash", "e.hash"),
