@@ -34,9 +34,12 @@ logger = logging.getLogger(__name__)
 BATCH = 5000
 
 
-def seal(pk: int, text: str, key: bytes) -> str:
-    """The seal of a row given its canonical text (any seq; it is replaced by null)."""
-    return checkpoints.sign(seal_message(pk, unchained_text(text)), key)
+def seal_ok(version: int, pk: int, text: str, seal: str, key: bytes) -> bool:
+    """Whether ``seal`` is the seal of row ``pk`` with canonical ``text`` (any seq in it; the
+    seal covers it as null). Only format 3 rows carry seals."""
+    return version == 3 and checkpoints.signature_ok(
+        seal_message(pk, unchained_text(text)), seal, key
+    )
 
 
 def row_text(row) -> str:
@@ -79,9 +82,7 @@ def _chain_batch(batch: int, after: int) -> tuple[int, int | None]:
         for row in rows:
             pk = row[0]
             text = row_text(row)
-            if row[1] != 3 or not checkpoints.signature_ok(
-                seal_message(pk, unchained_text(text)), seals.get(pk, ""), key
-            ):
+            if not seal_ok(row[1], pk, text, seals.get(pk, ""), key):
                 logger.error("audit row id %s has no valid seal; it is not chained", pk)
                 continue
             seq += 1

@@ -32,9 +32,9 @@ from django.db import connection, transaction
 from django.db.models import Q
 
 from dashboard.audit import rawrows
-from dashboard.audit.chain import canonical_v2_from_text, row_hash, seal_message, unchained_text
-from dashboard.audit.chainer import chain_pending
-from dashboard.audit.checkpoints import Checkpoint, newest_checkpoint, signature_ok, signing_key
+from dashboard.audit.chain import canonical_v2_from_text, row_hash
+from dashboard.audit.chainer import chain_pending, seal_ok
+from dashboard.audit.checkpoints import Checkpoint, newest_checkpoint, signing_key
 from dashboard.audit.models import AuditChainHead, AuditEvent, AuditSubject
 
 Kind = AuditEvent.Kind
@@ -158,10 +158,8 @@ class _Walk:
                         row=row,
                     )
                 sealed = seq <= cp_seq or self.unsealed is not None
-                if ok and not sealed:
-                    message = seal_message(pk, unchained_text(text))
-                    if not signature_ok(message, seals.get(pk, ""), key):
-                        self.unsealed = row  # reported once the chain itself holds
+                if ok and not sealed and not seal_ok(3, pk, text, seals.get(pk, ""), key):
+                    self.unsealed = row  # reported once the chain itself holds
             elif version == 2:
                 text = canon(seq, at, kind, actor_id, username, job_id, agents, c_in, c_out,
                              reason, r_before, r_after, status, error_id, icws_message, message,
@@ -245,9 +243,7 @@ class _Walk:
         for row in rawrows.rows(waiting):
             pk = row[0]
             text = canonical_v2_from_text(*row[2:21])
-            if row[1] != 3 or not signature_ok(
-                seal_message(pk, unchained_text(text)), self.seals.get(pk, ""), self.key
-            ):
+            if not seal_ok(row[1], pk, text, self.seals.get(pk, ""), self.key):
                 raise _Broken(
                     "not chained and no valid seal: inserted or changed in the database, not "
                     "by audit_record",
