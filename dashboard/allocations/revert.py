@@ -88,9 +88,10 @@ def job_revert_plan(*, job_id: int) -> RevertPlan:
 
 
 def job_revert(
-    *, job_id: int, actor, request_id: str = ""
+    *, job_id: int, actor, request_id: str = "", reason: str = ""
 ) -> tuple[list[AllocationJob], RevertPlan]:
-    """Queue the revert: one job per group, each linked to the original (``revert_of``)."""
+    """Queue the revert: one job per group, each linked to the original (``revert_of``).
+    ``reason`` (what the supervisor typed) follows "Revert of job N: "."""
     if refusal := job_access(actor, job_by_id(job_id), "revert"):
         raise refusal
     plan = job_revert_plan(job_id=job_id)
@@ -113,7 +114,7 @@ def job_revert(
             agent_ids=group.agent_ids,
             campaign_ids_in=group.campaign_ids_in,
             campaign_ids_out=group.campaign_ids_out,
-            reason=f"Revert of job {plan.job.pk}",
+            reason=f"Revert of job {plan.job.pk}" + (f": {reason}" if reason else ""),
             idempotency_key=f"revert-of-{plan.job.pk}-{earlier}-{index}",
             # The plan read these versions: a move in between is a conflict, not overwritten.
             expected_versions={a: versions[a] for a in group.agent_ids},

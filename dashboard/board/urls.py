@@ -20,4 +20,5 @@ urlpatterns = [
     path("audit/suggest/<str:field>", audit.audit_suggest, name="audit-suggest"),
     path("audit/<int:event_id>/", audit.audit_detail, name="audit-detail"),
     path("audit/<int:event_id>/revert", audit.audit_revert, name="audit-revert"),
+    path("audit/job/<int:job_id>/revert", audit.job_revert_start, name="job-revert"),
 ]

@@ -38,6 +38,7 @@ from dashboard.core.params import BadParameter
 from dashboard.directory.selectors import agent_names, campaign_names
 
 PAGE_SIZE = 50
+REVERT_REASON_MAX = 500
 EXPORTS = {
     "csv": (export_csv, "text/csv; charset=utf-8"),
     "jsonl": (export_jsonl, "application/x-ndjson; charset=utf-8"),
@@ -158,12 +159,17 @@ def audit_revert(request: HttpRequest, event_id: int) -> HttpResponse:
     event = get_object_or_404(AuditEvent.objects.select_related("job"), pk=event_id)
     if event.job is None:
         return redirect("audit-detail", event.pk)
-    if request.method == "POST":
+    reason = (request.POST.get("reason") or "").strip()
+    reason_error = (
+        f"at most {REVERT_REASON_MAX} characters" if len(reason) > REVERT_REASON_MAX else ""
+    )
+    if request.method == "POST" and not reason_error:
         try:
             jobs, plan = job_revert(
                 job_id=event.job_id,
                 actor=request.user,
                 request_id=getattr(request, "request_id", ""),
+                reason=reason,
             )
         except MoveRefused as exc:
             messages.error(request, exc.message)
@@ -197,7 +203,22 @@ def audit_revert(request: HttpRequest, event_id: int) -> HttpResponse:
         "error": error,
         "moves": moves,
         "left": left,
+        "reason": reason,
+        "reason_error": reason_error,
+        "reason_max": REVERT_REASON_MAX,
     }
-    return TemplateResponse(
-        request, "audit/audit_revert.html", context, status=409 if error else 200
-    )
+    status = 409 if error else 400 if reason_error else 200
+    return TemplateResponse(request, "audit/audit_revert.html", context, status=status)
+
+
+@require_GET
+def job_revert_start(request: HttpRequest, job_id: int) -> HttpResponse:
+    """The job page's "Revert…": the same confirmation as from the audit entry of its success."""
+    roles.require_mover(request.user)
+    event = (
+        AuditEvent.objects.filter(job_id=job_id, kind=AuditEvent.Kind.SUCCEEDED).order_by("-pk")
+    ).first()
+    if event is None:
+        messages.error(request, f"Job {job_id} has not succeeded: there is nothing to revert.")
+        return redirect("job-detail", job_id)
+    return redirect("audit-revert", event.pk)
