@@ -11,10 +11,10 @@ Where things are
 and ``sim_api.py`` the /sim ones; ``routing.py`` requests, responses, routes; ``errors.py`` the
 error answers (``ErrorAnswer``); ``sessions.py``, ``state.py`` (the world), ``dialer.py``
 (allocations), ``query.py`` (select/where/orderBy/Range), ``faults.py``, ``seed.py``;
-``__main__.py`` the CLI; ``messaging.py`` the message queue (short polling, SSE, connection
-loss), ``subscriptions.py`` the user-statuses and sessions-users subscriptions and the agents'
-simulated CIC clients (``/sim/client``). Endpoint modules import ``app`` only for type hints:
-no import circle.
+``__main__.py`` the CLI; ``messaging.py`` the message queue (short polling, SSE),
+``subscriptions.py`` the user-statuses and sessions-users subscriptions and ``/sim/client``,
+``clients.py`` the agents' simulated CIC clients. Endpoint modules import ``app`` only for type
+hints and ``app`` imports none of them: no import circle.
 
 Use
 ===

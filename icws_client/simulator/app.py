@@ -16,14 +16,13 @@ import threading
 from collections import Counter
 from typing import Any
 
+from .clients import LiveClients
 from .dialer import Allocator
 from .errors import ErrorAnswer, fault_error, not_found, unauthorized
 from .faults import Faults
-from .messaging import connection_lost_message
 from .routing import Match, Request, Response, Route, Router
-from .sessions import Session, SessionStore
+from .sessions import Session, SessionStore, connection_lost_message
 from .state import USER_STATUS_MESSAGE, World, filter_status
-from .subscriptions import LiveClients
 
 log = logging.getLogger("icws_client.simulator")
 

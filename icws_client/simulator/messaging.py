@@ -1,11 +1,12 @@
-"""The message queue (REF 5): short polling, server-sent events, connectionStateChangeMessage.
+"""The message queue (REF 5): short polling and server-sent events.
 
 ``GET /icws/{sid}/messaging/messages`` answers the queued messages as a JSON array and dequeues
 them. With ``Accept: text/event-stream`` and feature messaging >= 2 the same URL streams instead:
 one message per event (``data: <json>``), a ``:ping`` comment at once and every
 ``SSE_PING_SECONDS``; the stream ends when the session ends (after its last messages), when the
 client goes away, the simulator stops or the ``down`` fault is set. The choices are listed in the
-package docstring.
+package docstring. The connectionStateChangeMessage of a session ended by a fault is queued by
+``sessions.SessionStore.end_all``.
 """
 
 from __future__ import annotations
@@ -20,19 +21,7 @@ if TYPE_CHECKING:
     from .app import App
     from .sessions import Session
 
-CONNECTION_STATE_MESSAGE = "urn:inin.com:connection:connectionStateChangeMessage"
 SSE_PING_SECONDS = 5.0  # choice: the record shows ":ping" lines, not their cadence
-CONNECTION_UP, CONNECTION_DOWN = 1, 2  # connectionState values (choice: 1 is what GET shows)
-
-
-def connection_lost_message(reason: str) -> dict[str, Any]:
-    return {
-        "__type": CONNECTION_STATE_MESSAGE,
-        "previousConnectionState": CONNECTION_UP,
-        "newConnectionState": CONNECTION_DOWN,
-        "reason": reason,
-        "shouldReconnect": True,
-    }
 
 
 def wants_events(req: Request) -> bool:

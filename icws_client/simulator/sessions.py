@@ -11,6 +11,19 @@ from dataclasses import dataclass, field
 from typing import Any
 
 MAX_QUEUED_MESSAGES = 1000  # per session; the oldest message is dropped first
+CONNECTION_STATE_MESSAGE = "urn:inin.com:connection:connectionStateChangeMessage"
+CONNECTION_UP, CONNECTION_DOWN = 1, 2  # connectionState values (choice: 1 is what GET shows)
+
+
+def connection_lost_message(reason: str) -> dict[str, Any]:
+    """What a session ended by the server finds last in its queue (REF 2.6)."""
+    return {
+        "__type": CONNECTION_STATE_MESSAGE,
+        "previousConnectionState": CONNECTION_UP,
+        "newConnectionState": CONNECTION_DOWN,
+        "reason": reason,
+        "shouldReconnect": True,
+    }
 
 
 @dataclass
