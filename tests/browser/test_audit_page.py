@@ -5,6 +5,8 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import json
+import re
 from pathlib import Path
 
 from playwright.sync_api import expect
@@ -97,3 +99,57 @@ def test_a_supervisor_reverts_a_move_after_confirming(
     )
     roster = roster_of([agent])[agent]
     assert source in roster and target not in roster
+
+
+def test_an_auditor_finds_a_move_by_names_and_a_preset_and_exports_what_they_see(
+    login, page, live_server, directory, worker, simulator, django_user_model
+):
+    """Issue 16 item 2: a campaign name typed partially (autocomplete offers the whole name),
+    an agent's name, a preset; the export names what the screen names."""
+    from dashboard.audit.selectors import audit_filter_from_params, audit_queryset
+    from dashboard.directory.models import Agent, Campaign
+
+    job, _, agent, _, target = _moved(directory, django_user_model)
+    agent_name = Agent.objects.get(pk=agent).name
+    target_name = Campaign.objects.get(pk=target).name
+
+    def count(**params) -> int:
+        return audit_queryset(audit_filter_from_params(params)[0]).count()
+
+    login(make_user(django_user_model, "audrey", "auditor"), "/audit/")
+    rows = page.locator("#audit-table [data-audit-id]")
+    move = page.locator(f'#audit-table tr[data-audit-move="{job.pk}"]')
+    expect(move).to_have_count(1)  # one row for the move, its three steps folded under it
+    page.evaluate("window.notReloaded = true")
+
+    partial = target_name[1:-1].lower()
+    page.locator("input[name=campaign]").press_sequentially(partial, delay=30)
+    expect(page.locator(f'#audit-campaign-options option[value="{target_name}"]')).to_have_count(1)
+    expect(page).to_have_url(f"{live_server.url}/audit/?campaign={partial.replace(' ', '+')}")
+    expect(rows).to_have_count(count(campaign=partial))
+    expect(move).to_have_count(1)
+
+    page.fill("input[name=campaign]", "")
+    page.fill("input[name=agent]", agent_name.upper())
+    expect(rows).to_have_count(count(agent=agent_name))
+    expect(move.locator("[data-audit-agents]")).to_contain_text(agent_name)
+
+    page.select_option("select[name=preset]", "hour")
+    expect(page).to_have_url(re.compile(r"preset=hour"))
+    expect(rows).to_have_count(count(agent=agent_name, preset="hour"))
+    expect(move).to_have_count(1)
+    page.locator(f'tr[data-audit-steps="{job.pk}"] summary').click()
+    expect(page.locator(f'tr[data-audit-steps="{job.pk}"] [data-audit-step]')).to_have_count(3)
+
+    page.select_option("select[name=kind]", "succeeded")
+    expect(rows).to_have_count(1)
+    expect(move.locator("[data-audit-headline]")).to_contain_text(f"Moved {agent_name} into")
+    expect(move.locator("[data-audit-into]")).to_have_text(target_name)
+    assert page.evaluate("window.notReloaded") is True
+    with page.expect_download() as download:
+        page.click("[data-export=csv]")
+    text = Path(download.value.path()).read_text(encoding="utf-8")
+    exported = list(csv.DictReader(io.StringIO("".join(text.splitlines(keepends=True)[:-1]))))
+    assert [int(r["id"]) for r in exported] == [job.audit_events.get(kind=Kind.SUCCEEDED).pk]
+    assert json.loads(exported[0]["agent_names"]) == {agent: agent_name}
+    assert json.loads(exported[0]["campaign_names"])[target] == target_name
