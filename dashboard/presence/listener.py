@@ -19,7 +19,7 @@ from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
-from django.db import DatabaseError, close_old_connections
+from django.db import DatabaseError, connections
 
 from dashboard.directory.models import Agent
 from dashboard.presence import health, writes
@@ -80,11 +80,12 @@ class Listener:
                 self._status(ListenerState.Status.RECONNECTING, f"{type(exc).__name__}: {exc}")
             finally:
                 client.close()
-                close_old_connections()
+                connections.close_all()
             if failures and not self.stop.is_set():
                 delay = min(self.backoff_cap, self.backoff_base * 2 ** (failures - 1))
                 self.stop.wait(delay * random.uniform(0.5, 1.0))  # noqa: S311 - jitter
         self._status(ListenerState.Status.STOPPED, "")
+        connections.close_all()  # this thread's connections: a test database can be dropped
 
     # -- one session --------------------------------------------------------------------------
 
@@ -162,7 +163,7 @@ class Listener:
             failed.append(exc)
         finally:
             stream.close()
-            close_old_connections()
+            connections.close_all()
 
     def _housekeeping(self, client: IcwsClient) -> None:
         now = time.monotonic()
