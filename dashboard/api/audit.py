@@ -21,14 +21,21 @@ router = Router()
 class AuditQuery(Schema):
     model_config = ConfigDict(extra="forbid")
 
-    actor: str = Field("", max_length=150, description="Username of who acted.")
-    agent: str = Field("", max_length=200, description="An agent id the event concerns.")
-    campaign: str = Field("", max_length=200, description="A campaign id moved in or out.")
+    actor: str = Field("", max_length=150, description="Username of who acted, or part of it.")
+    agent: str = Field(
+        "", max_length=200, description="An agent's name or id, or part of it (any case/accents)."
+    )
+    campaign: str = Field(
+        "", max_length=200, description="A campaign's name or id moved in or out, or part of it."
+    )
     outcome: str = Field("", max_length=20, description="succeeded, failed, refused, ...")
     kind: str = Field("", max_length=20, description="Event type (requested, started, ...).")
     since: str = Field("", max_length=40, description="ISO 8601 date/time, inclusive.")
     until: str = Field("", max_length=40, description="ISO 8601 date/time, exclusive.")
-    q: str = Field("", max_length=200, description="Text in the reason or messages.")
+    preset: str = Field(
+        "", max_length=20, description="shift, hour, today, yesterday or week (viewer's zone)."
+    )
+    q: str = Field("", max_length=200, description="Text in names, ids, actor, reason or messages.")
     before: int | None = Field(
         None, ge=1, le=MAX_CURSOR, description="Keyset cursor: events older than this id."
     )

@@ -131,10 +131,22 @@ class AuditEventOut(Schema):
     message: str
     request_id: str
     duration_ms: int | None
+    # Names as they were when the event was written (issue 16); {} on older rows.
+    agent_names: dict[str, str]
+    campaign_names: dict[str, str]
+    headline: str
 
     @staticmethod
     def resolve_actor(event) -> str:
         return event.actor_username
+
+    @staticmethod
+    def resolve_agent_names(event) -> dict[str, str]:
+        return event.agent_names or {}
+
+    @staticmethod
+    def resolve_campaign_names(event) -> dict[str, str]:
+        return event.campaign_names or {}
 
     @staticmethod
     def resolve_job(event) -> int | None:

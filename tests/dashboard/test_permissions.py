@@ -60,6 +60,9 @@ TABLE = [
     ("audit-export-csv", "GET", "/audit/export.csv", row(LOGIN, 403, 200, 200, 200)),
     ("audit-export-jsonl", "GET", "/audit/export.jsonl", row(LOGIN, 403, 200, 200, 200)),
     ("audit-detail", "GET", "/audit/{event}/", row(LOGIN, 403, 200, 200, 200)),
+    ("audit-suggest", "GET", "/audit/suggest/campaign?campaign=wi", row(LOGIN, 403, 200, 200, 200)),
+    # The job page's revert: the job has not succeeded, so back to the job with a message.
+    ("job-revert", "GET", "/audit/job/{job}/revert", row(LOGIN, 403, 403, 302, 302)),
     # The job is still queued: a supervisor is told it cannot be reverted (409).
     ("audit-revert", "GET", "/audit/{event}/revert", row(LOGIN, 403, 403, 409, 409)),
     # Posted anyway: back to the entry with the reason as a message.

@@ -194,3 +194,14 @@ def test_revert_start_for_a_job_that_did_not_succeed(client, mover, dir_small):
     job, _ = job_submit(actor=mover, agent_ids=["a1"], campaign_ids_in=["{C2}"])
     response = client.get(reverse("job-revert", args=[job.pk]))
     assert response["Location"] == reverse("job-detail", args=[job.pk])
+
+
+def test_the_api_filters_by_names_and_returns_them(as_auditor, moved):
+    response = as_auditor.get("/api/audit", {"campaign": "winb", "preset": "today"})
+    assert response.status_code == 200
+    items = response.json()["items"]
+    assert len(items) == 3
+    assert items[0]["campaign_names"] == {"{C1}": "Renewals", "{C2}": "Winback"}
+    assert items[0]["headline"].endswith("into Winback out of Renewals")
+    bad = as_auditor.get("/api/audit", {"preset": "decade"})
+    assert bad.status_code == 400 and "preset" in bad.json()["errors"]
