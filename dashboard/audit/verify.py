@@ -29,7 +29,8 @@ from dataclasses import dataclass
 from itertools import groupby
 
 from django.db import connection, transaction
-from django.db.models import Q
+from django.db.models import F, Q, TextField
+from django.db.models.functions import Cast
 
 from dashboard.audit import rawrows
 from dashboard.audit.chain import canonical_v2_from_text, row_hash
@@ -38,6 +39,9 @@ from dashboard.audit.checkpoints import Checkpoint, newest_checkpoint, signing_k
 from dashboard.audit.models import AuditChainHead, AuditEvent, AuditSubject
 
 Kind = AuditEvent.Kind
+# The columns the subject index is derived from, in ``_Walk._subjects``' argument order.
+SUBJECT_SOURCES = ("agent_ids", "roster_before", "roster_after", "campaign_ids_in",
+                   "campaign_ids_out")  # fmt: skip
 
 
 @dataclass
@@ -82,6 +86,7 @@ def chain_verify(*, chunk: int = 5000, chain_first: bool = True) -> ChainReport:
             _check_ends(walk, AuditChainHead.objects.filter(pk=1).first())
             walk.check_sealed()
             walk.check_unchained()
+            walk.check_subjects(chunk)
         except _Broken as broken:
             row = broken.row
             return ChainReport(
@@ -129,8 +134,6 @@ class _Walk:
         expected_seq = None
         last_id = version_floor = 0
         sha256, canon = hashlib.sha256, canonical_v2_from_text
-        index = _subject_groups(chunk)
-        pending = next(index, None)
         seals, key = self.seals, self.key
         events = rawrows.rows(
             AuditEvent.objects.filter(seq__isnull=False).order_by("seq"), chunk=chunk
@@ -181,36 +184,12 @@ class _Walk:
                 )
             if seq > cp_seq >= 0 and at < cp_at and version < 3:
                 raise _Broken(_backdated(at, self.checkpoint), row=row)
-            # The subject index: this row's agents and campaigns, no more, no less.
-            if pending is not None and pending[0] < seq:
-                raise _Broken(
-                    f"the subject index has rows for event id {pending[1]}, which is not in "
-                    "the chain",
-                    where="the subject index",
-                )
-            found = pending[2] if pending is not None and pending[0] == seq else []
-            expected = self._subjects(agents, r_before, r_after, c_in, c_out)
-            if len(found) != len(expected) or set(found) != expected:
-                missing = sorted(expected - set(found))
-                raise _Broken(
-                    f"the subject index differs from the row (missing {missing[:3]}, "
-                    f"{len(found)} index rows for {len(expected)} subjects)",
-                    row=row,
-                )
-            if found:
-                self.subjects += len(found)
-                pending = next(index, None)
             self.rows = rows + 1
             if self.first is None:
                 self.first = seq
             self.last, self.last_hash = seq, digest
             last_id, version_floor = pk, version
             expected_prev, expected_seq = digest, seq + 1
-        if pending is not None:
-            raise _Broken(
-                f"the subject index has rows for event id {pending[1]}, which is not in the chain",
-                where="the subject index",
-            )
 
     def load_seals(self) -> None:
         """The seals of the rows after the checkpoint and of those not chained yet (few, when
@@ -251,12 +230,43 @@ class _Walk:
                 )
             ids.append(pk)
         self.unchained = len(ids)
-        total = AuditSubject.objects.count()
-        theirs = AuditSubject.objects.filter(event_id__in=ids).count() if ids else 0
-        if total != self.subjects + theirs:
+
+    def check_subjects(self, chunk: int) -> None:
+        """The subject index against every row (chained or not), both in event id order: a
+        pass of its own, since seq order is not id order and ordering the index by seq would
+        sort it whole."""
+        index = _subject_groups(chunk)
+        pending = next(index, None)
+        names = [f"_t_{n}" for n in SUBJECT_SOURCES]
+        texts = {f"_t_{n}": Cast(F(n), TextField()) for n in SUBJECT_SOURCES}
+        stream = (
+            AuditEvent.objects.order_by("id")
+            .annotate(**texts)
+            .values_list("id", "seq", *names)
+            .iterator(chunk_size=chunk)
+        )
+        for pk, seq, agents, r_before, r_after, c_in, c_out in stream:
+            if pending is not None and pending[0] < pk:
+                raise _Broken(
+                    f"the subject index has rows for event id {pending[0]}, which is not in "
+                    "the log",
+                    where="the subject index",
+                )
+            found = pending[1] if pending is not None and pending[0] == pk else []
+            expected = self._subjects(agents, r_before, r_after, c_in, c_out)
+            if len(found) != len(expected) or set(found) != expected:
+                missing = sorted(expected - set(found))
+                raise _Broken(
+                    f"the subject index differs from the row (missing {missing[:3]}, "
+                    f"{len(found)} index rows for {len(expected)} subjects)",
+                    row=[pk, None, seq],
+                )
+            if found:
+                self.subjects += len(found)
+                pending = next(index, None)
+        if pending is not None:
             raise _Broken(
-                f"the subject index has {total - self.subjects - theirs} rows for events not in "
-                "the log",
+                f"the subject index has rows for event id {pending[0]}, which is not in the log",
                 where="the subject index",
             )
 
@@ -306,16 +316,14 @@ def _hashed_with_other_id(prev: str, text: str, digest: str, seq: int, pk: int) 
 
 
 def _subject_groups(chunk: int):
-    """The subject index of chained rows grouped by event, in seq order:
-    (seq, event_id, [(kind, id), ...])."""
+    """The subject index grouped by event, in event id order: (event_id, [(kind, id), ...])."""
     stream = (
-        AuditSubject.objects.filter(event__seq__isnull=False)
-        .order_by("event__seq")
-        .values_list("event__seq", "event_id", "kind", "subject_id")
+        AuditSubject.objects.order_by("event_id")
+        .values_list("event_id", "kind", "subject_id")
         .iterator(chunk_size=chunk * 4)
     )
-    for (seq, event_id), group in groupby(stream, key=lambda r: (r[0], r[1])):
-        yield seq, event_id, [(kind, subject) for _, _, kind, subject in group]
+    for event_id, group in groupby(stream, key=lambda r: r[0]):
+        yield event_id, [(kind, subject) for _, kind, subject in group]
 
 
 def _check_ends(walk: _Walk, head: AuditChainHead | None) -> None:
