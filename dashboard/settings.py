@@ -96,6 +96,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "dashboard.core.session_end.HtmxSessionEndMiddleware",  # outside LoginRequired: rewrites its redirect
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -352,9 +353,10 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_TIMEZONE = "UTC"
-# Task events, so `celery events` and Flower (compose profile "flower") show jobs as they run.
-CELERY_WORKER_SEND_TASK_EVENTS = True
-CELERY_TASK_SEND_SENT_EVENT = True
+# Task events (for `celery events` and Flower, compose profile "flower") cost a broker publish
+# per task state; off unless asked with CELERY_TASK_EVENTS=1.
+CELERY_WORKER_SEND_TASK_EVENTS = env_bool("CELERY_TASK_EVENTS", False)
+CELERY_TASK_SEND_SENT_EVENT = CELERY_WORKER_SEND_TASK_EVENTS
 if CELERY_BROKER_URL.startswith("redis"):
     # A message unacknowledged this long is redelivered; longer than any job may run.
     CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}

@@ -33,7 +33,8 @@ TERMINAL = {"succeeded", "failed", "cancelled"}
 
 # Short deadlines so a drill sees recovery in seconds; the mechanisms are the production ones.
 DRILL_SETTINGS = {
-    "ALLOCATION_LEASE_SECONDS": "8",
+    # Longer than ICWS_TIMEOUT + 5 s (system check allocations.E001): a lease must outlast a send.
+    "ALLOCATION_LEASE_SECONDS": "16",
     "ALLOCATION_STUCK_AFTER_SECONDS": "6",
     "SWEEP_INTERVAL_SECONDS": "2",
     "ALLOCATION_RETRY_BASE_SECONDS": "0.5",

@@ -2,7 +2,14 @@
 
 Guarantees and how they are kept
 * A job is never run by two workers at once: ``job_execute`` checks the status and lease under a
-  row lock before any ICWS call.
+  row lock before any ICWS call, and raises the job's ``lease_token``.
+* Fencing: every write of a batch's outcome (roster move, retry, failure, success) first runs
+  ``UPDATE ... WHERE lease_token = mine`` (``_fenced``); a worker whose lease passed and whose
+  job was taken over writes nothing but an audit row saying what it knew (``_refused``). The
+  lease is longer than the send deadline plus a margin (system check in ``checks``), so a
+  takeover during a live send is the exception, not the rule.
+* A 202 is the answer: the client returns once a write's 2xx status line arrived, even if the
+  body never finishes; only a send whose status never arrived is of unknown outcome.
 * Two jobs never interleave on one agent: a batch first takes a hold on its agents
   (``Agent.held_by_job``) under row locks, and releases it with the roster update.
 * A job built on a stale roster is not applied: when the requester sent the roster versions it
@@ -80,10 +87,18 @@ def job_execute(*, job_id: int, client: IcwsClient) -> RunOutcome:
         taken_over = job.status == Status.RUNNING
         job.status = Status.RUNNING
         job.attempts += 1
+        job.lease_token += 1  # under the row lock: any earlier holder's token is now stale
         job.started_at = job.started_at or now
         job.lease_expires_at = now + timedelta(seconds=settings.ALLOCATION_LEASE_SECONDS)
         job.save(
-            update_fields=["status", "attempts", "started_at", "lease_expires_at", "updated_at"]
+            update_fields=[
+                "status",
+                "attempts",
+                "lease_token",
+                "started_at",
+                "lease_expires_at",
+                "updated_at",
+            ]
         )
         message = f"Attempt {job.attempts}"
         if taken_over:
@@ -103,6 +118,8 @@ def _run_batch(job: AllocationJob, batch: JobBatch, client: IcwsClient) -> RunOu
     """Send one batch. Returns None to go on with the next batch, or the job's outcome."""
     now = timezone.now()
     with transaction.atomic():
+        if not _fenced(job):
+            return _refused(job, batch, "before its send; nothing was sent by this worker")
         agents = list(
             Agent.objects.select_for_update(no_key=True)
             .filter(id__in=batch.agent_ids)
@@ -142,9 +159,6 @@ def _run_batch(job: AllocationJob, batch: JobBatch, client: IcwsClient) -> RunOu
         batch.attempts += 1
         batch.sent_at = now
         batch.save(update_fields=["status", "attempts", "sent_at"])
-        AllocationJob.objects.filter(pk=job.pk).update(
-            lease_expires_at=now + timedelta(seconds=settings.ALLOCATION_LEASE_SECONDS)
-        )
 
     started = time.monotonic()
     try:
@@ -155,6 +169,10 @@ def _run_batch(job: AllocationJob, batch: JobBatch, client: IcwsClient) -> RunOu
     duration = int((time.monotonic() - started) * 1000)
 
     with transaction.atomic():
+        if not _fenced(job):
+            return _refused(
+                job, batch, f"while the send was in flight; ICWS answered it (2xx) in {duration} ms"
+            )
         RosterEntry.objects.filter(
             agent_id__in=batch.agent_ids, campaign_id__in=job.campaign_ids_out
         ).delete()
@@ -197,9 +215,13 @@ def _batch_failed(job: AllocationJob, batch: JobBatch, exc: IcwsError, duration:
     transient = exc.transient
     exhausted = job.attempts >= settings.ALLOCATION_MAX_ATTEMPTS
     # A send that timed out left and got no answer (SAME_END_STATE): the audit says so.
-    unknown = isinstance(exc, IcwsTimeout)
+    # Only a send whose status line never arrived: one that never went out whole (sent=False)
+    # cannot have been applied, and one whose 2xx arrived is returned as an answer by the client.
+    unknown = isinstance(exc, IcwsTimeout) and exc.sent and not exc.status_received
     details = {"batch": batch.index, "outcome_unknown": True} if unknown else None
     with transaction.atomic():
+        if not _fenced(job):
+            return _refused(job, batch, f"while the send was in flight; it ended with: {exc}")
         Agent.objects.filter(id__in=batch.agent_ids, held_by_job=job).update(held_by_job=None)
         batch.status = (
             JobBatch.Status.PENDING if transient and not exhausted else JobBatch.Status.FAILED
@@ -281,8 +303,50 @@ def _ended(**fields) -> dict:
     }
 
 
-def _fail(job, kind, message: str, *, exc: IcwsError | None = None, duration_ms=None, details=None):
+def _fenced(job: AllocationJob) -> bool:
+    """Inside the caller's transaction: True if this worker's lease token is still the job's,
+    and then the job row stays locked (and its lease extended) until the caller commits, so no
+    takeover can slip in between this check and the write it guards."""
+    lease = timezone.now() + timedelta(seconds=settings.ALLOCATION_LEASE_SECONDS)
+    return bool(
+        AllocationJob.objects.filter(
+            pk=job.pk, lease_token=job.lease_token, status=Status.RUNNING
+        ).update(lease_expires_at=lease)
+    )
+
+
+def _refused(job: AllocationJob, batch: JobBatch | None, when: str) -> RunOutcome:
+    """This worker's lease passed and the job was taken over (or ended): write nothing of the
+    outcome, only an audit row saying what this worker knew."""
+    where = f"batch {batch.index + 1}" if batch is not None else "the job"
+    audit_record(
+        kind=Kind.RETRY,
+        job=job,
+        agent_ids=batch.agent_ids if batch is not None else None,
+        message=f"Lease expired (attempt {job.attempts}) {when}; this worker's result for "
+        f"{where} was not recorded: the job's current worker records it",
+        details={
+            "batch": batch.index if batch is not None else None,
+            "stale_lease_token": job.lease_token,
+            "write_refused": True,
+        },
+    )
+    return RunOutcome(job.status, notes=["lease lost: write refused"])
+
+
+def _fail(
+    job,
+    kind,
+    message: str,
+    *,
+    exc: IcwsError | None = None,
+    duration_ms=None,
+    details=None,
+    fence: bool = True,
+):
     with transaction.atomic():
+        if fence and not _fenced(job):
+            return _refused(job, None, f"before its failure was recorded ({message})")
         JobBatch.objects.filter(job=job, status=JobBatch.Status.PENDING).update(
             status=JobBatch.Status.SKIPPED
         )
@@ -309,6 +373,8 @@ def _finish(job: AllocationJob) -> RunOutcome:
     if job.batches.filter(status=JobBatch.Status.FAILED).exists():
         return _fail(job, ErrorKind.ICWS, "Some batches failed")
     with transaction.atomic():
+        if not _fenced(job):
+            return _refused(job, None, "before its success was recorded")
         _transition(job, Status.SUCCEEDED, **_ended())
         audit_record(
             kind=Kind.SUCCEEDED,
@@ -327,4 +393,5 @@ def job_fail_unexpectedly(*, job_id: int, error: str) -> None:
     """Last resort for a bug in the engine: the job still ends, with an audit row."""
     job = AllocationJob.objects.get(pk=job_id)
     if not job.is_terminal:
-        _fail(job, ErrorKind.INTERNAL, f"Internal error: {error}")
+        # Unfenced: the job must end whichever worker holds it (a bug, not a race, got here).
+        _fail(job, ErrorKind.INTERNAL, f"Internal error: {error}", fence=False)

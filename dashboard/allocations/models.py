@@ -58,6 +58,10 @@ class AllocationJob(models.Model):
     attempts = models.PositiveIntegerField(default=0)
     # A worker owns a running job until this time; the sweeper re-enqueues it afterwards.
     lease_expires_at = models.DateTimeField(null=True, blank=True)
+    # The fencing token: raised each time a worker takes the job. A worker writes a batch's
+    # outcome only while the token it took is still the job's (execute._fenced), so a worker
+    # whose lease passed (and the job was taken over) cannot record results or move the roster.
+    lease_token = models.PositiveBigIntegerField(default=0)
     next_attempt_at = models.DateTimeField(null=True, blank=True)
 
     error_kind = models.CharField(max_length=20, choices=ErrorKind.choices, blank=True)

@@ -14,7 +14,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from dashboard.allocations.models import AllocationJob
+from dashboard.allocations.models import AllocationJob, JobBatch
 from dashboard.audit.models import AuditEvent
 from dashboard.audit.services import audit_record
 
@@ -51,7 +51,7 @@ def jobs_sweep(*, now=None) -> list[int]:
                 audit_record(
                     kind=AuditEvent.Kind.RETRY,
                     job=job,
-                    message="The worker running this job stopped answering; re-queued",
+                    message=_lease_expired_message(job),
                 )
             job.next_attempt_at = now
             job.save(update_fields=["status", "next_attempt_at", "updated_at"])
@@ -59,3 +59,16 @@ def jobs_sweep(*, now=None) -> list[int]:
     if swept:
         log.warning("Re-enqueued stuck jobs: %s", swept)
     return swept
+
+
+def _lease_expired_message(job: AllocationJob) -> str:
+    """What is known when a lease ran out, not a guess at why: whether a send was in flight.
+    The worker may still be alive (a slow answer); its late write is refused by the lease token."""
+    in_flight = job.batches.filter(status=JobBatch.Status.SENDING).order_by("index").first()
+    if in_flight is not None:
+        sent = f" (sent {in_flight.sent_at:%H:%M:%S} UTC)" if in_flight.sent_at else ""
+        return (
+            f"Lease expired while the send of batch {in_flight.index + 1} was in flight{sent}; "
+            "its answer was not recorded. Re-queued; a late answer from that worker is refused"
+        )
+    return "Lease expired with no send in flight (the worker stopped answering); re-queued"
