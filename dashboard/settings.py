@@ -294,6 +294,8 @@ CELERY_BEAT_SCHEDULE = {
 
 # -- operations: probes, metrics, logs (docs/OPERATIONS.md) -------------------------------------
 READYZ_TIMEOUT = env_float("READYZ_TIMEOUT", 2.0)  # seconds for each /readyz check
+# How long one /readyz probe's answer is reused (dashboard/ops/readiness_cache.py).
+READYZ_CACHE_SECONDS = env_float("READYZ_CACHE_SECONDS", 2.0)
 METRICS_ENABLED = env_bool("METRICS_ENABLED", True)
 METRICS_TOKEN = env_secret("METRICS_TOKEN")  # if set, /metrics wants "Authorization: Bearer <it>"
 

@@ -10,7 +10,7 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from dashboard.ops import metrics, services
+from dashboard.ops import metrics, readiness_cache
 
 
 @login_not_required
@@ -27,7 +27,7 @@ def healthz(request: HttpRequest) -> JsonResponse:
 def readyz(request: HttpRequest) -> JsonResponse:
     """200 when the database, the broker and ICWS answer, else 503; the checks and what failed
     only for a caller that may read /metrics (the orchestrator needs the status alone)."""
-    report = services.readiness_check()
+    report = readiness_cache.readiness()  # a shared background probe: see its docstring
     return JsonResponse(
         report.as_json(detail=may_read_ops_detail(request)), status=200 if report.ok else 503
     )
