@@ -296,6 +296,8 @@ CELERY_BEAT_SCHEDULE = {
 READYZ_TIMEOUT = env_float("READYZ_TIMEOUT", 2.0)  # seconds for each /readyz check
 # How long one /readyz probe's answer is reused (dashboard/ops/readiness_cache.py).
 READYZ_CACHE_SECONDS = env_float("READYZ_CACHE_SECONDS", 2.0)
+# How often a worker adds its ICWS call tally to the shared counts (dashboard/ops/icws_calls.py).
+ICWS_CALLS_FLUSH_SECONDS = env_float("ICWS_CALLS_FLUSH_SECONDS", 10.0)
 METRICS_ENABLED = env_bool("METRICS_ENABLED", True)
 METRICS_TOKEN = env_secret("METRICS_TOKEN")  # if set, /metrics wants "Authorization: Bearer <it>"
 

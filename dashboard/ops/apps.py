@@ -8,12 +8,15 @@ class OpsConfig(AppConfig):
     verbose_name = "Operations"
 
     def ready(self) -> None:
-        from celery.signals import task_postrun
+        from celery.signals import task_postrun, worker_process_shutdown
 
         from dashboard.ops import checks  # noqa: F401 - registers system checks
-        from dashboard.ops.icws_calls import flush_after_task
+        from dashboard.ops.icws_calls import flush_after_task, flush_periodically
 
-        task_postrun.connect(flush_after_task, weak=False, dispatch_uid="ops.icws_calls.flush")
+        task_postrun.connect(flush_periodically, weak=False, dispatch_uid="ops.icws_calls.flush")
+        worker_process_shutdown.connect(
+            flush_after_task, weak=False, dispatch_uid="ops.icws_calls.flush_at_exit"
+        )
 
 
 class AdminConfig(admin_apps.AdminConfig):

@@ -5,9 +5,11 @@ HTTP request it makes (connect, logout, features and every session call, retries
 ``icws_client/hooks.py``) and ``record_call`` adds it to an in-process tally keyed by method, path
 template and status (or ``timeout`` / ``no-connection`` / ``protocol`` for calls that got no usable
 answer). ``icws_calls_flush`` adds the tally to ``ops.IcwsCallCount`` rows with ``F()`` updates.
-Celery workers flush after every task (``OpsConfig.ready``), web processes when ``/metrics`` is
-scraped. The database is the one place every web and worker process on every host can add to, and
-the counts survive restarts.
+Celery workers flush after a task at most every ``ICWS_CALLS_FLUSH_SECONDS`` and when the
+worker process ends (``OpsConfig.ready``), web processes when ``/metrics`` is scraped. Not after
+every task: the rows are shared by every worker, and one ``UPDATE`` of the same hot rows per job
+serialised the workers on their row locks. The database is the one place every web and worker
+process on every host can add to, and the counts survive restarts.
 
 Why not write from the hook itself: a call can happen inside a transaction (the row lock would
 serialise workers until commit) or where the database is off limits. Flushing at task end happens
@@ -99,3 +101,22 @@ def flush_after_task(**kwargs: object) -> None:
         icws_calls_flush()
     except DatabaseError as exc:  # kept for the next flush; never fail the task for a metric
         log.warning("Could not store ICWS call counts: %s", exc)
+
+
+_last_flush = 0.0
+
+
+def flush_periodically(**kwargs: object) -> None:
+    """Celery ``task_postrun`` receiver: flush if ``ICWS_CALLS_FLUSH_SECONDS`` passed since the
+    last flush (the tally waits in memory meanwhile; ``worker_process_shutdown`` flushes the
+    rest). A crash loses at most that many seconds of counts: a metric, not a record."""
+    import time
+
+    from django.conf import settings
+
+    global _last_flush
+    now = time.monotonic()
+    if now - _last_flush < settings.ICWS_CALLS_FLUSH_SECONDS:
+        return
+    _last_flush = now
+    flush_after_task()

@@ -193,3 +193,16 @@ def test_the_dashboard_client_reports_to_the_tally(settings):
         assert icws.get_client()._session.on_call is icws_calls.record_call
     finally:
         icws.reset_client()
+
+
+def test_a_worker_flushes_its_tally_periodically_not_after_every_task(settings, monkeypatch):
+    from dashboard.ops import icws_calls
+
+    settings.ICWS_CALLS_FLUSH_SECONDS = 3600
+    monkeypatch.setattr(icws_calls, "_last_flush", 0.0)
+    _log_call("GET /icws/{sessionId}/status/user-statuses/agent7", 200)
+    icws_calls.flush_periodically()  # the first task's end: due
+    _log_call("GET /icws/{sessionId}/status/user-statuses/agent7", 200)
+    icws_calls.flush_periodically()  # the next, within the interval: kept in memory
+    assert icws_calls_pending() == {("GET", "/status/user-statuses/{userId}", "200"): 1}
+    assert IcwsCallCount.objects.get().count == 1
