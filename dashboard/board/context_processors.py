@@ -16,13 +16,14 @@ from dashboard.accounts import roles
 from dashboard.allocations.models import AllocationJob
 from dashboard.core.htmx import wants_partial
 from dashboard.directory.models import SyncRun
+from dashboard.presence.selectors import listener_health
 
 
 def topbar(request: HttpRequest) -> dict:
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {}
-    bar = _role(user) if wants_partial(request) else {**_role(user), **_health()}
+    bar = _role(user) if wants_partial(request) else {**_role(user), **health()}
     return {"topbar": bar, "viewer_timezone": timezone.get_current_timezone_name()}
 
 
@@ -51,7 +52,23 @@ def _role(user) -> dict:
     }
 
 
-def _health() -> dict:
+def health() -> dict:
+    """The top bar's ICWS health: the directory sync, the latest move, the presence listener.
+
+    Full pages show it through ``topbar``; the board's one-second poll puts it in its revision
+    and swaps it out of band, so it turns within a poll or two of a failure being recorded.
+    """
+    result = _sync_health()
+    listener = listener_health()
+    result["listener"] = listener.status
+    result["listener_detail"] = listener.last_error
+    if listener.status == "stale" and result["health"] in ("ok", "stale", "unknown"):
+        result["health"], result["health_label"] = "down", "presence not live"
+        result["health_detail"] = listener.last_error
+    return result
+
+
+def _sync_health() -> dict:
     last = SyncRun.objects.filter(finished_at__isnull=False).order_by("-started_at").first()
     # Two missed syncs in a row means the directory is no longer current.
     stale_after = timedelta(seconds=max(60, 2 * settings.DIRECTORY_SYNC_INTERVAL_SECONDS))

@@ -8,6 +8,7 @@ count is fixed: it does not grow with the number of agents or campaigns.
 from __future__ import annotations
 
 import hashlib
+import unicodedata
 from dataclasses import dataclass, field
 from urllib.parse import quote
 
@@ -30,6 +31,11 @@ class Card:
     pending_job: int | None = None
     workgroup_label: str = ""
     hidden: bool = False  # filtered out: rendered with ``hidden``, so a looser filter shows it
+
+    @property
+    def search_key(self) -> str:
+        """What the search matches: name and id, accents and case folded (board.js folds alike)."""
+        return fold(f"{self.agent.name} {self.agent.id}")
 
     @property
     def pick(self) -> str:
@@ -78,6 +84,12 @@ class Board:
         return [c for c in self.columns if c.campaign is not None]
 
 
+def fold(text: str) -> str:
+    """Lower case without combining marks: "José" -> "jose"."""
+    decomposed = unicodedata.normalize("NFD", text)
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).lower()
+
+
 def board_view(*, workgroup: str = "", q: str = "", presence: str = "", state: str = "") -> Board:
     """The board with every card; what the filters leave out is marked hidden.
 
@@ -85,7 +97,7 @@ def board_view(*, workgroup: str = "", q: str = "", presence: str = "", state: s
     with it, the page filters in place and a looser filter shows cards already on the page.
     """
     agents = agent_rows()
-    query = q.strip().lower()
+    query = fold(q.strip())
     campaigns = campaign_rows(with_roster=False)
     names = _workgroup_names()
     pending = _pending_moves()
@@ -100,7 +112,7 @@ def board_view(*, workgroup: str = "", q: str = "", presence: str = "", state: s
             job_id, ins, outs = pending[agent.id]
             placed = (placed - set(outs)) | (set(ins) & columns.keys())
         hidden = not (
-            (not query or query in agent.name.lower() or query in agent.id.lower())
+            (not query or query in fold(f"{agent.name} {agent.id}"))
             and (not workgroup or workgroup in agent.workgroup_ids)
             and (not presence or agent.presence == presence)
         )
@@ -119,16 +131,27 @@ def board_view(*, workgroup: str = "", q: str = "", presence: str = "", state: s
     )
 
 
-def board_revision() -> str:
+def board_revision(health_key: str = "") -> str:
     """Changes whenever anything the board shows may have changed; three small queries.
 
-    The board's 10-second refresh sends the revision it shows and gets 204 (nothing to swap)
-    while it is current, instead of re-rendering thousands of cards.
+    The board's one-second poll sends the revision it shows and gets 204 (nothing to swap)
+    while it is current, instead of re-rendering thousands of cards. Presence is in it (the
+    listener stamps ``presence_updated_at``), and so is the health the top bar shows: a poll
+    that is cheap when nothing changed is why this is a poll, not server-sent events, which
+    would hold a gunicorn sync worker per open board.
     """
     jobs = AllocationJob.objects.aggregate(last=Max("updated_at"), count=Count("id"))
-    roster = Agent.objects.aggregate(versions=Sum("roster_version"), count=Count("id"))
-    sync = SyncRun.objects.aggregate(last=Max("id"))
-    raw = f"{jobs['last']}|{jobs['count']}|{roster['versions']}|{roster['count']}|{sync['last']}"
+    roster = Agent.objects.aggregate(
+        versions=Sum("roster_version"),
+        count=Count("id"),
+        presence=Max("presence_updated_at"),
+        status=Max("status_changed"),
+    )
+    sync = SyncRun.objects.aggregate(last=Max("id"), finished=Max("finished_at"))
+    raw = (
+        f"{jobs['last']}|{jobs['count']}|{roster['versions']}|{roster['count']}|"
+        f"{roster['presence']}|{roster['status']}|{sync['last']}|{sync['finished']}|{health_key}"
+    )
     return hashlib.sha256(raw.encode()).hexdigest()[:16]
 
 

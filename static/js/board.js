@@ -91,6 +91,8 @@
   // -- filters (instant, client-side; the server applies the same ones without JavaScript) -----
 
   function visible(card) { return !card.hidden; }
+  // Accent- and case-insensitive, as the server's data-name ("jose" finds "José").
+  function fold(text) { return text.normalize("NFD").replace(/[\u0300-\u036f]/g, "").toLowerCase(); }
   // On screen: neither the card nor its column is hidden by a filter, its column is open.
   function shown(card) { return !card.closest("[hidden]") && !card.closest("details:not([open])"); }
 
@@ -99,16 +101,24 @@
     var group = ($("[data-filter=workgroup]") || {}).value || "";
     var presence = ($("[data-filter=presence]") || {}).value || "";
     var state = ($("[data-filter=state]") || {}).value || "";
-    q = q.trim().toLowerCase();
-    cards().forEach(function (card) {
-      var show = (!q || card.dataset.name.indexOf(q) !== -1) &&
-        (!group || card.dataset.workgroups.split("|").indexOf(group) !== -1) &&
-        (!presence || card.dataset.presence === presence);
-      card.hidden = !show;
-    });
+    q = fold(q.trim());
+    var filtering = Boolean(q || group || presence);
     $all("#board-columns details[data-campaign-id]").forEach(function (column) {
+      var total = 0, matched = 0;
+      $all("[data-pick]", column).forEach(function (card) {
+        var show = (!q || card.dataset.name.indexOf(q) !== -1) &&
+          (!group || card.dataset.workgroups.split("|").indexOf(group) !== -1) &&
+          (!presence || card.dataset.presence === presence);
+        if (card.hidden === show) { card.hidden = !show; }  // no style work for unchanged cards
+        total += 1;
+        if (show) { matched += 1; }
+      });
       // As on the server: Unassigned has no state and stays.
       column.hidden = Boolean(state) && column.dataset.campaignId !== "" && column.dataset.state !== state;
+      // A column none of whose agents match folds to its head, saying how many it holds.
+      column.classList.toggle("column-nomatch", filtering && matched === 0 && total > 0);
+      var note = $("[data-shown-note]", column);
+      if (note) { note.textContent = filtering ? matched + " of " + total + " shown" : ""; }
     });
     updateCount();
     keepFiltersInUrl();

@@ -9,6 +9,7 @@ from django.views.decorators.http import require_GET
 from dashboard.accounts import roles
 from dashboard.allocations.explain import explain_job
 from dashboard.allocations.models import AllocationJob
+from dashboard.board.context_processors import health
 from dashboard.board.selectors import PRESENCES, board_revision, board_view
 from dashboard.core.htmx import htmx_partial, wants_partial
 from dashboard.directory.models import Campaign
@@ -29,7 +30,9 @@ def board_page(request: HttpRequest) -> HttpResponse:
         "state": request.GET.get("state", "")[:20],
     }
     refresh = wants_partial(request, target="board-columns")
-    revision = board_revision()
+    # The poll carries the top bar's health too, so it turns with the board.
+    bar = health()
+    revision = board_revision(_health_key(bar))
     if refresh and request.GET.get("rev") == revision:
         return HttpResponse(status=204)  # htmx swaps nothing: the board on screen is current
     board = board_view(**filters)
@@ -41,6 +44,7 @@ def board_page(request: HttpRequest) -> HttpResponse:
         "states": Campaign.State.choices,
         "can_move": roles.can_move_agents(request.user),
         "revision": revision,
+        "live_health": bar if refresh else None,  # full pages have it in the top bar
     }
     if refresh:  # the decorator renders the columns only: the drawer's jobs are not needed
         return TemplateResponse(request, "board/board.html", context)
@@ -52,3 +56,7 @@ def board_page(request: HttpRequest) -> HttpResponse:
     # Each with what the status partial shows after a failure (explanation, Retry).
     context["recent_jobs"] = [(job, explain_job(job)) for job in jobs]
     return TemplateResponse(request, "board/board.html", context)
+
+
+def _health_key(bar: dict) -> str:
+    return f"{bar['health']}|{bar['health_label']}|{bar['last_sync']}|{bar['listener']}"

@@ -200,3 +200,45 @@ def test_the_revision_moves_when_a_job_only_changes_status(mover, dir_small):
     before = board_revision()
     AllocationJob.objects.filter(pk=job.pk).update(status="failed")
     assert board_revision() != before
+
+
+def test_a_presence_change_moves_the_revision(mover, dir_small):
+    """The listener stamps presence_updated_at: the one-second poll must see it."""
+    from django.utils import timezone
+
+    before = board_revision()
+    Agent.objects.filter(id="a1").update(
+        status_id="On Call", on_phone=True, presence_updated_at=timezone.now()
+    )
+    assert board_revision() != before
+
+
+def test_search_ignores_accents_and_case(board):
+    Agent.objects.filter(id="a1").update(name="José Núñez")
+    shown = columns_of(board(q="jose nun"))
+    assert shown["{C1}"] == ["a1"]
+    assert columns_of(board(q="JOSÉ"))["{C1}"] == ["a1"]
+    assert 'data-name="jose nunez a1"' in board()
+
+
+def test_the_poll_carries_the_top_bar_health_out_of_band(client, mover, dir_small):
+    from django.utils import timezone
+
+    from dashboard.directory.models import SyncRun
+
+    client.force_login(mover)
+    refresh = {"HX-Request": "true", "HX-Target": "board-columns"}
+    html = client.get("/", headers=refresh).content.decode()
+    revision = re.search(r'"rev": "([0-9a-f]+)"', html).group(1)
+    assert 'id="icws-health"' in html and 'hx-swap-oob="true"' in html
+    SyncRun.objects.create(finished_at=timezone.now(), ok=False, error="ICWS down")
+    changed = client.get("/", {"rev": revision}, headers=refresh)
+    assert changed.status_code == 200  # only the health changed, and the poll brings it
+    assert 'data-icws-health="down"' in changed.content.decode()
+    # The full page has it once, in the top bar, not out of band.
+    page = client.get("/").content.decode()
+    assert page.count('id="icws-health"') == 1 and 'hx-swap-oob="true"' not in page
+
+
+def test_a_column_has_a_place_for_its_shown_note(board):
+    assert board().count("data-shown-note") == 4

@@ -1,0 +1,47 @@
+"""Session end: an htmx request gets the whole-page sign-in; a signed-in user skips the form."""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qs, urlsplit
+
+from django.urls import reverse
+
+
+def test_an_htmx_poll_after_sign_out_gets_a_whole_page_redirect_to_sign_in(client, dir_small):
+    response = client.get(
+        "/",
+        {"rev": "x"},
+        headers={
+            "HX-Request": "true",
+            "HX-Target": "board-columns",
+            "HX-Current-URL": "http://testserver/?q=ana",
+        },
+    )
+    assert response.status_code == 204  # nothing swapped into the columns
+    target = urlsplit(response["HX-Redirect"])
+    assert target.path == reverse("login")
+    assert parse_qs(target.query)["next"] == ["/?q=ana"]
+
+
+def test_an_htmx_post_after_sign_out_is_redirected_to_the_board(client, dir_small):
+    response = client.post("/moves/preview", {"picks": "x"}, headers={"HX-Request": "true"})
+    assert response.status_code == 204
+    assert parse_qs(urlsplit(response["HX-Redirect"]).query)["next"] == ["/"]
+
+
+def test_a_foreign_current_url_is_not_used_as_next(client, dir_small):
+    response = client.get(
+        "/jobs/", headers={"HX-Request": "true", "HX-Current-URL": "https://evil.example/x"}
+    )
+    assert parse_qs(urlsplit(response["HX-Redirect"]).query)["next"] == ["/"]
+
+
+def test_a_plain_request_still_gets_the_ordinary_redirect(client, dir_small):
+    response = client.get("/")
+    assert response.status_code == 302 and "HX-Redirect" not in response
+
+
+def test_the_sign_in_page_sends_a_signed_in_user_on(client, mover):
+    client.force_login(mover)
+    response = client.get(reverse("login") + "?next=/jobs/")
+    assert response.status_code == 302 and response["Location"] == "/jobs/"
