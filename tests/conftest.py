@@ -11,12 +11,17 @@ SERVICE_PASSWORD = "svc-dashboard-demo"
 
 
 @pytest.fixture
-def sim():
-    """A fresh ICWS simulator on an ephemeral port, over real HTTP."""
+def sim(request):
+    """A fresh ICWS simulator on an ephemeral port, over real HTTP: strict (the record's shapes)
+    unless the test is marked ``rich_campaigns``."""
     from icws_client.simulator import Simulator
 
     simulator = Simulator(
-        port=0, apply_delay=0.02, service_user=SERVICE_USER, service_password=SERVICE_PASSWORD
+        port=0,
+        apply_delay=0.02,
+        service_user=SERVICE_USER,
+        service_password=SERVICE_PASSWORD,
+        rich_campaigns=request.node.get_closest_marker("rich_campaigns") is not None,
     )
     simulator.start()
     yield simulator

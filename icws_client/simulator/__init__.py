@@ -19,7 +19,8 @@ hints and ``app`` imports none of them: no import circle.
 Use
 ===
 ``Simulator(seed=None, host="127.0.0.1", port=0, apply_delay=0.2, session_idle_timeout=900.0,
-service_user=None, service_password=None, dialer_version=7, alternate_hosts=())``; ``start()``
+service_user=None, service_password=None, dialer_version=7, alternate_hosts=("cic-icws",),
+messaging_version=2, rich_campaigns=False)``; ``start()``
 serves from a daemon thread and returns ``base_url``; ``stop()``; ``reset()``; ``set_faults(**kw)``;
 ``state()``; ``moves()``; ``wait_idle(timeout=5)`` (raises ``TimeoutError`` if moves are still
 pending); also a context manager. ``seed=None`` means ``default_seed()``; a dict is checked by
@@ -40,7 +41,9 @@ Transport
   connection closes. Bad Content-Length -> 400 ``error.request.invalidContentLength``; chunked
   bodies -> 411 (*choice*); a body shorter than its Content-Length -> 400. Protocol errors found
   by ``http.server`` (bad request line, 414, 431, 501 unknown method) also get JSON error bodies.
-* Error body: ``{"errorId", "message", "errorCode"?}``; missing/invalid properties add
+* Error body: ``{"errorId"?, "message", "errorCode"?}``; no errorId on 401, 410 and the dialer 403
+  (the record shows none there, REF 10; the other errorIds are *choices*, not on record);
+  missing/invalid properties add
   ``"__type": "urn:inin.com:common:missingPropertyError"`` / ``invalidPropertyError`` and
   ``propertyName`` (errorIds ``error.request.missingProperty`` / ``error.request.invalidProperty``).
   Any unexpected exception -> 500 ``{"errorId": "error.server.internal", "errorCode":
@@ -68,20 +71,25 @@ Connection (REF 2)
   daysUntilPasswordExpiration`` (always 90, *choice*), plus ``features`` / ``version`` /
   ``serverTimeInfo`` only when included. ``alternateHostList`` is the ``connect_503`` fault's
   alternate hosts if it names any, else ``Simulator(alternate_hosts=...)`` / ``--alternate-hosts``
-  (default ``[]``; a live server lists its switchover peer, REF 10). Headers:
-  ``ININ-ICWS-Session-ID``, ``ININ-ICWS-CSRF-Token``, ``Set-Cookie: icws_<sessionId>=<random>;
-  Path=/icws; HttpOnly`` (cookie name *choice*), ``Location: /icws/<sessionId>/connection``
+  (default ``["cic-icws"]``, *choice* of name: a live server's list is non-empty even alone,
+  REF 10; ``()`` / ``--alternate-hosts ''`` for none). Headers:
+  ``ININ-ICWS-Session-ID``, ``ININ-ICWS-CSRF-Token``, ``Set-Cookie:
+  icws_<sessionId>=<random>|languageId=<Accept-Language tag, else en-us>;
+  Path=/icws/<sessionId>; HttpOnly`` as recorded (REF 10) less ``Secure`` (this server speaks
+  http only), ``Location: /icws/<sessionId>/connection``
   (*choice*). Session ids are ten random decimal digits; CSRF token and cookie value are
   ``secrets.token_urlsafe(24)``.
 * Session-scoped ``/icws/{sessionId}/...`` checks, in order (all 401 carry
   ``WWW-Authenticate: ICWS realm="ICWS" location="/ICWS/connection"``):
-  unknown, deleted or expired session -> errorCode 1, errorId ``error.request.invalidSessionId``,
-  "This request requires a session ID. ..."; ``ININ-ICWS-CSRF-Token`` missing or wrong ->
-  errorCode 2, ``error.request.invalidCsrfToken``, "An authentication token was expected.";
-  cookie ``icws_<sessionId>`` missing or wrong -> errorCode 2,
-  ``error.request.invalidSessionCookie`` (*choice*). Only ``GET messaging/messages`` may omit the
-  CSRF header (a wrong one is still refused). Every authenticated request restarts the idle
-  timer; a session idle longer than ``session_idle_timeout`` is gone (401 errorCode 1).
+  unknown, deleted or expired session -> ``{"message": "This request requires a session ID!",
+  "errorCode": 1}``; ``ININ-ICWS-CSRF-Token`` missing or wrong, or cookie ``icws_<sessionId>``
+  missing or wrong -> ``{"message": "An authentication token was expected in the request, but
+  not found.", "errorCode": 2}`` (the recorded bodies, no errorId, REF 10; which check gives
+  which code for the cookie is a *choice*). A 410 fault answers ``{"message": "This resource has
+  been deprecated and removed from the API."}`` (REF 10: no session meaning).
+  Only ``GET messaging/messages`` may omit the CSRF header (a wrong one is still refused).
+  Every authenticated request restarts the idle timer; a session idle longer than
+  ``session_idle_timeout`` is gone (401 errorCode 1).
 * ``GET /icws/{sid}/connection`` -> 200 ``{"connectionState": 1, "reason": "Connected.",
   "shouldReconnect": false}``; ``DELETE`` -> 204 and the session (with its queue and
   subscriptions) is gone.
@@ -96,8 +104,11 @@ Configuration lists (REF 4.1)
 ``GET /icws/{sid}/configuration/{users|workgroups|interaction-dialer-campaign-acls}`` ->
 ``{"items": [...]}``; ``.../{kind}/{id}`` -> the object at top level, unknown id -> 404.
 * Properties. users: ``configurationId, extension, workgroups, roles``; workgroups:
-  ``configurationId, members, hasQueue, isActive``; campaign ACLs (*choice*, mirroring
-  ``availableCampaign``): ``configurationId`` (displayName = campaign name), ``workgroup``
+  ``configurationId, members, hasQueue, isActive``; campaign ACLs: ``configurationId`` only
+  (displayName = campaign name), as on record (REF 10); campaign state, workgroup and
+  membership are in ``/sim/state`` only. With ``Simulator(rich_campaigns=True)`` /
+  ``--rich-campaigns`` (pytest marker ``rich_campaigns``; NOT in the record, for tests that
+  need it) the ACLs also carry (*choice*, mirroring ``availableCampaign``): ``workgroup``
   (configurationId object), ``status`` (campaignStatusType list: 1 On, 2 Off, 4 ScheduleOnly,
   8 Auto, 16 Paused, 32 Completed), ``campaignType`` (1 Predictive, 2 Power, 3 Preview,
   8 Agentless). ``configurationId`` = ``{id, displayName, uri: "/configuration/<kind>/<id>"}``;
@@ -175,7 +186,7 @@ Messaging (REF 5; short polling and server-sent events)
 Dialer (REF 3.2)
 ================
 * ``POST /icws/{sid}/dialer/allocate-agents``: if ``dialer_version`` < 7 -> 400
-  ``error.request.unsupported`` (*choice*); licence off -> 403 ``error.request.dialer.noLicense``
+  ``error.request.unsupported`` (*choice*); licence off -> 403 with the recorded text and no errorId
   ("Neither the agent nor the station ... Dialer Add-on License available."). Then strict body
   validation, each 400 naming the property: body not a JSON object; ``__type``, if present, must be
   ``urn:inin.com:dialer:allocateAgentsParameters``; properties other than ``agentIds``,

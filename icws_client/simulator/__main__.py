@@ -53,7 +53,15 @@ def build_parser() -> argparse.ArgumentParser:
         "--messaging-version", type=int, default=2, help="messaging feature version (2: SSE)"
     )
     p.add_argument(
-        "--alternate-hosts", default="", help="comma list for the 201's alternateHostList"
+        "--alternate-hosts",
+        default="cic-icws",
+        help="comma list for the 201's alternateHostList (default cic-icws, as a live server "
+        "lists one; '' for none)",
+    )
+    p.add_argument(
+        "--rich-campaigns",
+        action="store_true",
+        help="campaign ACLs also carry workgroup, status and campaignType (not in the record)",
     )
     p.add_argument("--fault-status", type=int, help="inject this HTTP status (400-599)")
     rate = p.add_mutually_exclusive_group()
@@ -139,7 +147,8 @@ def main(argv: list[str] | None = None) -> int:
             apply_delay=args.apply_delay,
             session_idle_timeout=args.session_idle_timeout,
             dialer_version=args.dialer_version,
-        messaging_version=args.messaging_version,
+            messaging_version=args.messaging_version,
+            rich_campaigns=args.rich_campaigns,
             alternate_hosts=[h.strip() for h in args.alternate_hosts.split(",") if h.strip()],
         )
         sim.set_faults(**_faults(args, parser))

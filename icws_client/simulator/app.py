@@ -44,6 +44,7 @@ class App:
         routes: list[Route],
         alternate_hosts: tuple[str, ...] = (),
         messaging_version: int = 2,
+        rich_campaigns: bool = False,
     ) -> None:
         self.messaging_version = messaging_version  # >= 2: server-sent events
         self.alternate_hosts = alternate_hosts  # the 201's alternateHostList
@@ -51,7 +52,7 @@ class App:
         self.service_user = service_user
         self._service_password = service_password
         self.dialer_version = dialer_version
-        self.world = World(seed, service_user)
+        self.world = World(seed, service_user, rich_campaigns=rich_campaigns)
         self.sessions = SessionStore(session_idle_timeout)
         self.clients = LiveClients(self.world, service_user)  # agents' own CIC clients
         self.faults = Faults()
@@ -188,22 +189,12 @@ class App:
         if session is None and csrf_optional:  # the queue (the only such route): one last read
             session = self.sessions.take_ended(session_id)
         if session is None:
-            raise unauthorized(
-                1,
-                "error.request.invalidSessionId",
-                "This request requires a session ID. The session is unknown or has expired.",
-            )
+            raise unauthorized(1)
         token = req.header("ININ-ICWS-CSRF-Token")
         if not (csrf_optional and token is None) and not session.csrf_matches(token):
-            raise unauthorized(
-                2, "error.request.invalidCsrfToken", "An authentication token was expected."
-            )
+            raise unauthorized(2)
         if not session.cookie_matches(req.cookie(session.cookie_name)):
-            raise unauthorized(
-                2,
-                "error.request.invalidSessionCookie",
-                "An authentication token was expected: the session cookie is missing or wrong.",
-            )
+            raise unauthorized(2)
         self.sessions.touch(session)
         return session
 

@@ -23,16 +23,23 @@ LICENCE_MESSAGE = (
     "available."
 )
 
+# The record's 410 text (REF 10: "resource removed", no session meaning).
+GONE_MESSAGE = "This resource has been deprecated and removed from the API."
+# The record's 401 texts (REF 10), which carry no errorId.
+NO_SESSION_MESSAGE = "This request requires a session ID!"
+NO_TOKEN_MESSAGE = "An authentication token was expected in the request, but not found."
+
 # errorId used when a status is produced without a more specific one (faults, send_error).
+# "" = no errorId in the body: the record shows none for 401, 410 and the dialer 403 (REF 10).
 DEFAULT_ERROR_IDS = {
     400: "error.request.invalidRepresentation",
-    401: "error.request.invalidSessionId",
+    401: "",
     403: "error.request.accessDenied",
     404: "error.request.notFound",
     405: "error.request.accessDenied.httpMethodNotAllowed",
     408: "error.request.timeout",
     409: "error.request.conflict",
-    410: "error.request.gone",
+    410: "",
     411: "error.request.lengthRequired",
     413: "error.request.tooLarge",
     414: "error.request.uriTooLong",
@@ -63,7 +70,9 @@ class ErrorAnswer(Exception):
     ) -> None:
         super().__init__(message)
         self.status = status
-        self.error_id = error_id or DEFAULT_ERROR_IDS.get(status, "error.request.failed")
+        if error_id is None:
+            error_id = DEFAULT_ERROR_IDS.get(status, "error.request.failed")
+        self.error_id = error_id  # "" = the body has no errorId
         self.message = message
         self.error_code = error_code
         self.extra = dict(extra or {})
@@ -77,7 +86,8 @@ class ErrorAnswer(Exception):
         body: dict[str, Any] = {}
         if "__type" in self.extra:
             body["__type"] = self.extra["__type"]
-        body["errorId"] = self.error_id
+        if self.error_id:
+            body["errorId"] = self.error_id
         body["message"] = self.message
         if self.error_code is not None:
             body["errorCode"] = self.error_code
@@ -111,18 +121,25 @@ def not_found(message: str) -> ErrorAnswer:
     return ErrorAnswer(404, "error.request.notFound", message)
 
 
-def unauthorized(error_code: int, error_id: str, message: str) -> ErrorAnswer:
-    return ErrorAnswer(401, error_id, message, error_code=error_code)
+def unauthorized(error_code: int) -> ErrorAnswer:
+    """The recorded 401: errorCode 1 (no valid session) or 2 (token/cookie), no errorId."""
+    return ErrorAnswer(
+        401, "", NO_SESSION_MESSAGE if error_code == 1 else NO_TOKEN_MESSAGE, error_code=error_code
+    )
 
 
 def no_licence() -> ErrorAnswer:
-    return ErrorAnswer(403, "error.request.dialer.noLicense", LICENCE_MESSAGE)
+    return ErrorAnswer(403, "", LICENCE_MESSAGE)  # no errorId on record for this 403
 
 
 def fault_error(
     status: int, error_id: str | None = None, message: str | None = None
 ) -> ErrorAnswer:
     """The answer to an injected fault; a 401 looks like an unknown session (errorCode 1)."""
+    if status == 401 and not (error_id or message):
+        return unauthorized(1)
+    if status == 410 and not (error_id or message):
+        return ErrorAnswer(410, "", GONE_MESSAGE)
     text = message or f"Simulated fault: HTTP {status}."
     if status == 401:
         return ErrorAnswer(401, error_id, text, error_code=1)

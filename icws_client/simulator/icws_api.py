@@ -143,7 +143,10 @@ def connect(app: App, req: Request, params: dict[str, str]) -> Response:
         {
             "ININ-ICWS-Session-ID": session.id,
             "ININ-ICWS-CSRF-Token": session.csrf_token,
-            "Set-Cookie": f"{session.cookie_name}={session.cookie_value}; Path=/icws; HttpOnly",
+            # as recorded from a live server (REF 10), less Secure: this server speaks http only
+            "Set-Cookie": (
+                f"{session.cookie_name}={session.cookie_value}; Path=/icws/{session.id}; HttpOnly"
+            ),
             "Location": f"/icws/{session.id}/connection",
         },
     )
@@ -187,7 +190,8 @@ def disconnect(app: App, req: Request, params: dict[str, str]) -> Response:
 def _config_list(kind: str):
     def handler(app: App, req: Request, params: dict[str, str]) -> Response:
         items = app.world.items_by_kind[kind]
-        result = query.run_list(items, kind, req.query, req.header("Range"))
+        props = query.properties_of(kind, app.world.rich_campaigns)
+        result = query.run_list(items, kind, req.query, req.header("Range"), props)
         return Response(result.status, result.body, result.headers)
 
     return handler
@@ -196,7 +200,8 @@ def _config_list(kind: str):
 def _config_one(kind: str):
     def handler(app: App, req: Request, params: dict[str, str]) -> Response:
         items = app.world.items_by_kind[kind]
-        found = query.find_one(items, kind, params["id"], req.query)
+        props = query.properties_of(kind, app.world.rich_campaigns)
+        found = query.find_one(items, kind, params["id"], req.query, props)
         if found is None:
             raise not_found(f"configuration/{kind}: no object with id '{params['id']}'.")
         return Response(200, found)

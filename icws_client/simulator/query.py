@@ -27,13 +27,23 @@ PROPERTIES: dict[str, dict[str, str]] = {
         "hasQueue": "scalar",
         "isActive": "scalar",
     },
-    "interaction-dialer-campaign-acls": {
-        "configurationId": "cid",
-        "workgroup": "cid",
-        "status": "ints",
-        "campaignType": "scalar",
-    },
+    # The record's campaign ACL carries configurationId only (REF 10).
+    "interaction-dialer-campaign-acls": {"configurationId": "cid"},
 }
+# With ``rich_campaigns`` (an option, off by default: REF 10 shows none of these on a real server).
+RICH_CAMPAIGN_ACL_PROPERTIES: dict[str, str] = {
+    "configurationId": "cid",
+    "workgroup": "cid",
+    "status": "ints",
+    "campaignType": "scalar",
+}
+
+
+def properties_of(kind: str, rich_campaigns: bool = False) -> dict[str, str]:
+    """The property table of one configuration kind (the rich ACLs only when asked for)."""
+    if rich_campaigns and kind == "interaction-dialer-campaign-acls":
+        return RICH_CAMPAIGN_ACL_PROPERTIES
+    return PROPERTIES[kind]
 
 _RANGE = re.compile(r"^\s*items\s*=\s*(\d{1,9})\s*-\s*(\d{1,9})\s*$")
 
@@ -49,24 +59,29 @@ def _param_error(message: str) -> ErrorAnswer:
     return bad_request(message, error_id="error.request.invalidParameter")
 
 
-def parse_select(value: str | None, kind: str) -> tuple[str, ...] | None:
+def parse_select(
+    value: str | None, kind: str, props: dict[str, str] | None = None
+) -> tuple[str, ...] | None:
     """The properties to return; None when ``select`` is absent (only configurationId)."""
+    props = props if props is not None else PROPERTIES[kind]
     if value is None or not value.strip():
         return None
     names = [n.strip() for n in value.split(",") if n.strip()]
     if "*" in names:
-        return tuple(PROPERTIES[kind])
+        return tuple(props)
     for name in names:
-        if name not in PROPERTIES[kind]:
+        if name not in props:
             raise invalid_property(
                 name, f"select: '{name}' is not a property of configuration/{kind}."
             )
     return tuple(dict.fromkeys(["configurationId", *names]))
 
 
-def _parse_path(text: str, kind: str, param: str, *, for_order: bool = False) -> tuple[str, ...]:
+def _parse_path(
+    text: str, kind: str, param: str, props: dict[str, str], *, for_order: bool = False
+) -> tuple[str, ...]:
     parts = tuple(text.split("."))
-    prop_kind = PROPERTIES[kind].get(parts[0])
+    prop_kind = props.get(parts[0])
     if prop_kind is None:
         raise invalid_property(
             parts[0], f"{param}: '{parts[0]}' is not a property of configuration/{kind}."
@@ -80,7 +95,10 @@ def _parse_path(text: str, kind: str, param: str, *, for_order: bool = False) ->
     return parts
 
 
-def parse_where(value: str | None, kind: str) -> list[Clause]:
+def parse_where(
+    value: str | None, kind: str, props: dict[str, str] | None = None
+) -> list[Clause]:
+    props = props if props is not None else PROPERTIES[kind]
     if value is None or not value.strip():
         return []
     clauses = []
@@ -90,17 +108,20 @@ def parse_where(value: str | None, kind: str) -> list[Clause]:
             raise _param_error(
                 f"where: clause '{raw.strip()}' must look like '<property> <eq|sw|ct> <value>'.",
             )
-        clauses.append(Clause(_parse_path(parts[0], kind, "where"), parts[1], parts[2]))
+        clauses.append(Clause(_parse_path(parts[0], kind, "where", props), parts[1], parts[2]))
     return clauses
 
 
-def parse_order(value: str | None, kind: str) -> tuple[tuple[str, ...], bool]:
+def parse_order(
+    value: str | None, kind: str, props: dict[str, str] | None = None
+) -> tuple[tuple[str, ...], bool]:
+    props = props if props is not None else PROPERTIES[kind]
     if value is None or not value.strip():
         return ("configurationId", "displayName"), False
     parts = value.split()
     if len(parts) > 2 or (len(parts) == 2 and parts[1].lower() not in ("asc", "desc")):
         raise _param_error("orderBy must look like '<property>' or '<property> desc'.")
-    path = _parse_path(parts[0], kind, "orderBy", for_order=True)
+    path = _parse_path(parts[0], kind, "orderBy", props, for_order=True)
     return path, len(parts) == 2 and parts[1].lower() == "desc"
 
 
@@ -177,12 +198,16 @@ class ListResult:
 
 
 def run_list(
-    items: list[dict[str, Any]], kind: str, params: dict[str, str], range_header: str | None
+    items: list[dict[str, Any]],
+    kind: str,
+    params: dict[str, str],
+    range_header: str | None,
+    props: dict[str, str] | None = None,
 ) -> ListResult:
     """Answer ``GET configuration/{kind}`` over ``items`` (see the package docstring)."""
-    select = parse_select(params.get("select"), kind)
-    clauses = parse_where(params.get("where"), kind)
-    order_path, descending = parse_order(params.get("orderBy"), kind)
+    select = parse_select(params.get("select"), kind, props)
+    clauses = parse_where(params.get("where"), kind, props)
+    order_path, descending = parse_order(params.get("orderBy"), kind, props)
     check_rights_filter(params.get("rightsFilter"))
     wanted = parse_range(range_header)
 
@@ -213,9 +238,13 @@ def run_list(
 
 
 def find_one(
-    items: list[dict[str, Any]], kind: str, ident: str, params: dict[str, str]
+    items: list[dict[str, Any]],
+    kind: str,
+    ident: str,
+    params: dict[str, str],
+    props: dict[str, str] | None = None,
 ) -> dict[str, Any] | None:
-    select = parse_select(params.get("select"), kind)
+    select = parse_select(params.get("select"), kind, props)
     check_rights_filter(params.get("rightsFilter"))
     for item in items:
         if item["configurationId"]["id"] == ident:

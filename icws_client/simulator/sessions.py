@@ -58,6 +58,14 @@ class Session:
         return value is not None and hmac.compare_digest(value, self.cookie_value)
 
 
+def language_id(language: str) -> str:
+    """The cookie's languageId: the Accept-Language tag lower-cased, en-us when unusable."""
+    tag = language.split(";")[0].strip().lower()
+    if tag and len(tag) <= 35 and all(c.isascii() and (c.isalnum() or c == "-") for c in tag):
+        return tag
+    return "en-us"
+
+
 class SessionStore:
     def __init__(self, idle_timeout: float) -> None:
         self.idle_timeout = idle_timeout
@@ -79,7 +87,8 @@ class SessionStore:
             session = Session(
                 id=sid,
                 csrf_token=secrets.token_urlsafe(24),
-                cookie_value=secrets.token_urlsafe(24),
+                # "<value>|languageId=en-us" as recorded (REF 10)
+                cookie_value=f"{secrets.token_urlsafe(24)}|languageId={language_id(language)}",
                 user_id=user_id,
                 display_name=display_name,
                 application_name=application_name,

@@ -10,6 +10,9 @@ from .app import App
 from .seed import default_seed, load_seed, service_credentials
 from .server import Server
 
+# A live server lists its switchover peer even when alone (REF 10); the name is a *choice*.
+DEFAULT_ALTERNATE_HOSTS = ("cic-icws",)
+
 
 class Simulator:
     """An ICWS simulator serving over HTTP from a daemon thread. See the package docstring."""
@@ -24,8 +27,9 @@ class Simulator:
         service_user: str | None = None,
         service_password: str | None = None,
         dialer_version: int = 7,
-        alternate_hosts: tuple[str, ...] | list[str] = (),
+        alternate_hosts: tuple[str, ...] | list[str] = DEFAULT_ALTERNATE_HOSTS,
         messaging_version: int = 2,
+        rich_campaigns: bool = False,
     ) -> None:
         if apply_delay < 0 or session_idle_timeout <= 0:
             raise ValueError("apply_delay must be >= 0 and session_idle_timeout > 0")
@@ -42,6 +46,7 @@ class Simulator:
             routes=icws_api.ROUTES + messaging.ROUTES + subscriptions.ROUTES + sim_api.ROUTES,
             alternate_hosts=tuple(alternate_hosts),
             messaging_version=messaging_version,
+            rich_campaigns=rich_campaigns,
         )
         self._server: Server | None = None
         self._thread: threading.Thread | None = None

@@ -67,7 +67,12 @@ def config_id(kind: str, ident: str, display_name: str) -> dict[str, str]:
 class World:
     """Thread-safe state loaded from a seed (see ``seed.py``)."""
 
-    def __init__(self, seed: dict[str, Any], service_user: str) -> None:
+    def __init__(
+        self, seed: dict[str, Any], service_user: str, *, rich_campaigns: bool = False
+    ) -> None:
+        # rich_campaigns: the ACLs also carry workgroup/status/campaignType, which the record
+        # does not show (REF 10); an explicit option for tests, off by default.
+        self.rich_campaigns = rich_campaigns
         self.lock = threading.RLock()
         self.generation = 0
         self.load(seed, service_user)
@@ -142,6 +147,19 @@ class World:
             for wid, wg in self.workgroups.items()
         ]
         self.campaign_items = [
+            {"configurationId": config_id("interaction-dialer-campaign-acls", cid, c["name"])}
+            for cid, c in self.campaigns.items()
+        ]
+        if self.rich_campaigns:
+            self.campaign_items = self._rich_campaign_items()
+        self.items_by_kind = {
+            "users": self.user_items,
+            "workgroups": self.workgroup_items,
+            "interaction-dialer-campaign-acls": self.campaign_items,
+        }
+
+    def _rich_campaign_items(self) -> list[dict[str, Any]]:
+        return [
             {
                 "configurationId": config_id("interaction-dialer-campaign-acls", cid, c["name"]),
                 "workgroup": config_id(
@@ -154,11 +172,6 @@ class World:
             }
             for cid, c in self.campaigns.items()
         ]
-        self.items_by_kind = {
-            "users": self.user_items,
-            "workgroups": self.workgroup_items,
-            "interaction-dialer-campaign-acls": self.campaign_items,
-        }
 
     # -- presence ---------------------------------------------------------------------------
 

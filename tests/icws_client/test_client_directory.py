@@ -27,6 +27,7 @@ def test_list_users_where_filters_on_the_server(icws):
     assert all(u.id.startswith(everyone[0].id[:3]) for u in some)
 
 
+@pytest.mark.rich_campaigns
 def test_campaigns_have_names_states_and_workgroups(icws, sim):
     campaigns = {c.id: c for c in icws.list_campaigns()}
     for expected in sim.state()["campaigns"]:

@@ -183,6 +183,7 @@ def test_workgroups_list_members_and_flags(simulator, icws_session):
     assert all(i["isActive"] is True for i in items)
 
 
+@pytest.mark.rich_campaigns
 def test_campaign_acls_carry_workgroup_status_and_type(simulator, icws_session):
     items = icws_session.get(CAMPAIGNS, params={"select": "*"}).json()["items"]
     by_id = {i["configurationId"]["id"]: i for i in items}
@@ -224,3 +225,35 @@ def test_user_status(simulator, icws_session):
     missing = icws_session.get("/status/user-statuses/no.such.user")
     assert missing.status_code == 404
     assert missing.json()["errorId"] == "error.request.notFound"
+
+
+# -- the record's shapes by default (REF 10) ----------------------------------------------------
+
+
+def test_by_default_campaign_acls_carry_only_configuration_id(simulator, icws_session):
+    items = icws_session.get(CAMPAIGNS, params={"select": "*"}).json()["items"]
+    assert items
+    for item in items:
+        assert set(item) == {"configurationId"}
+        assert set(item["configurationId"]) == {"id", "displayName", "uri"}
+    one = icws_session.get(f"{CAMPAIGNS}/{quote(items[0]['configurationId']['id'], safe='')}")
+    assert set(one.json()) == {"configurationId"}
+
+
+@pytest.mark.parametrize(
+    "params",
+    [{"select": "workgroup"}, {"where": "status eq 1"}, {"orderBy": "campaignType"}],
+)
+def test_by_default_invented_campaign_properties_are_refused(icws_session, params):
+    r = icws_session.get(CAMPAIGNS, params=params)
+    assert r.status_code == 400
+    assert r.json()["__type"] == "urn:inin.com:common:invalidPropertyError"
+
+
+def test_users_carry_workgroups_and_workgroups_members_by_default(simulator, icws_session):
+    users = icws_session.get("/configuration/users", params={"select": "workgroups"}).json()
+    groups = icws_session.get("/configuration/workgroups", params={"select": "members"}).json()
+    agents = simulator.state()["agents"]
+    assert any(u.get("workgroups") for u in users["items"])
+    members = {m["id"] for g in groups["items"] for m in g.get("members", [])}
+    assert {a["id"] for a in agents} <= members

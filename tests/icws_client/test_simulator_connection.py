@@ -33,7 +33,7 @@ def test_connect_answers_201_with_body_headers_cookie_and_location(simulator):
     assert body["userID"] == SERVICE_USER
     assert body["userDisplayName"]
     assert body["icServer"] == "cic1"
-    assert body["alternateHostList"] == []
+    assert body["alternateHostList"] == ["cic-icws"]  # non-empty, as recorded (REF 10)
     assert isinstance(body["daysUntilPasswordExpiration"], int)
     features = {f["featureId"]: f["version"] for f in body["features"]}
     assert features["dialer"] == 7
@@ -284,3 +284,60 @@ def test_unknown_paths_are_404_and_wrong_methods_405(simulator, icws_session):
     assert r.headers["Allow"] == "POST"
     r = requests.get(f"{simulator.base_url}/icws/connection", timeout=5)
     assert r.status_code == 405
+
+
+# -- the record's shapes (REF 10) ---------------------------------------------------------------
+
+
+def test_connect_cookie_is_as_recorded_from_a_live_server(simulator):
+    r = connect(simulator.base_url)
+    sid = r.json()["sessionId"]
+    cookie = r.headers["Set-Cookie"]
+    name_value, *attributes = (part.strip() for part in cookie.split(";"))
+    assert name_value.startswith(f"icws_{sid}=")
+    assert name_value.endswith("|languageId=en-us")
+    assert attributes == [f"Path=/icws/{sid}", "HttpOnly"]  # no Secure over plain http
+    assert r.json()["alternateHostList"]  # non-empty even on a single server
+
+
+def test_the_cookie_path_lets_a_cookie_jar_send_it_back(simulator):
+    s = requests.Session()
+    r = connect(simulator.base_url)
+    s.cookies.update(r.cookies)
+    body = r.json()
+    got = s.get(
+        f"{simulator.base_url}/icws/{body['sessionId']}/connection",
+        headers={"Accept-Language": "en-us", "ININ-ICWS-CSRF-Token": body["csrfToken"]},
+        timeout=5,
+    )
+    assert got.status_code == 200, got.text
+
+
+def test_401_bodies_are_the_recorded_ones_without_error_ids(simulator, icws_session):
+    unknown = requests.get(
+        f"{simulator.base_url}/icws/1234567890/connection",
+        headers=icws_session.headers,
+        timeout=5,
+    )
+    assert unknown.json() == {"message": "This request requires a session ID!", "errorCode": 1}
+    no_token = requests.get(
+        f"{simulator.base_url}/icws/{icws_session.session_id}/connection",
+        headers={"Accept-Language": "en-us", "Cookie": icws_session.headers["Cookie"]},
+        timeout=5,
+    )
+    assert no_token.json() == {
+        "message": "An authentication token was expected in the request, but not found.",
+        "errorCode": 2,
+    }
+
+
+def test_410_says_resource_removed_without_an_error_id(simulator, icws_session):
+    simulator.set_faults(status=410, count=1)
+    r = icws_session.get("/connection")
+    assert r.status_code == 410
+    assert r.json() == {"message": "This resource has been deprecated and removed from the API."}
+
+
+def test_alternate_hosts_can_be_set_empty():
+    with Simulator(port=0, alternate_hosts=()) as sim:
+        assert connect(sim.base_url).json()["alternateHostList"] == []

@@ -160,7 +160,7 @@ def test_no_licence_is_403_with_the_documented_wording(simulator, icws_session):
     r = icws_session.post(ALLOCATE, json={"agentIds": [agent], "campaignIdsIn": [target]})
     assert r.status_code == 403
     assert r.json()["message"] == LICENCE_TEXT
-    assert r.json()["errorId"] == "error.request.dialer.noLicense"
+    assert "errorId" not in r.json()  # none on record for this 403 (REF 10)
     assert icws_session.post(READY).status_code == 403
     simulator.wait_idle()
     assert simulator.moves() == []
