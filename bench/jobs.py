@@ -38,7 +38,7 @@ sys.path.insert(0, str(ROOT))
 from bench._db import DEFAULT_ADMIN_URL, drop, recreate  # noqa: E402
 from bench._sim import free_port, percentile, simulator_process, wait_http  # noqa: E402
 
-SCRATCH_DB = "bench_jobs"
+SCRATCH_DB = os.environ.get("BENCH_JOBS_DB", "bench_jobs")  # two runs at once: differ
 ICWS_USER, ICWS_PASSWORD = "svc_dashboard", "svc-dashboard-demo"
 
 
@@ -342,6 +342,7 @@ def _print(r: dict, args) -> None:
         f"({b['batches']} batches of up to {b['batch_size']}), {b['status']} after "
         f"{b['seconds']} s"
     )
+    _print_goals(r)
     summary_rows = [
         f"| job latency POST -> succeeded | p50 {lat['p50_ms']} ms, p95 {lat['p95_ms']} ms | "
         f"bare client call: p50 {floor['p50_ms']} ms | {lat['p50_ms'] / floor['p50_ms']:.1f}x |",
@@ -355,6 +356,43 @@ def _print(r: dict, args) -> None:
     out = ROOT / "bench" / "out"
     out.mkdir(parents=True, exist_ok=True)
     (out / "jobs.json").write_text(json.dumps({**r, "summary_rows": summary_rows}, indent=2))
+
+
+# Issue 14: the figures before the engine work (bench/RESULTS.md, same machine) and the goals.
+BEFORE = {"jobs_1": 25.9, "jobs_2": 35.6, "server_p95": 39.0}
+GOALS = {"jobs_2": 200.0, "server_p95": 20.0, "post_p95": 50.0, "big_move_s": 2.0}
+
+
+def _print_goals(r: dict) -> None:
+    lat, srv, b = r["latency"], r["server_latency"], r["big_move"]
+    rows = [
+        ("jobs/s, 1 worker", BEFORE["jobs_1"], r["throughput_1"]["jobs_per_s"], None, True),
+        (
+            "jobs/s, 2 workers",
+            BEFORE["jobs_2"],
+            r["throughput_2"]["jobs_per_s"],
+            GOALS["jobs_2"],
+            True,
+        ),
+        (
+            "created -> finished p95 ms",
+            BEFORE["server_p95"],
+            srv["p95_ms"],
+            GOALS["server_p95"],
+            False,
+        ),
+        ("POST -> succeeded p95 ms", None, lat["p95_ms"], GOALS["post_p95"], False),
+        (f"{b['agents']}-agent move s", None, b["seconds"], GOALS["big_move_s"], False),
+    ]
+    print(f"\n{'':<30} {'before':>8} {'now':>8} {'ratio':>7} {'goal':>8}  met")
+    for name, before, now, goal, higher in rows:
+        ratio = f"{now / before:.2f}x" if before else "-"
+        met = "-" if goal is None else ("yes" if (now >= goal if higher else now <= goal) else "NO")
+        print(
+            f"{name:<30} {before if before is not None else '-':>8} {now:>8} {ratio:>7} "
+            f"{goal if goal is not None else '-':>8}  {met}"
+        )
+    print(f"load average while measuring: {os.getloadavg()}")
 
 
 if __name__ == "__main__":

@@ -36,6 +36,7 @@ DRILLS = {
     "security": "security",
     "slow-export": "slow_export",
     "listener-kill": "listener_kill",
+    "trickle": "trickle",  # issue 14: a 202 whose body trickles past the lease
     "primary-gone": "primary_gone",  # last: it leaves the primary simulator with a fresh world
 }
 
