@@ -37,12 +37,25 @@ class Campaign(models.Model):
     )
     active = models.BooleanField(default=True, help_text="Still listed by ICWS at the last sync.")
     synced_at = models.DateTimeField(null=True, blank=True)
+    # Where state and workgroup came from: ICWS shows neither on a real server (REF 10), so
+    # "" = nobody knows, "icws" = the server gave it, "admin" = recorded by an admin (the sync
+    # never overwrites an admin's value).
+    state_source = models.CharField(max_length=10, blank=True, default="")
+    workgroup_source = models.CharField(max_length=10, blank=True, default="")
+    state_note = models.CharField(max_length=500, blank=True, help_text="Recorded by an admin.")
+    staffing_target = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Agents wanted; recorded by an admin."
+    )
 
     class Meta:
         ordering = ["name"]
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def state_known(self) -> bool:
+        return self.state != self.State.UNKNOWN and bool(self.state_source)
 
     @property
     def accepts_calls(self) -> bool:
@@ -107,6 +120,7 @@ class SyncRun(models.Model):
     ok = models.BooleanField(default=False)
     agents = models.PositiveIntegerField(default=0)
     campaigns = models.PositiveIntegerField(default=0)
+    skipped = models.PositiveIntegerField(default=0)  # ICWS rows refused by validation
     error = models.TextField(blank=True)
 
     class Meta:
