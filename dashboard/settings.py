@@ -244,6 +244,12 @@ ICWS_LANGUAGE = env_str("ICWS_LANGUAGE", "en-us")
 ICWS_TIMEOUT = env_float("ICWS_TIMEOUT", 10.0)
 # Hosts the client may fail over to (ICWS alternateHostList); others never get the password.
 ICWS_ALTERNATE_HOSTS = env_list("ICWS_ALTERNATE_HOSTS")
+# The CIC workgroups whose members are the dialer agents (REF 10: the campaign list does not say).
+# Required outside demo mode (system check directory.E001); demo: the simulator seed's groups.
+ICWS_AGENT_WORKGROUPS = env_list(
+    "ICWS_AGENT_WORKGROUPS",
+    "Sales Outbound,Renewals,Collections,Customer Care,Spanish Line" if DEMO_MODE else "",
+)
 # The ICWS listener (dashboard.presence): short-poll cadence when the server has no SSE, and how
 # long without a heartbeat before presence counts as stale.
 LISTENER_POLL_SECONDS = env_float("LISTENER_POLL_SECONDS", 0.5)
