@@ -132,3 +132,29 @@ def test_the_strict_simulator_gives_agents_with_the_demo_default(settings, sim):
         client.close()
     assert run.ok, run.error
     assert run.agents == len(sim.state()["agents"])
+
+
+def test_an_admin_recording_state_and_workgroup_marks_them_as_admin_s(client, icws, admin_user):
+    assert directory_sync(client=icws, agent_workgroups=["Renewals"]).ok
+    c = Campaign.objects.first()
+    client.force_login(admin_user)
+    r = client.post(
+        f"/admin/directory/campaign/{c.pk}/change/",
+        {
+            "state": "off",
+            "state_note": "Paused for audit",
+            "workgroup": "Renewals",
+            "staffing_target": "12",
+        },
+    )
+    assert r.status_code == 302, r.content[:500]
+    c.refresh_from_db()
+    assert (c.state, c.state_source, c.workgroup_source, c.staffing_target) == (
+        "off",
+        "admin",
+        "admin",
+        12,
+    )
+    assert directory_sync(client=icws, agent_workgroups=["Renewals"]).ok
+    c.refresh_from_db()
+    assert (c.state, c.workgroup_id, c.state_note) == ("off", "Renewals", "Paused for audit")
