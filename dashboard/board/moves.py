@@ -222,8 +222,8 @@ def _warn(preview: MovePreview, agents, campaigns) -> None:
         campaign = campaigns[campaign_id]
         if campaign.state in (Campaign.State.OFF, Campaign.State.PAUSED, Campaign.State.COMPLETED):
             preview.warnings.append(
-                f"{campaign.name} is {campaign.state_label.lower()}: agents moved in get no "
-                "calls from it until it runs."
+                f"{campaign.name} is {campaign.state_label.lower()} ({campaign.state_basis}): "
+                "agents moved in get no calls from it until it runs."
             )
     leaving = set(preview.campaign_ids_out)
     joining = set(preview.campaign_ids_in)

@@ -61,6 +61,14 @@ class CampaignRow:
     workgroup_id: str | None
     accepts_calls: bool
     agent_ids: list[str] = field(default_factory=list)
+    state_source: str = ""  # "" nobody knows, "icws", "admin" (see Campaign.state_source)
+
+    @property
+    def state_basis(self) -> str:
+        """Words naming where the state comes from, for warnings that rest on it."""
+        return {"admin": "recorded by an admin", "icws": "as CIC reports it"}.get(
+            self.state_source, "source not recorded"
+        )
 
     @property
     def headcount(self) -> int:
@@ -133,8 +141,11 @@ def campaign_rows(
             state_label=labels.get(c["state"], c["state"]),
             workgroup_id=c["workgroup_id"],
             accepts_calls=c["state"] in (Campaign.State.ON, Campaign.State.AUTO),
+            state_source=c["state_source"],
         )
-        for c in campaigns.order_by("name", "id").values("id", "name", "state", "workgroup_id")
+        for c in campaigns.order_by("name", "id").values(
+            "id", "name", "state", "workgroup_id", "state_source"
+        )
     }
     if not with_roster:
         return list(rows.values())
