@@ -229,7 +229,7 @@ def _batch_failed(job: AllocationJob, batch: JobBatch, exc: IcwsError, duration:
         batch.finished_at = timezone.now()
         batch.duration_ms = duration
         batch.error_status = exc.status
-        batch.error_id = exc.error_id or ""
+        batch.error_id = _fit_error_id(exc.error_id)
         batch.error_message = exc.message
         batch.save()
         if transient and not exhausted:
@@ -286,12 +286,25 @@ def _transition(
         error_class=type(error).__name__ if error is not None else "",
         error_transient=bool(error is not None and error.transient),
         error_status=getattr(error, "status", None),
-        error_id=getattr(error, "error_id", None) or "",
-        error_code=getattr(error, "error_code", None),
+        error_id=_fit_error_id(getattr(error, "error_id", None)),
+        error_code=_fit_error_code(getattr(error, "error_code", None)),
         error_message=message if message is not None else getattr(error, "message", ""),
         **fields,
     )
     job.refresh_from_db()
+
+
+def _fit_error_id(value: object) -> str:
+    """ICWS's errorId cut to its column (200): any length must still leave the job its error."""
+    text = (value if isinstance(value, str) else "").replace("\x00", "\ufffd")  # PostgreSQL: no NUL
+    return text if len(text) <= 200 else text[:199] + "…"
+
+
+def _fit_error_code(value: object) -> int | None:
+    """errorCode when it fits a BigIntegerField, else None (the message still carries it)."""
+    if isinstance(value, int) and not isinstance(value, bool) and -(2**63) <= value < 2**63:
+        return value
+    return None
 
 
 def _ended(**fields) -> dict:

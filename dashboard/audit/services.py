@@ -71,7 +71,10 @@ def audit_record(
         "roster_before": roster_before or {},
         "roster_after": roster_after or {},
         "icws_status": getattr(icws_error, "status", None),
-        "icws_error_id": getattr(icws_error, "error_id", None) or "",
+        # ICWS's errorId of any length must not lose the audit row: cut to its column (200).
+        "icws_error_id": str(getattr(icws_error, "error_id", None) or "")[:200].replace(
+            "\x00", "\ufffd"
+        ),
         "icws_message": getattr(icws_error, "message", "") or "",
         "message": message,
         "request_id": request_id,

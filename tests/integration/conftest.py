@@ -61,6 +61,8 @@ def simulator():
 def engine_settings(settings, simulator):
     """Point the dashboard at this test's simulator, with quick retries and leases."""
     settings.ICWS_BASE_URL = simulator.base_url
+    # The seed's dialer workgroups are the agents' (what an operator names on a real server).
+    settings.ICWS_AGENT_WORKGROUPS = sorted({c["workgroup"] for c in simulator.seed["campaigns"]})
     settings.ICWS_TIMEOUT = 2.0
     settings.ALLOCATION_RETRY_BASE_SECONDS = 0.05
     settings.ALLOCATION_RETRY_CAP_SECONDS = 0.2
