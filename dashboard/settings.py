@@ -96,7 +96,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "dashboard.core.session_end.HtmxSessionEndMiddleware",  # outside LoginRequired: rewrites its redirect
+    # Outside LoginRequired, so it can rewrite that middleware's redirect for htmx requests.
+    "dashboard.core.session_end.HtmxSessionEndMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",

@@ -45,6 +45,7 @@ def properties_of(kind: str, rich_campaigns: bool = False) -> dict[str, str]:
         return RICH_CAMPAIGN_ACL_PROPERTIES
     return PROPERTIES[kind]
 
+
 _RANGE = re.compile(r"^\s*items\s*=\s*(\d{1,9})\s*-\s*(\d{1,9})\s*$")
 
 
@@ -95,9 +96,7 @@ def _parse_path(
     return parts
 
 
-def parse_where(
-    value: str | None, kind: str, props: dict[str, str] | None = None
-) -> list[Clause]:
+def parse_where(value: str | None, kind: str, props: dict[str, str] | None = None) -> list[Clause]:
     props = props if props is not None else PROPERTIES[kind]
     if value is None or not value.strip():
         return []

@@ -123,7 +123,14 @@ def test_a_failing_move_shows_the_icws_message_the_cards_return_and_retry_succee
     login, page, directory, worker, supervisor_user, simulator
 ):
     (agent,), source, target = pick_move(directory)
-    simulator.set_faults(licence=False)
+    # The errorId is not on record from a real server (REFERENCE.md section 10), so the strict
+    # simulator's licence fault sends none: this test injects the richer answer explicitly.
+    simulator.set_faults(
+        status=403,
+        error_id="error.request.dialer.noLicense",
+        message="Neither the agent nor its station has a Dialer Add-on license.",
+        paths=["dialer/allocate-agents"],
+    )
     login(supervisor_user)
     drag(page, card(page, source, agent), column(page, target))
     page.click("[data-move-confirm-button]")

@@ -11,7 +11,7 @@ register = template.Library()
 
 @register.filter
 def status_words(job) -> str:
-    """"Accepted by CIC" for a succeeded job (a 202 is not "applied"), else the status label."""
+    """ "Accepted by CIC" for a succeeded job (a 202 is not "applied"), else the status label."""
     if job.status == job.Status.SUCCEEDED:
         return ACCEPTED_LABEL
     return job.get_status_display()

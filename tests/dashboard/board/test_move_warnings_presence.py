@@ -33,9 +33,7 @@ def test_logon_campaign_right_is_warned(client, mover, dir_small):
     assert "Holds the Logon Campaign right: Agent 1" in _preview(client, mover)
 
 
-def test_a_succeeded_job_reads_accepted_by_cic_and_names_agents_without_a_client(
-    mover, dir_small
-):
+def test_a_succeeded_job_reads_accepted_by_cic_and_names_agents_without_a_client(mover, dir_small):
     Agent.objects.filter(id="a2").update(has_live_client=False)
     job = AllocationJob(
         requested_by=mover, agent_ids=["a1", "a2"], status=AllocationJob.Status.SUCCEEDED
