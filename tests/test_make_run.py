@@ -111,7 +111,11 @@ def test_make_run_serves_the_dashboard_and_a_move_succeeds(make_run):
     agents = http.get(f"{url}/api/agents", timeout=10).json()
     campaigns = http.get(f"{url}/api/campaigns", timeout=10).json()
     assert len(agents) == 60, "the demo directory was synced from the simulator"
-    running = [c for c in campaigns if c["state"] == "on"]
+    # Campaign state is not served by ICWS (the dashboard shows it as unknown): the running
+    # campaigns are taken from the simulator's own /sim/state.
+    sim_state = requests.get(f"http://127.0.0.1:{make_run['icws']}/sim/state", timeout=10)
+    on = {c["id"] for c in sim_state.json()["campaigns"] if c["state"] == "on"}
+    running = [c for c in campaigns if c["id"] in on]
     source, target = running[0], running[1]
     agent = next(a for a in source["agent_ids"] if a not in target["agent_ids"])
 

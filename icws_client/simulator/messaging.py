@@ -12,6 +12,7 @@ package docstring. The connectionStateChangeMessage of a session ended by a faul
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -22,6 +23,7 @@ if TYPE_CHECKING:
     from .sessions import Session
 
 SSE_PING_SECONDS = 5.0  # choice: the record shows ":ping" lines, not their cadence
+STREAM_CHECK_SECONDS = 0.25
 
 
 def wants_events(req: Request) -> bool:
@@ -47,6 +49,7 @@ def _event(message: dict[str, Any]) -> bytes:
 def _event_stream(app: App, session: Session) -> Callable[[Callable[[bytes], None]], None]:
     def run(write: Callable[[bytes], None]) -> None:
         write(b":ping\n\n")
+        pinged = time.monotonic()
         while not app.stopping.is_set():
             session.wake.clear()
             for message in app.sessions.drain(session):
@@ -54,8 +57,12 @@ def _event_stream(app: App, session: Session) -> Callable[[Callable[[bytes], Non
             if not app.sessions.is_live(session) or app.faults.snapshot()["down"]:
                 return
             app.sessions.touch(session)  # an open stream keeps the session alive (choice)
-            if not session.wake.wait(SSE_PING_SECONDS):
+            # Short waits, so a server taken down drops its open streams at once, as a dead one
+            # would, instead of at the next ping.
+            session.wake.wait(STREAM_CHECK_SECONDS)
+            if time.monotonic() - pinged >= SSE_PING_SECONDS:
                 write(b":ping\n\n")
+                pinged = time.monotonic()
 
     return run
 

@@ -8,7 +8,7 @@ import pytest
 from playwright.sync_api import expect
 
 from dashboard.allocations.models import AllocationJob
-from dashboard.directory.models import Agent
+from dashboard.directory.models import Agent, Campaign
 from dashboard.directory.selectors import roster_of
 from tests.browser.conftest import make_user
 from tests.integration.conftest import pick_move, sim_moves
@@ -240,6 +240,9 @@ def _extra_memberships(agent_id: str) -> int:
 def test_select_all_shown_leaves_out_columns_a_filter_hides(
     login, page, directory, worker, supervisor_user
 ):
+    # ICWS gives no campaign state; an admin records it (here: as /sim/state has it).
+    for c in directory["campaigns"]:
+        Campaign.objects.filter(id=c["id"]).update(state=c["state"], state_source="admin")
     login(supervisor_user)
     # A campaign state whose filter hides at least one open column that holds cards.
     state = page.evaluate(

@@ -18,6 +18,7 @@ PRODUCTION_ENV = {
     "METRICS_TOKEN": "m" * 32,
     "DJANGO_TRUSTED_PROXIES": "172.30.80.10/32",  # as docker-compose.yml sets it
     "AUDIT_SIGNING_KEY": "a" * 64,
+    "ICWS_AGENT_WORKGROUPS": "Sales Outbound",
 }
 
 
