@@ -32,27 +32,6 @@ from typing import Any
 
 CHAIN_VERSION = 3
 
-# Version 1: every column that carried meaning then; id is left out (not part of what happened).
-HASHED_FIELDS_V1 = (
-    "seq",
-    "at",
-    "kind",
-    "actor_username",
-    "job_id",
-    "agent_ids",
-    "campaign_ids_in",
-    "campaign_ids_out",
-    "reason",
-    "roster_before",
-    "roster_after",
-    "icws_status",
-    "icws_error_id",
-    "icws_message",
-    "message",
-    "request_id",
-    "duration_ms",
-    "details",
-)
 # Version 2, in array order: everything that carries meaning, the actor's id included.
 HASHED_FIELDS = (
     "seq",
@@ -75,6 +54,9 @@ HASHED_FIELDS = (
     "duration_ms",
     "details",
 )
+# Version 1: every column that carried meaning then (the actor's id was not yet hashed); id is
+# left out (not part of what happened).
+HASHED_FIELDS_V1 = tuple(name for name in HASHED_FIELDS if name != "actor_id")
 JSON_FIELDS = frozenset(
     {"agent_ids", "campaign_ids_in", "campaign_ids_out", "roster_before", "roster_after", "details"}
 )

@@ -14,34 +14,10 @@ from django.db import connection
 from django.db.models import F, Func, QuerySet, TextField
 from django.db.models.functions import Cast
 
-from dashboard.audit.chain import JSON_FIELDS, json_text_from_db
+from dashboard.audit.chain import HASHED_FIELDS, JSON_FIELDS, json_text_from_db
 
 # Tuple order of ``rows``: id, hash_version, then chain.HASHED_FIELDS, then prev_hash, hash.
-COLUMNS = (
-    "id",
-    "hash_version",
-    "seq",
-    "at",
-    "kind",
-    "actor_id",
-    "actor_username",
-    "job_id",
-    "agent_ids",
-    "campaign_ids_in",
-    "campaign_ids_out",
-    "reason",
-    "roster_before",
-    "roster_after",
-    "icws_status",
-    "icws_error_id",
-    "icws_message",
-    "message",
-    "request_id",
-    "duration_ms",
-    "details",
-    "prev_hash",
-    "hash",
-)
+COLUMNS = ("id", "hash_version", *HASHED_FIELDS, "prev_hash", "hash")
 JSON_POSITIONS = tuple(i for i, name in enumerate(COLUMNS) if name in JSON_FIELDS)
 AT = COLUMNS.index("at")
 
