@@ -27,3 +27,18 @@ def drop(admin_url: str, name: str) -> None:
 
     with psycopg.connect(admin_url, autocommit=True) as conn:
         conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+def use_settings(database_url: str, **extra: str) -> None:
+    """The environment a benchmark's in-process Django runs under: this database, debug and demo
+    on (no secrets needed), quiet logs. ``extra`` adds or overrides variables."""
+    import os
+
+    os.environ.update(
+        DATABASE_URL=database_url,
+        DJANGO_DEBUG="1",
+        DASHBOARD_DEMO="1",
+        DASHBOARD_LOG_LEVEL="WARNING",
+        DJANGO_SETTINGS_MODULE="dashboard.settings",
+        **extra,
+    )

@@ -25,7 +25,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench._db import DEFAULT_ADMIN_URL, drop, recreate  # noqa: E402 - after the path is set
+from bench._db import DEFAULT_ADMIN_URL, drop, recreate, use_settings  # noqa: E402 - after the path is set
 
 SCRATCH_DB = "bench_board"
 
@@ -44,13 +44,7 @@ def main() -> None:
     sizes = [int(s) for s in args.sizes.split(",")]
 
     admin_url = args.database_url
-    os.environ.update(
-        DATABASE_URL=recreate(admin_url, SCRATCH_DB),
-        DJANGO_DEBUG="1",
-        DASHBOARD_DEMO="1",
-        DASHBOARD_LOG_LEVEL="WARNING",
-        DJANGO_SETTINGS_MODULE="dashboard.settings",
-    )
+    use_settings(recreate(admin_url, SCRATCH_DB))
     try:
         rows = _run(sizes, args.campaigns, args.requests)
     finally:

@@ -27,7 +27,7 @@ from urllib.parse import quote
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench._db import drop, recreate  # noqa: E402 - after the path is set
+from bench._db import drop, recreate, use_settings  # noqa: E402 - after the path is set
 
 SCRATCH_DB = "bench_move_preview"
 FLOOR_MS = 1000.0
@@ -47,14 +47,7 @@ def main() -> None:
         database, vendor = recreate(server_url, SCRATCH_DB), "PostgreSQL"
     else:
         database, vendor = f"sqlite:///{scratch.name}/bench.sqlite3", "SQLite"
-    os.environ.update(
-        DATABASE_URL=database,
-        DASHBOARD_VAR_DIR=scratch.name,
-        DJANGO_DEBUG="1",
-        DASHBOARD_DEMO="1",
-        DASHBOARD_LOG_LEVEL="WARNING",
-        DJANGO_SETTINGS_MODULE="dashboard.settings",
-    )
+    use_settings(database, DASHBOARD_VAR_DIR=scratch.name)
     try:
         rows = _run(sizes, args.campaigns, args.requests)
     finally:
