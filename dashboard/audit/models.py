@@ -39,6 +39,25 @@ class AuditEvent(models.Model):
         CANCELLED = "cancelled", "Move cancelled"
         ROSTER_IMPORT = "roster_import", "Roster imported"
         ARCHIVED = "archived", "Older entries archived"
+        # What was seen on CIC after a move was accepted (presence, live client): issue 13.
+        OBSERVED = "observed", "Observed after move"
+        # Shift plans (issue 18): a plan's life and each run it starts.
+        PLAN_CREATED = "plan_created", "Plan created"
+        PLAN_CHANGED = "plan_changed", "Plan changed"
+        PLAN_PAUSED = "plan_paused", "Plan paused"
+        PLAN_RESUMED = "plan_resumed", "Plan resumed"
+        PLAN_DELETED = "plan_deleted", "Plan deleted"
+        PLAN_RUN = "plan_run", "Plan run"
+        # Four-eyes approval (issue 18).
+        APPROVAL_REQUESTED = "approval_requested", "Approval requested"
+        APPROVAL_GRANTED = "approval_granted", "Move approved"
+        APPROVAL_REJECTED = "approval_rejected", "Move rejected"
+        APPROVAL_EXPIRED = "approval_expired", "Approval expired"
+        # Sign-in with CIC and the agent's side of a move (issue 19).
+        SIGN_IN = "sign_in", "Signed in"
+        SIGN_IN_REFUSED = "sign_in_refused", "Sign-in refused"
+        ROLE_CHANGED = "role_changed", "Roles changed"
+        READY_FOR_CALLS = "ready_for_calls", "Ready for calls sent"
 
     at = models.DateTimeField(db_index=True)
     kind = models.CharField(max_length=20, choices=Kind.choices, db_index=True)
