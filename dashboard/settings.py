@@ -85,6 +85,7 @@ INSTALLED_APPS = [
     "dashboard.audit",
     "dashboard.api",
     "dashboard.board",
+    "dashboard.approvals",
 ]
 
 MIDDLEWARE = [
@@ -267,6 +268,31 @@ ALLOCATION_STUCK_AFTER_SECONDS = env_float("ALLOCATION_STUCK_AFTER_SECONDS", 60.
 SWEEP_INTERVAL_SECONDS = env_float("SWEEP_INTERVAL_SECONDS", 30.0)
 DIRECTORY_SYNC_INTERVAL_SECONDS = env_float("DIRECTORY_SYNC_INTERVAL_SECONDS", 300.0)
 
+# -- four-eyes approval (dashboard/approvals; docs/OPERATIONS.md "Four-eyes approval") --------
+def _approval_kinds(name: str, choices: tuple[str, ...]) -> frozenset[str]:
+    kinds = frozenset(env_list(name))
+    unknown = sorted(kinds - set(choices))
+    if unknown:
+        raise ImproperlyConfigured(
+            f"{name} is a comma list of {', '.join(choices)} (or empty); "
+            f"unknown: {', '.join(unknown)}"
+        )
+    return kinds
+
+
+# Which moves wait for a second supervisor or an admin: "large" (more than the threshold),
+# "out_of_scope" (agents outside the requester's workgroups, otherwise refused), "plan". Off
+# ("") unless the site turns it on.
+APPROVAL_REQUIRED_FOR = _approval_kinds("APPROVAL_REQUIRED_FOR", ("large", "out_of_scope", "plan"))
+APPROVAL_THRESHOLD_AGENTS = env_int("APPROVAL_THRESHOLD_AGENTS", 50)
+APPROVAL_EXPIRES_MINUTES = env_int("APPROVAL_EXPIRES_MINUTES", 60)
+APPROVAL_EXPIRY_CHECK_SECONDS = env_float("APPROVAL_EXPIRY_CHECK_SECONDS", 60.0)
+# Which moves must carry one of the admin's reason codes (when any is active): "all",
+# "approval" (those that wait for approval), or any of the kinds above.
+APPROVAL_REASON_CODE_FOR = _approval_kinds(
+    "APPROVAL_REASON_CODE_FOR", ("all", "approval", "large", "out_of_scope", "plan")
+)
+
 # -- audit log retention (docs/OPERATIONS.md "Audit retention"; 0 keeps everything) -------------
 AUDIT_RETENTION_DAYS = env_int("AUDIT_RETENTION_DAYS", 0, minimum=0)
 AUDIT_ARCHIVE_DIR = Path(env_str("AUDIT_ARCHIVE_DIR", str(VAR_DIR / "audit-archive")))
@@ -296,6 +322,10 @@ CELERY_BEAT_SCHEDULE = {
     "audit-checkpoint": {
         "task": "dashboard.audit.tasks.audit_checkpoint_task",
         "schedule": AUDIT_CHECKPOINT_EVERY_SECONDS,
+    },
+    "expire-approvals": {
+        "task": "dashboard.approvals.tasks.expire_approvals_task",
+        "schedule": APPROVAL_EXPIRY_CHECK_SECONDS,
     },
 }
 

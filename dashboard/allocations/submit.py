@@ -27,6 +27,7 @@ from dashboard.allocations.errors import InvalidMove, MoveConflict, MoveRefused
 from dashboard.allocations.models import AllocationJob, JobBatch
 from dashboard.allocations.selectors import existing_job, job_by_id, stale_agents
 from dashboard.allocations.tasks import enqueue_job
+from dashboard.approvals.gate import approval_details, move_gate
 from dashboard.audit.models import AuditEvent
 from dashboard.audit.services import audit_record
 from dashboard.directory.models import Agent, Campaign
@@ -62,11 +63,14 @@ def job_submit(
     expected_versions: dict[str, int] | None = None,
     request_id: str = "",
     revert_of: AllocationJob | None = None,
+    reason_code: str | None = None,
+    approval=None,
 ) -> tuple[AllocationJob, bool]:
     """Validate and queue a move. Returns ``(job, created)``; raises a ``MoveRefused``.
 
     The same ``idempotency_key`` from the same user returns the existing job (``created`` False);
-    reusing a key for a different move is refused.
+    reusing a key for a different move is refused. A move that needs four-eyes approval raises
+    ``ApprovalPending`` (202) instead; ``approval`` is the granted approval a move runs under.
     """
     if not roles.can_move_agents(actor):
         # Before validation: a user who may not move learns nothing about which agents exist.
@@ -85,8 +89,22 @@ def job_submit(
 
     agents, ins, outs, reason = _validate_move(agent_ids, campaign_ids_in, campaign_ids_out, reason)
     expected = _validate_expected(expected_versions, agents)
+    # Four-eyes approval decides here, once the move is valid and before the scope check.
+    scope_of, reason = move_gate(
+        actor=actor,
+        agent_ids=agents,
+        campaign_ids_in=ins,
+        campaign_ids_out=outs,
+        reason=reason,
+        reason_code=reason_code,
+        idempotency_key=idempotency_key,
+        expected_versions=expected,
+        request_id=request_id,
+        approval=approval,
+        revert_of=revert_of,
+    )
 
-    refusal = move_refusal(actor, agents) or _conflict_refusal(expected)
+    refusal = move_refusal(scope_of, agents) or _conflict_refusal(expected)
     if refusal is not None:
         kept = agents[:REFUSAL_AGENTS_KEPT]
         audit_record(
@@ -127,6 +145,7 @@ def job_submit(
                 job=job,
                 roster_before=roster_of(agents),
                 message=job.describe(),
+                details=approval_details(approval),
             )
             _enqueue_on_commit(job.pk)
     except IntegrityError:

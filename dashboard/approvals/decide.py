@@ -1,0 +1,256 @@
+"""Deciding an approval: approve (and submit the move), reject, withdraw, expire.
+
+Each decision locks the approval's row, checks it is still pending and writes its audit row in
+the same transaction, so two approvers clicking at once give one decision and one job. An
+approved move goes through the ordinary submit (``allocations.submit.job_submit``) as the
+requester's job, checked against the approver's scope and the roster versions the approver was
+shown; if the submit refuses (the roster changed again, an agent went away), the refusal is
+audited, the approval stays pending and the approver sees why.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.db import transaction
+from django.utils import timezone
+
+from dashboard.allocations.errors import InvalidMove, MoveRefused
+from dashboard.allocations.submit import MAX_REASON, job_submit
+from dashboard.approvals.access import decision_refusal, withdraw_refusal
+from dashboard.approvals.errors import ApprovalDecided, ApprovalNotFound
+from dashboard.approvals.models import Approval
+from dashboard.approvals.request import handler
+from dashboard.audit.models import AuditEvent
+from dashboard.audit.services import audit_record
+
+Kind = AuditEvent.Kind
+Status = Approval.Status
+
+
+def approve(
+    *,
+    approval_id: int,
+    actor,
+    reason: str = "",
+    expected_versions: dict[str, int] | None = None,
+    request_id: str = "",
+) -> Approval:
+    """Approve and, for a move, submit it. ``expected_versions`` are the versions the approver's
+    re-preview showed (``review.Review.versions``); the move is refused if they changed since."""
+    reason = _decision_reason(reason, required=False)
+    approval = _check(approval_id, actor, "Approve", request_id)
+    refused: MoveRefused | None = None
+    with transaction.atomic():
+        approval = _locked_pending(approval_id)
+        approval.decided_by = actor
+        approval.decided_at = timezone.now()
+        approval.decision_reason = reason
+        job = None
+        if approval.kind == Approval.Kind.MOVE:
+            try:
+                job, _ = job_submit(
+                    actor=approval.requested_by,
+                    agent_ids=approval.agent_ids,
+                    campaign_ids_in=approval.campaign_ids_in,
+                    campaign_ids_out=approval.campaign_ids_out,
+                    reason=approval.reason,
+                    idempotency_key=approval.idempotency_key or f"approval-{approval.pk}",
+                    expected_versions=expected_versions,
+                    request_id=request_id or approval.request_id,
+                    approval=approval,
+                )
+            except MoveRefused as exc:
+                # The submit audited its refusal; the approval stays pending (nothing saved).
+                refused = exc
+        if refused is None:
+            approval.status = Status.APPROVED
+            approval.job = job
+            approval.save()
+            if (on_granted := handler(approval.kind, "granted")) is not None:
+                on_granted(approval)
+            _audit(
+                Kind.APPROVAL_GRANTED,
+                approval,
+                actor,
+                f"Approval {approval.pk} granted by {actor.get_username()} "
+                f"(requested by {approval.requested_by.get_username()})"
+                + (f"; job {job.pk}" if job else ""),
+                request_id,
+                job=job,
+            )
+    if refused is not None:
+        raise refused
+    return approval
+
+
+def reject(*, approval_id: int, actor, reason: str, request_id: str = "") -> Approval:
+    """Reject with a reason (required: the requester reads it)."""
+    reason = _decision_reason(reason, required=True)
+    _check(approval_id, actor, "Reject", request_id)
+    with transaction.atomic():
+        approval = _locked_pending(approval_id)
+        approval.status = Status.REJECTED
+        approval.decided_by = actor
+        approval.decided_at = timezone.now()
+        approval.decision_reason = reason
+        approval.save()
+        if (on_rejected := handler(approval.kind, "rejected")) is not None:
+            on_rejected(approval)
+        _audit(
+            Kind.APPROVAL_REJECTED,
+            approval,
+            actor,
+            f"Approval {approval.pk} rejected by {actor.get_username()} "
+            f"(requested by {approval.requested_by.get_username()}): {reason}",
+            request_id,
+        )
+    return approval
+
+
+def withdraw(*, approval_id: int, actor, request_id: str = "") -> Approval:
+    """The requester takes back a request nobody has decided yet (audited as rejected)."""
+    approval = _get(approval_id)
+    if refusal := withdraw_refusal(actor, approval):
+        raise refusal
+    with transaction.atomic():
+        approval = _locked_pending(approval_id)
+        approval.status = Status.WITHDRAWN
+        approval.decided_by = actor
+        approval.decided_at = timezone.now()
+        approval.decision_reason = "Withdrawn by the requester"
+        approval.save()
+        if (on_rejected := handler(approval.kind, "rejected")) is not None:
+            on_rejected(approval)
+        _audit(
+            Kind.APPROVAL_REJECTED,
+            approval,
+            actor,
+            f"Approval {approval.pk} withdrawn by its requester {actor.get_username()}",
+            request_id,
+        )
+    return approval
+
+
+def expire_due(now: datetime | None = None) -> int:
+    """Expire every pending approval whose time is up (beat). Returns how many expired."""
+    now = now or timezone.now()
+    expired = 0
+    due = Approval.objects.filter(status=Status.PENDING, expires_at__lte=now)
+    for approval_id in due.values_list("pk", flat=True):
+        with transaction.atomic():
+            approval = (
+                Approval.objects.select_for_update()
+                .filter(pk=approval_id, status=Status.PENDING)
+                .first()
+            )
+            if approval is None:
+                continue  # decided meanwhile
+            _expire(approval)
+            expired += 1
+    return expired
+
+
+def _expire(approval: Approval) -> None:
+    approval.status = Status.EXPIRED
+    approval.decided_at = timezone.now()
+    approval.save()
+    if (on_expired := handler(approval.kind, "expired")) is not None:
+        on_expired(approval)
+    _audit(
+        Kind.APPROVAL_EXPIRED,
+        approval,
+        None,
+        f"Approval {approval.pk} expired undecided (requested by "
+        f"{approval.requested_by.get_username()} at {approval.created_at:%Y-%m-%d %H:%M} UTC)",
+        "",
+    )
+
+
+def _get(approval_id: int) -> Approval:
+    approval = Approval.objects.select_related("requested_by").filter(pk=approval_id).first()
+    if approval is None:
+        raise ApprovalNotFound(f"Approval {approval_id} does not exist")
+    return approval
+
+
+def _check(approval_id: int, actor, action: str, request_id: str) -> Approval:
+    """Refuse (audited) an actor who may not decide; refuse a decided approval."""
+    _expire_if_due(approval_id)
+    approval = _get(approval_id)
+    refusal = decision_refusal(actor, approval)
+    if refusal is not None:
+        audit_record(
+            kind=Kind.REFUSED,
+            actor=actor,
+            agent_ids=approval.agent_ids[:50],
+            campaign_ids_in=approval.campaign_ids_in,
+            campaign_ids_out=approval.campaign_ids_out,
+            reason="",
+            message=f"{action} of approval {approval.pk} refused: {refusal.message}",
+            request_id=request_id,
+            details={"approval_id": approval.pk},
+        )
+        raise refusal
+    return approval
+
+
+def _locked_pending(approval_id: int) -> Approval:
+    """The approval, locked, if it is still pending and its time is not up."""
+    approval = (
+        Approval.objects.select_for_update().select_related("requested_by").get(pk=approval_id)
+    )
+    if approval.status != Status.PENDING:
+        raise ApprovalDecided(
+            f"Approval {approval.pk} is {approval.get_status_display().lower()}; "
+            "there is nothing left to decide"
+        )
+    if approval.expires_at <= timezone.now():
+        raise ApprovalDecided(f"Approval {approval.pk} expired before it was decided")
+    return approval
+
+
+def _expire_if_due(approval_id: int) -> None:
+    """An approval whose time is up is expired (audited) before anyone decides it."""
+    with transaction.atomic():
+        approval = (
+            Approval.objects.select_for_update()
+            .filter(pk=approval_id, status=Status.PENDING, expires_at__lte=timezone.now())
+            .first()
+        )
+        if approval is not None:
+            _expire(approval)
+
+
+def _decision_reason(reason, *, required: bool) -> str:
+    if not isinstance(reason, str):
+        raise InvalidMove("The reason must be text", {"reason": "must be text"})
+    reason = reason.strip()
+    if required and not reason:
+        raise InvalidMove("Give a reason: the requester reads it", {"reason": "required"})
+    if len(reason) > MAX_REASON:
+        raise InvalidMove(f"The reason is at most {MAX_REASON} characters", {"reason": "too long"})
+    if any(ord(ch) < 32 and ch not in "\t\n\r" for ch in reason):
+        raise InvalidMove("The reason has control characters", {"reason": "control characters"})
+    return reason
+
+
+def _audit(kind, approval: Approval, actor, message: str, request_id: str, job=None) -> None:
+    audit_record(
+        kind=kind,
+        actor=actor,
+        job=job,
+        agent_ids=approval.agent_ids,
+        campaign_ids_in=approval.campaign_ids_in,
+        campaign_ids_out=approval.campaign_ids_out,
+        reason=approval.decision_reason or approval.reason,
+        message=message,
+        request_id=request_id or approval.request_id,
+        details={
+            "approval_id": approval.pk,
+            "approval_kind": approval.kind,
+            "requested_by": approval.requested_by.get_username(),
+            "decided_by": actor.get_username() if actor is not None else "",
+            "subject_id": approval.subject_id,
+        },
+    )
