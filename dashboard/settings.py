@@ -256,6 +256,11 @@ ICWS_AGENT_WORKGROUPS = env_list(
 # long without a heartbeat before presence counts as stale.
 LISTENER_POLL_SECONDS = env_float("LISTENER_POLL_SECONDS", 0.5)
 LISTENER_STALE_SECONDS = env_float("LISTENER_STALE_SECONDS", 15.0)
+# What is observed after a move CIC accepted (dashboard/presence/observe.py): looked at once,
+# this long after the job succeeded, by a beat task this often; never after the window.
+OBSERVE_AFTER_SECONDS = env_float("OBSERVE_AFTER_SECONDS", 10.0)
+OBSERVE_WINDOW_SECONDS = env_float("OBSERVE_WINDOW_SECONDS", 600.0)
+OBSERVE_EVERY_SECONDS = env_float("OBSERVE_EVERY_SECONDS", 5.0)
 
 # -- allocation engine -------------------------------------------------------------------------
 ALLOCATION_BATCH_SIZE = env_int("ALLOCATION_BATCH_SIZE", 100)
@@ -267,6 +272,8 @@ ALLOCATION_LEASE_SECONDS = env_float("ALLOCATION_LEASE_SECONDS", 120.0)
 ALLOCATION_STUCK_AFTER_SECONDS = env_float("ALLOCATION_STUCK_AFTER_SECONDS", 60.0)
 SWEEP_INTERVAL_SECONDS = env_float("SWEEP_INTERVAL_SECONDS", 30.0)
 DIRECTORY_SYNC_INTERVAL_SECONDS = env_float("DIRECTORY_SYNC_INTERVAL_SECONDS", 300.0)
+# Agents whose Logon Campaign right one sync reads (one ICWS GET each; directory/rights.py).
+DIRECTORY_RIGHTS_READS_PER_SYNC = env_int("DIRECTORY_RIGHTS_READS_PER_SYNC", 200, minimum=0)
 
 # -- four-eyes approval (dashboard/approvals; docs/OPERATIONS.md "Four-eyes approval") --------
 def _approval_kinds(name: str, choices: tuple[str, ...]) -> frozenset[str]:
@@ -314,6 +321,10 @@ CELERY_BEAT_SCHEDULE = {
     "sync-directory": {
         "task": "dashboard.directory.tasks.sync_directory_task",
         "schedule": DIRECTORY_SYNC_INTERVAL_SECONDS,
+    },
+    "observe-moves": {
+        "task": "dashboard.presence.tasks.observe_moves_task",
+        "schedule": OBSERVE_EVERY_SECONDS,
     },
     "audit-chain": {
         "task": "dashboard.audit.tasks.audit_chain_task",

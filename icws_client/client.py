@@ -238,6 +238,25 @@ class IcwsClient:
         """Dialer campaigns (``configuration/interaction-dialer-campaign-acls``, REF 3.4)."""
         return self._list("interaction-dialer-campaign-acls", "*", Campaign.from_json, where)
 
+    def get_logon_campaign_right(self, user_id: str) -> bool | None:
+        """Whether the user holds Dialer's Logon Campaign right, read as the record does
+        (REF 3.1, 10): ``GET configuration/users/{id}?select=*&rightsFilter=loggedInUser``,
+        ``securityRights.loginCampaign.effectiveValue``. None when the answer does not say
+        (the property absent, or not a boolean); an error answer raises as usual."""
+        reply = self._session_call(
+            "GET",
+            "/configuration/users/{userId}",
+            args={"userId": user_id},
+            params={"select": "*", "rightsFilter": "loggedInUser"},
+        )
+        body = reply.body
+        if not isinstance(body, dict):
+            raise IcwsProtocolError("configuration/users/{id} must answer a JSON object")
+        rights = body.get("securityRights")
+        right = rights.get("loginCampaign") if isinstance(rights, dict) else None
+        value = right.get("effectiveValue") if isinstance(right, dict) else None
+        return value if isinstance(value, bool) else None
+
     def list_status_messages(self) -> list[StatusMessage]:
         """The statuses users can be in (``status/status-messages``, REF 4.2)."""
         reply = self._session_call("GET", "/status/status-messages")

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from dashboard.allocations.models import AllocationJob
 from dashboard.directory.models import Agent
-from dashboard.presence.selectors import listener_health
+from dashboard.presence.selectors import job_observations, listener_health
 
 ErrorKind = AllocationJob.ErrorKind
 
@@ -129,6 +129,9 @@ def outcome_note(job: AllocationJob) -> str | None:
         "CIC accepted the move (HTTP 202): accepted, not confirmed applied. CIC applies it to "
         "agents logged in to Dialer from their own client."
     )
+    observed = job_observations(job)
+    if observed:  # what was seen after the move (presence.observe) replaces the guesses below
+        return f"{note} Observed {observed[-1].clock}: {observed[-1].message}"
     without = list(
         Agent.objects.filter(id__in=job.agent_ids, has_live_client=False)
         .order_by("name")

@@ -46,6 +46,10 @@ class Campaign(models.Model):
     staffing_target = models.PositiveIntegerField(
         null=True, blank=True, help_text="Agents wanted; recorded by an admin."
     )
+    # Who recorded the state (admin page or campaign facts import) and when, so a warning that
+    # rests on it can say whose word it is.
+    state_recorded_by = models.CharField(max_length=150, blank=True)
+    state_recorded_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["name"]
@@ -79,6 +83,7 @@ class Agent(models.Model):
     # securityRights.loginCampaign on the CIC user (REF 10): a supervisor's move may not take.
     # None: not read (the directory sync fills it where the server gives it).
     has_logon_campaign_right = models.BooleanField(null=True, blank=True)
+    logon_right_read_at = models.DateTimeField(null=True, blank=True)  # last answer from CIC
     active = models.BooleanField(default=True, help_text="Still listed by ICWS at the last sync.")
     synced_at = models.DateTimeField(null=True, blank=True)
     # Bumped on every roster change of this agent: a move built on an older version is stale.
@@ -121,6 +126,10 @@ class SyncRun(models.Model):
     agents = models.PositiveIntegerField(default=0)
     campaigns = models.PositiveIntegerField(default=0)
     skipped = models.PositiveIntegerField(default=0)  # ICWS rows refused by validation
+    # The Logon Campaign right is read per agent after the sync proper (directory/rights.py);
+    # how many answers came, and why reading stopped, never fail the sync.
+    rights_read = models.PositiveIntegerField(default=0)
+    rights_error = models.TextField(blank=True)
     error = models.TextField(blank=True)
 
     class Meta:

@@ -15,6 +15,7 @@ from django.utils import timezone
 from dashboard.audit.models import AuditEvent
 from dashboard.audit.services import audit_record
 from dashboard.directory.models import Agent, Campaign, RosterEntry, SyncRun, Workgroup
+from dashboard.directory.rights import read_logon_rights
 from dashboard.directory.validate import EXTENSION_MAX, NAME_MAX, STATUS_MAX, clean_id, fit
 from icws_client import IcwsError
 
@@ -30,6 +31,7 @@ def directory_sync(*, client, agent_workgroups: list[str] | None = None) -> Sync
     as "unknown"/none unless ICWS gives them, and never overwrite what an admin recorded. Rows
     whose ids cannot be stored are skipped and counted. Agents and campaigns ICWS no longer lists
     are marked inactive, never deleted. A failed sync changes nothing and records why.
+    After a sync that worked, the agents' Logon Campaign right is read (``rights.py``, bounded).
     """
     groups = set(settings.ICWS_AGENT_WORKGROUPS if agent_workgroups is None else agent_workgroups)
     run = SyncRun.objects.create()
@@ -50,6 +52,8 @@ def directory_sync(*, client, agent_workgroups: list[str] | None = None) -> Sync
         run.error = fit(f"{type(exc).__name__}: {exc}", 2000)
         run.save()
         log.warning("Directory sync failed: %s", run.error)
+        return run
+    read_logon_rights(client=client, run=run)  # never fails the sync (rights.py)
     return run
 
 

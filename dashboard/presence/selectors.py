@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.utils import timezone
 
+from dashboard.audit.models import AuditEvent
 from dashboard.presence.models import ListenerState
 
 
@@ -58,3 +59,24 @@ def listener_health(now: dt.datetime | None = None) -> ListenerHealth:
         events=row.events,
         reconnects=row.reconnects,
     )
+
+
+@dataclass(frozen=True)
+class Observation:
+    at: dt.datetime
+    message: str
+    observable: bool
+
+    @property
+    def clock(self) -> str:
+        """The time it was observed, in the dashboard's time zone, with the zone."""
+        return f"{timezone.localtime(self.at):%H:%M:%S %Z}"
+
+
+def job_observations(job) -> list[Observation]:
+    """What was observed after an accepted move (``observe.py``), oldest first: for the job page."""
+    rows = job.audit_events.filter(kind=AuditEvent.Kind.OBSERVED).order_by("id")
+    return [
+        Observation(e.at, e.message, bool((e.details or {}).get("observable")))
+        for e in rows.only("at", "message", "details")
+    ]

@@ -103,7 +103,11 @@ Configuration lists (REF 4.1)
 =============================
 ``GET /icws/{sid}/configuration/{users|workgroups|interaction-dialer-campaign-acls}`` ->
 ``{"items": [...]}``; ``.../{kind}/{id}`` -> the object at top level, unknown id -> 404.
-* Properties. users: ``configurationId, extension, workgroups, roles``; workgroups:
+* Properties. users: ``configurationId, extension, workgroups, roles, securityRights``
+  (``securityRights`` is ``{"loginCampaign": {"effectiveValue": bool}}`` only, the one right
+  the record reads, REF 3.1: ``GET configuration/users/{id}?select=*&rightsFilter=loggedInUser``;
+  from the seed user's ``logonCampaignRight``, default false; *choice*: no ``actualValue`` or
+  inherited values, and the list form serves it too); workgroups:
   ``configurationId, members, hasQueue, isActive``; campaign ACLs: ``configurationId`` only
   (displayName = campaign name), as on record (REF 10); campaign state, workgroup and
   membership are in ``/sim/state`` only. With ``Simulator(rich_campaigns=True)`` /
@@ -245,7 +249,8 @@ Seed format
 ===========
 A JSON object: ``icServer`` (str, default "cic1"); ``workgroups``: ``[{id, displayName?,
 hasQueue?, isActive?}]``; ``users``: ``[{id, displayName?, extension?, workgroups: [ids],
-roles: [names], password?, status?: {statusId, loggedIn, onPhone}}]``; ``campaigns``:
+roles: [names], password?, logonCampaignRight?: bool, status?: {statusId, loggedIn,
+onPhone}}]``; ``campaigns``:
 ``[{id, name, workgroup, status: [flags], campaignType?}]``; ``membership``: ``{userId:
 [campaignIds]}``; ``statusMessages``: ``[{statusId, messageText, iconUri, isSelectableStatus,
 isAcdStatus, groupTag}]`` (optional). ``load_seed`` checks references and raises ``ValueError``.

@@ -20,6 +20,9 @@ PROPERTIES: dict[str, dict[str, str]] = {
         "extension": "scalar",
         "workgroups": "cids",
         "roles": "cids",
+        # securityRights.loginCampaign.effectiveValue is read on a user (REF 3.1, 10); the other
+        # rights of the record are not served.
+        "securityRights": "object",
     },
     "workgroups": {
         "configurationId": "cid",

@@ -342,6 +342,8 @@ def check_seed(seed: Any, where: str = "seed") -> None:
             if wg not in groups:
                 _fail(where, f"{here} names unknown workgroup {wg!r}")
         _str_list(user.get("roles", []), where, f"{here}.roles")
+        if not isinstance(user.get("logonCampaignRight", False), bool):
+            _fail(where, f"{here}.logonCampaignRight must be true or false")
         status = user.get("status", {})
         if not isinstance(status, dict):
             _fail(where, f"{here}.status must be an object")

@@ -135,6 +135,9 @@ class World:
                     "extension": user.get("extension", ""),
                     "workgroups": groups,
                     "roles": [config_id("roles", r, r) for r in user.get("roles", [])],
+                    "securityRights": {
+                        "loginCampaign": {"effectiveValue": bool(user.get("logonCampaignRight"))}
+                    },
                 }
             )
         self.workgroup_items = [

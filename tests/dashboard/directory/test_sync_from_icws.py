@@ -97,6 +97,9 @@ class _Awkward:
     def get_user_statuses(self, ids):
         return {}
 
+    def get_logon_campaign_right(self, user_id):
+        return None
+
 
 @pytest.mark.parametrize("bad_id", ["a\nb", "a\x00b", "x" * 201, "", " padded", "a\u202eb"])
 def test_bad_rows_are_skipped_and_counted_long_names_cut(bad_id):
