@@ -86,6 +86,7 @@ INSTALLED_APPS = [
     "dashboard.api",
     "dashboard.board",
     "dashboard.approvals",
+    "dashboard.activity",  # other supervisors' live activity on the board, last visits
 ]
 
 MIDDLEWARE = [

@@ -1,11 +1,14 @@
 from django.urls import path
 
-from dashboard.board.views import audit, board, directory, jobs, moves
+from dashboard.board.views import activity, audit, board, directory, jobs, moves
 
 urlpatterns = [
     path("", board.board_page, name="board"),
     path("moves/preview", moves.move_preview_view, name="move-preview"),
     path("moves/", moves.move_submit, name="move-submit"),
+    path("moves/check", moves.move_check, name="move-check"),
+    path("activity", activity.activity_view, name="board-activity"),
+    path("jobs/away", jobs.jobs_away, name="jobs-away"),
     path("jobs/", jobs.job_list, name="job-list"),
     path("jobs/<int:job_id>/", jobs.job_detail, name="job-detail"),
     path("jobs/<int:job_id>/status", jobs.job_status, name="job-status"),

@@ -1,4 +1,5 @@
-"""Jobs: the list (the board's drawer links here), one job's page, its polling status, retry."""
+"""Jobs: the list (the board's drawer links here), one job's page, its polling status, retry,
+and, after a sign-in, the user's jobs that finished while they were away."""
 
 from __future__ import annotations
 
@@ -14,15 +15,20 @@ from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HTMX_STOP_POLLING, HttpResponseClientRedirect, trigger_client_event
 
 from dashboard.accounts import roles
+from dashboard.activity.selectors import display_name
+from dashboard.activity.visits import take_away_since
 from dashboard.allocations.errors import MoveRefused, refusal_status
 from dashboard.allocations.explain import explain_job
 from dashboard.allocations.models import AllocationJob
 from dashboard.allocations.submit import job_cancel, job_retry
+from dashboard.board.job_words import describe_jobs, words_of
 from dashboard.core.pagination import keyset_page
 from dashboard.core.params import BadParameter, bad_parameter_response
+from dashboard.directory.models import Agent
 
 PAGE_SIZE = 50
 PAGE_CURSOR = "must be a job number (the page links set it)"
+AWAY_SHOWN = 10  # jobs listed in "While you were away"; the rest are counted
 
 
 def _get_job(job_id: int) -> AllocationJob:
@@ -45,7 +51,7 @@ def job_list(request: HttpRequest) -> HttpResponse:
         return bad_parameter_response(exc)
     context = {
         "nav": "jobs",
-        "jobs": page.items,
+        "jobs": describe_jobs(page.items),
         "mine": mine,
         "next_before": page.next_before,
         "is_first_page": page.is_first,
@@ -57,8 +63,32 @@ def job_list(request: HttpRequest) -> HttpResponse:
 def job_detail(request: HttpRequest, job_id: int) -> HttpResponse:
     roles.require_board(request.user)
     job = _get_job(job_id)
-    context = {"nav": "jobs", "job": job, "explanation": explain_job(job)}
+    names = dict(Agent.objects.filter(id__in=job.agent_ids).values_list("id", "name"))
+    context = {
+        "nav": "jobs",
+        "job": job,
+        "explanation": explain_job(job),
+        "agents": [(a, names.get(a, a)) for a in job.agent_ids],
+        "requested_by_name": display_name(job.requested_by),
+    }
     return TemplateResponse(request, "board/job.html", context)
+
+
+@require_GET
+def jobs_away(request: HttpRequest) -> HttpResponse:
+    """The board's jobs panel asks once, on load: the user's jobs that finished between their
+    last visit before this sign-in and now (204, nothing to show, on any later load)."""
+    roles.require_board(request.user)
+    since = take_away_since(request)
+    if since is None:
+        return HttpResponse(status=204)
+    finished = AllocationJob.objects.filter(requested_by=request.user, finished_at__gt=since)
+    jobs = list(finished.select_related("requested_by").order_by("-finished_at")[:AWAY_SHOWN])
+    if not jobs:
+        return HttpResponse(status=204)
+    lines = [(job, _outcome_text(job, explain_job(job))) for job in describe_jobs(jobs)]
+    context = {"away_lines": lines, "away_more": max(0, finished.count() - len(jobs))}
+    return TemplateResponse(request, "board/_jobs_panel.html#jobs-away", context)
 
 
 @require_GET
@@ -88,13 +118,13 @@ def _status_response(request: HttpRequest, job: AllocationJob) -> HttpResponse:
 
 
 def _outcome_text(job: AllocationJob, explanation) -> str:
-    count = len(job.agent_ids)
-    agents = f"{count} agent{'s' if count != 1 else ''}"
+    what = words_of(job).phrase
     if job.status == AllocationJob.Status.SUCCEEDED:
-        return f"Job {job.pk} succeeded: {agents} moved."
+        return f"Job {job.pk} succeeded: moved {what}."
     if job.status == AllocationJob.Status.CANCELLED:
-        return f"Job {job.pk} was cancelled."
-    return f"Job {job.pk} failed: {explanation.headline if explanation else job.error_message}"
+        return f"Job {job.pk} was cancelled (moving {what})."
+    why = explanation.headline if explanation else job.error_message
+    return f"Job {job.pk} failed to move {what}: {why}"
 
 
 @require_POST

@@ -5,6 +5,10 @@ fits); the no-JavaScript board form gets it with one ``pick`` per ticked card. T
 posts the same picks and target back and the submit rebuilds the preview from them, so the move
 queued is the move shown. With htmx both answer partials (the dialog body, then the new job's
 status); without JavaScript the preview is a page and the submit redirects to the job's page.
+
+While the dialog is open it asks ``move_check`` whether anything it shows has changed
+(``board/freshness.py``); a submit of a state the supervisor was not shown answers the dialog
+again with the changes (409) instead of queuing the move.
 """
 
 from __future__ import annotations
@@ -21,8 +25,11 @@ from django_htmx.http import reswap, retarget, trigger_client_event
 from dashboard.accounts import roles
 from dashboard.allocations.errors import MoveRefused, refusal_status
 from dashboard.allocations.submit import job_submit
-from dashboard.board.moves import PickError, move_preview, selection_from
+from dashboard.board import freshness
+from dashboard.board.moves import MovePreview, PickError, move_preview, selection_from
+from dashboard.board.selectors import board_revision
 from dashboard.core.htmx import wants_partial
+from dashboard.core.params import BadParameter, bad_parameter_response
 
 DIALOG = "board/move_preview.html"
 
@@ -44,7 +51,45 @@ def move_preview_view(request: HttpRequest) -> HttpResponse:
         )
     except PickError as exc:
         return _render(request, {"error": str(exc), "error_field": exc.field}, status=400)
-    return _render(request, {"preview": preview, "idempotency_key": uuid.uuid4().hex})
+    return _render(request, _confirm_context(preview, uuid.uuid4().hex))
+
+
+def _confirm_context(preview: MovePreview, key: str, opened: dict | None = None, **extra) -> dict:
+    """The confirm form's context: ``opened`` is the snapshot taken when the dialog first
+    opened (kept through re-renders), ``seen`` the fingerprint of the state shown now."""
+    now = freshness.snapshot(preview)
+    opened = now if opened is None else opened
+    names = {a.id: a.name for a in preview.agents}
+    return {
+        "preview": preview,
+        "idempotency_key": key,
+        "snapshot": freshness.encode(opened),
+        "seen": freshness.fingerprint(now),
+        "revision": board_revision(),
+        "changes": freshness.changes(opened, now, names),
+        **extra,
+    }
+
+
+@require_POST
+def move_check(request: HttpRequest) -> HttpResponse:
+    """The open dialog's poll: 204 while the board's revision is the one it was shown, else
+    what changed since it opened (the dialog's "Since you opened this" note)."""
+    roles.require_mover(request.user)
+    revision = board_revision()
+    if request.POST.get("rev") == revision:
+        return HttpResponse(status=204)
+    try:
+        opened = freshness.parse_snapshot(request.POST.get("snapshot", ""))
+        preview = move_preview(selection_from(request.POST))
+    except BadParameter as exc:
+        return bad_parameter_response(exc)
+    except PickError as exc:
+        # The move cannot be made any more (a campaign or agent went away): say so in the note.
+        context = {"changes": [str(exc)], "revision": revision, "seen": "", "cannot": True}
+        return TemplateResponse(request, f"{DIALOG}#move-changes", context)
+    context = _confirm_context(preview, "", opened)
+    return TemplateResponse(request, f"{DIALOG}#move-changes", context)
 
 
 @require_POST
@@ -54,8 +99,16 @@ def move_submit(request: HttpRequest) -> HttpResponse:
     key = request.POST.get("idempotency_key") or None
     try:
         preview = move_preview(selection_from(request.POST))
+        opened = _opened(request)
     except PickError as exc:
         return _in_dialog(request, {"error": str(exc), "error_field": exc.field}, 400)
+    except BadParameter as exc:
+        return _in_dialog(request, {"error": str(exc), "error_field": exc.name}, 400)
+    if opened is not None:
+        context = _confirm_context(preview, key or uuid.uuid4().hex, opened, reason=reason)
+        if context["seen"] != request.POST.get("seen"):
+            # Something changed that the supervisor has not been shown: show it, do not move.
+            return _in_dialog(request, {**context, "ask_again": True}, 409)
     try:
         job, created = job_submit(
             actor=request.user,
@@ -72,12 +125,9 @@ def move_submit(request: HttpRequest) -> HttpResponse:
         if "reason" in (exc.fields or {}):
             # A refused reason keeps the dialog, its selection and what was typed: the error
             # shows beside the field.
-            context = {
-                "preview": preview,
-                "idempotency_key": key or uuid.uuid4().hex,
-                "reason": reason,
-                "reason_error": exc.message,
-            }
+            context = _confirm_context(
+                preview, key or uuid.uuid4().hex, opened, reason=reason, reason_error=exc.message
+            )
             return _in_dialog(request, context, status)
         return _in_dialog(request, {"error": exc.message}, status)
     if not request.htmx:
@@ -86,6 +136,12 @@ def move_submit(request: HttpRequest) -> HttpResponse:
     response = TemplateResponse(request, "board/job.html#job-status", {"job": job})
     trigger_client_event(response, "jobSubmitted", {"id": job.pk, "created": created})
     return response
+
+
+def _opened(request: HttpRequest) -> dict | None:
+    """The snapshot the confirm form carries; None from a form without one (an API-like post)."""
+    raw = request.POST.get("snapshot")
+    return freshness.parse_snapshot(raw) if raw else None
 
 
 def _in_dialog(request: HttpRequest, context: dict, status: int) -> HttpResponse:

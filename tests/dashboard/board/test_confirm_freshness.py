@@ -1,0 +1,97 @@
+"""An open confirmation says what changed since it opened, and a submit of a state the
+supervisor was not shown asks again instead of moving."""
+
+from __future__ import annotations
+
+import re
+from html import unescape
+from urllib.parse import quote
+
+import pytest
+from django.db.models import F
+
+from dashboard.allocations.models import AllocationJob
+from dashboard.directory.models import Agent, RosterEntry
+
+HX = {"HX-Request": "true"}
+pytestmark = pytest.mark.postgres_too
+
+
+@pytest.fixture(autouse=True)
+def no_enqueue():
+    from unittest import mock
+
+    from dashboard.allocations import submit
+
+    with mock.patch.object(submit, "_enqueue_on_commit", autospec=True) as enqueue:
+        yield enqueue
+
+
+def field(html: str, name: str) -> str:
+    return unescape(re.search(rf'name="{name}" value="([^"]*)"', html).group(1))
+
+
+def open_dialog(client) -> dict:
+    picks = "\n".join(f"{quote('{C1}')}/{a}/0" for a in ("a1", "a2"))
+    html = client.post("/moves/preview", {"picks": picks, "target": "{C2}"}, headers=HX)
+    html = html.content.decode()
+    names = ("picks", "target", "snapshot", "seen", "rev", "idempotency_key")
+    return {name: field(html, name) for name in names}
+
+
+def check(client, form):
+    return client.post("/moves/check", form, headers=HX)
+
+
+def test_unchanged_it_is_204_and_a_change_is_said(client, mover, dir_small):
+    client.force_login(mover)
+    form = open_dialog(client)
+    assert check(client, form).status_code == 204
+    # Someone else puts a3 into Winback; a1 takes a call.
+    RosterEntry.objects.create(agent_id="a3", campaign_id="{C2}")
+    Agent.objects.filter(id="a3").update(roster_version=F("roster_version") + 1)
+    Agent.objects.filter(id="a1").update(logged_in=True, on_phone=True)
+    response = check(client, form)
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "Since you opened this:" in html
+    assert "Winback has 1 agents now (0 when you opened this)" in html
+    assert "Agent 1 is now on a call" in html
+    assert field(html, "seen") != form["seen"]
+
+
+def test_a_confirm_of_a_state_not_shown_asks_again_and_then_moves(client, mover, dir_small):
+    client.force_login(mover)
+    form = open_dialog(client)
+    Agent.objects.filter(id="a2").update(logged_in=True, status_id="At Lunch")
+    response = client.post("/moves/", form, headers=HX)
+    html = response.content.decode()
+    assert response.status_code == 409
+    assert response["HX-Retarget"] == "#move-dialog-body"
+    assert "Agent 2 is now away" in html and "Nothing was moved" in html
+    assert not AllocationJob.objects.exists()
+    again = {**form, "seen": field(html, "seen"), "snapshot": field(html, "snapshot")}
+    assert client.post("/moves/", again, headers=HX).status_code == 200
+    assert AllocationJob.objects.count() == 1
+
+
+def test_a_move_by_someone_else_is_still_refused_on_confirm(client, mover, dir_small):
+    client.force_login(mover)
+    form = open_dialog(client)
+    Agent.objects.filter(id="a1").update(roster_version=F("roster_version") + 1)
+    html = check(client, form).content.decode()
+    assert "moved by someone else: Agent 1" in html
+    response = client.post("/moves/", {**form, "seen": field(html, "seen")}, headers=HX)
+    assert response.status_code == 409  # the roster versions: allocations refuses
+    assert not AllocationJob.objects.exists()
+
+
+def test_a_bad_snapshot_is_a_400_naming_it(client, mover, dir_small):
+    client.force_login(mover)
+    form = open_dialog(client)
+    response = check(client, {**form, "rev": "", "snapshot": "{not json"})
+    assert response.status_code == 400
+    assert "snapshot:" in response.content.decode()
+    response = client.post("/moves/", {**form, "snapshot": '{"h": 1}'}, headers=HX)
+    assert response.status_code == 400
+    assert "snapshot" in response.content.decode()
