@@ -21,6 +21,7 @@ accounts = [
 urlpatterns = [
     path("", include("dashboard.ops.urls")),
     path("", include("dashboard.board.urls")),
+    path("", include("dashboard.approvals.urls")),
     path("api/", include("dashboard.api.urls")),
     path("admin/", admin.site.urls),
     path("accounts/", include(accounts)),

@@ -1,0 +1,50 @@
+"""Reads of approvals for the pages, the board's panel and the API."""
+
+from __future__ import annotations
+
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from dashboard.approvals.access import may_decide
+from dashboard.approvals.errors import ApprovalNotFound
+from dashboard.approvals.models import Approval
+
+Status = Approval.Status
+RECENT = 50
+
+
+def approvals() -> QuerySet[Approval]:
+    return Approval.objects.select_related("requested_by", "decided_by", "job")
+
+
+def approval_by_id(approval_id: int) -> Approval:
+    approval = approvals().filter(pk=approval_id).first()
+    if approval is None:
+        raise ApprovalNotFound(f"Approval {approval_id} does not exist")
+    return approval
+
+
+def pending() -> QuerySet[Approval]:
+    """Pending and not yet past their time (the beat expires those within a minute)."""
+    return approvals().filter(status=Status.PENDING, expires_at__gt=timezone.now())
+
+
+def pending_for(user) -> list[Approval]:
+    """Pending approvals ``user`` may decide: not their own, within their scope."""
+    return [a for a in pending().exclude(requested_by=user) if may_decide(user, a)]
+
+
+def waiting_on_others(user) -> list[Approval]:
+    """``user``'s own requests still waiting."""
+    return list(pending().filter(requested_by=user))
+
+
+def recent_decided() -> list[Approval]:
+    return list(approvals().exclude(status=Status.PENDING)[:RECENT])
+
+
+def panel_revision(user) -> str:
+    """Changes when anything the board's approvals panel shows for ``user`` could change."""
+    latest = Approval.objects.order_by("-updated_at").values_list("updated_at", flat=True).first()
+    count = pending().count()
+    return f"{count}-{latest.timestamp() if latest else 0}-{user.pk}"
