@@ -85,6 +85,7 @@ INSTALLED_APPS = [
     "dashboard.audit",
     "dashboard.api",
     "dashboard.board",
+    "dashboard.plans",  # shift plans: scheduled and recurring moves (docs "Shift plans")
     "dashboard.approvals",
     "dashboard.activity",  # other supervisors' live activity on the board, last visits
 ]
@@ -301,6 +302,28 @@ APPROVAL_REASON_CODE_FOR = _approval_kinds(
     "APPROVAL_REASON_CODE_FOR", ("all", "approval", "large", "out_of_scope", "plan")
 )
 
+# -- shift plans (dashboard/plans; docs/OPERATIONS.md "Shift plans") ---------------------------
+# How often beat looks for plan runs and reverts that are due (a run starts within this of its time).
+PLANS_TICK_SECONDS = env_float("PLANS_TICK_SECONDS", 15.0)
+# A run found later than this after its start (beat was down) is recorded as missed, not run.
+PLANS_LATE_GRACE_SECONDS = env_float("PLANS_LATE_GRACE_SECONDS", 900.0)
+if PLANS_LATE_GRACE_SECONDS < 2 * PLANS_TICK_SECONDS:
+    raise ImproperlyConfigured(
+        f"PLANS_LATE_GRACE_SECONDS ({PLANS_LATE_GRACE_SECONDS:g}) must be at least twice "
+        f"PLANS_TICK_SECONDS ({PLANS_TICK_SECONDS:g}), or a run due between two ticks is missed"
+    )
+# The zone a new plan's form starts with (a supervisor may pick another); an IANA name.
+PLANS_DEFAULT_TIME_ZONE = env_str("PLANS_DEFAULT_TIME_ZONE", TIME_ZONE)
+try:
+    import zoneinfo as _zoneinfo
+
+    _zoneinfo.ZoneInfo(PLANS_DEFAULT_TIME_ZONE)
+except (ValueError, _zoneinfo.ZoneInfoNotFoundError):
+    raise ImproperlyConfigured(
+        f"PLANS_DEFAULT_TIME_ZONE (or DASHBOARD_TIME_ZONE) must be an IANA time zone such as "
+        f"Europe/Berlin, got {PLANS_DEFAULT_TIME_ZONE!r}"
+    ) from None
+
 # -- audit log retention (docs/OPERATIONS.md "Audit retention"; 0 keeps everything) -------------
 AUDIT_RETENTION_DAYS = env_int("AUDIT_RETENTION_DAYS", 0, minimum=0)
 AUDIT_ARCHIVE_DIR = Path(env_str("AUDIT_ARCHIVE_DIR", str(VAR_DIR / "audit-archive")))
@@ -334,6 +357,10 @@ CELERY_BEAT_SCHEDULE = {
     "audit-checkpoint": {
         "task": "dashboard.audit.tasks.audit_checkpoint_task",
         "schedule": AUDIT_CHECKPOINT_EVERY_SECONDS,
+    },
+    "plans-tick": {
+        "task": "dashboard.plans.tasks.plans_tick_task",
+        "schedule": PLANS_TICK_SECONDS,
     },
     "expire-approvals": {
         "task": "dashboard.approvals.tasks.expire_approvals_task",
