@@ -88,6 +88,7 @@ INSTALLED_APPS = [
     "dashboard.plans",  # shift plans: scheduled and recurring moves (docs "Shift plans")
     "dashboard.approvals",
     "dashboard.activity",  # other supervisors' live activity on the board, last visits
+    "dashboard.agentpage",  # /me/: an agent's campaigns and ready-for-calls
 ]
 
 MIDDLEWARE = [
@@ -229,7 +230,9 @@ TRUSTED_PROXIES = env_networks("DJANGO_TRUSTED_PROXIES")
 # addresses do not buy many guesses.
 AUTHENTICATION_BACKENDS = [
     "dashboard.accounts.throttle.LoginThrottleBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    # Local passwords (ModelBackend) as DASHBOARD_AUTH allows them, then CIC (ICWS connect).
+    "dashboard.accounts.backends.LocalBackend",
+    "dashboard.accounts.backends.CicBackend",
 ]
 AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)
 AXES_COOLOFF_TIME = timedelta(minutes=env_int("LOGIN_COOLOFF_MINUTES", 15))
@@ -263,6 +266,27 @@ LISTENER_STALE_SECONDS = env_float("LISTENER_STALE_SECONDS", 15.0)
 OBSERVE_AFTER_SECONDS = env_float("OBSERVE_AFTER_SECONDS", 10.0)
 OBSERVE_WINDOW_SECONDS = env_float("OBSERVE_WINDOW_SECONDS", 600.0)
 OBSERVE_EVERY_SECONDS = env_float("OBSERVE_EVERY_SECONDS", 5.0)
+
+# -- sign-in with CIC and the agent's page (docs/OPERATIONS.md "Sign-in with CIC") ------------
+# local: Django passwords only; cic: ICWS connect as the user (local passwords only for accounts
+# flagged break-glass); both: either. Checked again by the system check accounts.E001.
+DASHBOARD_AUTH = env_str("DASHBOARD_AUTH", "local").strip().lower()
+if DASHBOARD_AUTH not in ("local", "cic", "both"):
+    raise ImproperlyConfigured(
+        f"DASHBOARD_AUTH must be local, cic or both, got {DASHBOARD_AUTH!r}"
+    )
+# CIC role or workgroup names (ids or display names, any case) that make a dashboard role.
+CIC_SUPERVISOR_ROLES = env_list("CIC_SUPERVISOR_ROLES", "Supervisor" if DEMO_MODE else "")
+CIC_AUDITOR_ROLES = env_list("CIC_AUDITOR_ROLES", "Quality Auditor" if DEMO_MODE else "")
+CIC_ADMIN_ROLES = env_list("CIC_ADMIN_ROLES")
+# The applicationName of an agent's own ICWS session (kept for ready-for-calls): CIC groups a
+# user's sessions of one application into one Dialer session, so a site may name its agent client.
+ICWS_AGENT_APPLICATION_NAME = env_str("ICWS_AGENT_APPLICATION_NAME", ICWS_APPLICATION_NAME)
+# A moved agent shows "waiting for ready-for-calls" on the board for at most this long.
+READY_FOR_CALLS_WAIT_HOURS = env_int("READY_FOR_CALLS_WAIT_HOURS", 12)
+# icws_check's "CIC sign-in" line connects as this test user when both are given.
+ICWS_CHECK_USER = env_str("ICWS_CHECK_USER")
+ICWS_CHECK_PASSWORD = env_secret("ICWS_CHECK_PASSWORD")
 
 # -- allocation engine -------------------------------------------------------------------------
 ALLOCATION_BATCH_SIZE = env_int("ALLOCATION_BATCH_SIZE", 100)

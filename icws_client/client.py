@@ -33,6 +33,7 @@ import logging
 import random
 import time
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
@@ -55,6 +56,33 @@ ALLOCATE_AGENTS_FEATURE = ("dialer", 7)  # REF 3.2
 READY_FOR_CALLS_CAMPAIGNS_FEATURE = ("dialer", 4)
 PAGE_SIZE = 200  # REF 4.1: at most 200 items per response when `select` is given
 MAX_PAGES = 10_000  # a server that never reports the end cannot keep us paging forever
+
+
+@dataclass(frozen=True)
+class SessionTokens:
+    """What another process needs to use an open session: never the password.
+
+    Whoever holds these can act as the user until the session ends, so they are kept
+    server-side only and the session is closed (``DELETE connection``) when no longer needed.
+    """
+
+    user_id: str
+    host: str
+    session_id: str
+    csrf_token: str
+    cookie: str
+
+
+@dataclass(frozen=True)
+class UserAccess:
+    """A user's roles and workgroups (``configuration/users/{id}``), as ids and display names."""
+
+    user_id: str
+    display_name: str
+    roles: tuple[str, ...]
+    workgroups: tuple[str, ...]
+    role_names: tuple[str, ...] = ()
+    workgroup_names: tuple[str, ...] = ()
 
 
 class IcwsClient:
@@ -156,6 +184,64 @@ class IcwsClient:
     def close(self) -> None:
         """Log out (``DELETE /icws/{sessionId}/connection``). Safe to call twice."""
         self._session.close()
+
+    def session_tokens(self) -> SessionTokens:
+        """The open session's tokens (connecting first), for ``resume`` in another process."""
+        conn = self.connect()
+        return SessionTokens(
+            user_id=conn.user_id or self._user_id,
+            host=self.hosts.current,
+            session_id=conn.session_id,
+            csrf_token=conn.csrf_token,
+            cookie=self._session.cookie,
+        )
+
+    @classmethod
+    def resume(cls, base_url: str, tokens: SessionTokens, **options: Any) -> IcwsClient:
+        """A client on a session opened elsewhere (``session_tokens``), holding no password.
+
+        It never reconnects: a 401 or 410 means the session is gone and only its user can open a
+        new one (sign in again). ``close()`` logs the session out as usual.
+        """
+        # The constructor insists on a password; a resumed client must hold none, so the
+        # placeholder is dropped at once and ``Session`` then refuses to reconnect.
+        client = cls(base_url, tokens.user_id, "-", **options)
+        client._session._password = ""
+        conn = Connection(
+            session_id=tokens.session_id,
+            csrf_token=tokens.csrf_token,
+            user_id=tokens.user_id,
+            user_display_name=tokens.user_id,
+            ic_server="",
+            alternate_hosts=(),
+            features=(),
+        )
+        client._session.adopt(conn, tokens.cookie, tokens.host)
+        return client
+
+    def get_user_access(self, user_id: str) -> UserAccess:
+        """The user's roles and workgroups as the record shows them (REF 4.1):
+        ``GET configuration/users/{id}?select=roles,workgroups``, lists of ``configurationId``."""
+        reply = self._session_call(
+            "GET",
+            "/configuration/users/{userId}",
+            args={"userId": user_id},
+            params={"select": "roles,workgroups"},
+        )
+        body = reply.body
+        if not isinstance(body, dict):
+            raise IcwsProtocolError("configuration/users/{id} must answer a JSON object")
+        ident = body.get("configurationId") if isinstance(body.get("configurationId"), dict) else {}
+        roles, role_names = _cids(body.get("roles"), "roles")
+        groups, group_names = _cids(body.get("workgroups"), "workgroups")
+        return UserAccess(
+            user_id=str(ident.get("id") or user_id),
+            display_name=str(ident.get("displayName") or ident.get("id") or user_id),
+            roles=roles,
+            workgroups=groups,
+            role_names=role_names,
+            workgroup_names=group_names,
+        )
 
     def feature_version(self, feature_id: str) -> int | None:
         """Version of ``feature_id`` on the server, or None if it lacks the feature (REF 2.5)."""
@@ -398,3 +484,18 @@ class IcwsClient:
 
 
 __all__ = ["IcwsClient"]
+
+
+def _cids(value: Any, name: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(ids, display names) of a list of ``configurationId`` objects; absent means none."""
+    if value is None:
+        return (), ()
+    if not isinstance(value, list):
+        raise IcwsProtocolError(f"configuration/users/{{id}}: '{name}' must be a list")
+    ids, names = [], []
+    for item in value:
+        if not isinstance(item, dict) or not isinstance(item.get("id"), str):
+            raise IcwsProtocolError(f"configuration/users/{{id}}: '{name}' holds a non-id item")
+        ids.append(item["id"])
+        names.append(str(item.get("displayName") or item["id"]))
+    return tuple(ids), tuple(names)

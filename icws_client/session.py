@@ -13,6 +13,10 @@ Reconnect
     Threads sharing the session reconnect once between them (``forget`` drops only the session
     that failed).
 
+Resume
+    ``adopt`` takes over a session another process opened (its id, CSRF token, cookie and host);
+    such a session holds no password, so it never reconnects: a 401/410 is raised as it came.
+
 Hosts
     Which host to use, which alternates to try and which are allowed is ``hosts.py``.
 
@@ -42,6 +46,7 @@ from .exceptions import (
     IcwsError,
     IcwsProtocolError,
     IcwsTimeout,
+    IcwsUnauthorized,
     IcwsUnavailable,
     error_for_status,
 )
@@ -111,6 +116,17 @@ class Session:
                 self._http.close()
                 self._http = _http.new_session()
 
+    def adopt(self, conn: Connection, cookie: str, host: str) -> None:
+        """Use a session opened elsewhere (``IcwsClient.resume``): its tokens, cookie and host.
+
+        Without a password (how a resumed session is built) nothing reconnects: a 401 or 410 is
+        the caller's to see, since only the user can open a new session.
+        """
+        with self._lock:
+            self._conn = conn
+            self.cookie = cookie
+            self.hosts.current = host
+
     def forget(self, conn: Connection) -> None:
         """Drop ``conn`` unless another thread already replaced it (one reconnect, not two)."""
         with self._lock:
@@ -135,11 +151,11 @@ class Session:
         try:
             return self._session_send(conn, *send)
         except IcwsConnectionError as exc:
-            if exc.sent:  # the server may have acted on it: the caller decides
+            if exc.sent or not self._password:  # acted on, maybe; or nothing to reconnect with
                 raise
             log.warning("%s %s reached no server; reconnecting once", method, template)
         except IcwsError as exc:
-            if exc.status not in (401, 410):
+            if exc.status not in (401, 410) or not self._password:
                 raise
             log.info("ICWS answered %s to %s %s; reconnecting once", exc.status, method, template)
         self.forget(conn)
@@ -288,6 +304,8 @@ class Session:
 
     def _open(self) -> Connection:
         """``POST /icws/connection`` on the current host, then the alternates ``hosts`` allows."""
+        if not self._password:
+            raise IcwsUnauthorized("The ICWS session has ended; the user must sign in again")
         body = {
             "__type": CONNECT_TYPE,
             "applicationName": self.application_name,

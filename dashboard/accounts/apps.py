@@ -7,4 +7,4 @@ class AccountsConfig(AppConfig):
     verbose_name = "Accounts and roles"
 
     def ready(self) -> None:
-        from dashboard.accounts import signals  # noqa: F401 - connects the receivers
+        from dashboard.accounts import checks, signals  # noqa: F401 - registers, connects

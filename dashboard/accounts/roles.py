@@ -9,6 +9,8 @@ SUPERVISOR = "supervisor"
 AUDITOR = "auditor"
 ADMIN = "admin"
 ROLES = (SUPERVISOR, AUDITOR, ADMIN)
+# Not a dashboard role: a CIC user who is a dialer agent, for their own page (/me/) only.
+AGENT = "agent"
 
 
 def roles_of(user: AbstractBaseUser | AnonymousUser) -> set[str]:
@@ -53,6 +55,22 @@ def allowed_workgroups(user) -> set[str] | None:
     return set(scope.workgroups.values_list("id", flat=True))
 
 
+def is_agent(user) -> bool:
+    """A CIC-signed-in dialer agent: may use their own page (``/me/``), nothing else by it."""
+    if not user.is_authenticated or not user.is_active:
+        return False
+    cached = getattr(user, "_dashboard_is_agent", None)
+    if cached is None:
+        cached = user.groups.filter(name=AGENT).exists() and hasattr(user, "cic_identity")
+        user._dashboard_is_agent = cached
+    return cached
+
+
+def home_url(user) -> str:
+    """Where sign-in lands: the board for a dashboard role, else an agent's own page."""
+    return "/me/" if is_agent(user) and not roles_of(user) else "/"
+
+
 # Guards for views and API endpoints: a 403 with a message that says what role is missing.
 
 
@@ -69,3 +87,8 @@ def require_mover(user) -> None:
 def require_audit(user) -> None:
     if not can_view_audit(user):
         raise PermissionDenied("The audit log is for auditors, supervisors and admins")
+
+
+def require_agent(user) -> None:
+    if not is_agent(user):
+        raise PermissionDenied("This page is for dialer agents signed in with their CIC account")

@@ -1,4 +1,5 @@
-"""A password change revokes the user's API tokens, as it ends the user's other sessions.
+"""Sign-out closes an agent's kept ICWS session. A password change revokes the user's API
+tokens, as it ends the user's other sessions.
 
 Whoever knew the old password could have printed a token with it; a token that outlived the
 change would keep their access. Caught on save, so every path counts: the password change page,
@@ -8,9 +9,11 @@ the admin, ``manage.py changepassword``, ``set_password()`` in a shell.
 from __future__ import annotations
 
 from django.conf import settings
+from django.contrib.auth.signals import user_logged_out
 from django.db.models.signals import post_save, pre_save
 from django.dispatch import receiver
 
+from dashboard.accounts import cic_sessions
 from dashboard.accounts.models import ApiToken
 
 
@@ -28,3 +31,10 @@ def _revoke_tokens_on_password_change(sender, instance, **kwargs) -> None:
     if getattr(instance, "_password_changed", False):
         ApiToken.objects.filter(user=instance).delete()
         instance._password_changed = False
+
+
+@receiver(user_logged_out, dispatch_uid="accounts-close-agent-icws-session")
+def _close_agent_session(sender, request, user, **kwargs) -> None:
+    """Sign-out ends the agent's ICWS session kept for ready-for-calls (``cic_sessions``)."""
+    if user is not None:
+        cic_sessions.close(user)

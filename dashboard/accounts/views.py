@@ -1,12 +1,30 @@
-"""The password change page, throttled like the sign-in page."""
+"""Sign-in (local and CIC, per ``DASHBOARD_AUTH``) and the password change, both throttled."""
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib.auth import user_login_failed
 from django.contrib.auth import views as auth_views
 from django.http import HttpRequest, HttpResponse
 
+from dashboard.accounts.forms import SignInForm
+from dashboard.accounts.roles import home_url
 from dashboard.accounts.throttle import is_locked_out
+
+
+class SignInView(auth_views.LoginView):
+    """Django's sign-in with ``SignInForm``; an agent without a dashboard role lands on /me/."""
+
+    form_class = SignInForm
+    redirect_authenticated_user = True
+
+    def get_success_url(self) -> str:
+        # "/" is the board, which an agent without a dashboard role may not open.
+        wanted = self.get_redirect_url()
+        return wanted if wanted and wanted != "/" else home_url(self.request.user)
+
+    def get_context_data(self, **kwargs):
+        return {**super().get_context_data(**kwargs), "auth_mode": settings.DASHBOARD_AUTH}
 
 
 class PasswordChangeView(auth_views.PasswordChangeView):

@@ -17,9 +17,11 @@ from dataclasses import dataclass, field
 from urllib.parse import quote, unquote
 
 from django.conf import settings
+from django.utils import timezone
 
 from dashboard.directory.models import Agent, Campaign
 from dashboard.directory.selectors import agent_rows, campaign_rows
+from dashboard.presence.selectors import listener_health
 
 # Cards, not agents: an agent in two campaigns is two cards; agents are capped in move_preview.
 MAX_CARDS_PER_AGENT = 4
@@ -220,10 +222,22 @@ def _warn(preview: MovePreview, agents, campaigns) -> None:
         )
     for campaign_id in preview.campaign_ids_in:
         campaign = campaigns[campaign_id]
-        if campaign.state in (Campaign.State.OFF, Campaign.State.PAUSED, Campaign.State.COMPLETED):
+        if campaign.state_unknown:
+            # Worded so it never reads "<name> is …": no source says what the campaign is.
+            preview.warnings.append(
+                f"No source gives the state of {campaign.name}: CIC does not report campaign "
+                "states and no admin has recorded one, so whether it is running is unknown. "
+                "Check Dialer Manager before relying on the move."
+            )
+        elif campaign.state in (
+            Campaign.State.OFF,
+            Campaign.State.PAUSED,
+            Campaign.State.COMPLETED,
+        ):
+            provenance = f" {campaign.state_provenance}" if campaign.state_provenance else ""
             preview.warnings.append(
                 f"{campaign.name} is {campaign.state_label.lower()} ({campaign.state_basis}): "
-                "agents moved in get no calls from it until it runs."
+                f"agents moved in get no calls from it until it runs.{provenance}"
             )
     leaving = set(preview.campaign_ids_out)
     joining = set(preview.campaign_ids_in)
@@ -245,21 +259,40 @@ def _warn_may_not_take(preview: MovePreview) -> None:
     """CIC applies a move only to agents logged in to Dialer from their own client, and an agent
     holding the Logon Campaign right may log themselves back (REF 10): say so before moving."""
     names = {a.id: a.name for a in preview.agents}
-    rows = Agent.objects.filter(id__in=names).values_list(
-        "id", "has_live_client", "has_logon_campaign_right"
+    rows = list(
+        Agent.objects.filter(id__in=names).values_list(
+            "id",
+            "has_live_client",
+            "client_updated_at",
+            "has_logon_campaign_right",
+            "logon_right_read_at",
+        )
     )
-    no_client = [names[i] for i, live, _ in rows if live is False]
-    right = [names[i] for i, _, holds in rows if holds]
+    no_client = [(names[r[0]], r[2]) for r in rows if r[1] is False]
+    right = [(names[r[0]], r[4]) for r in rows if r[3]]
     if no_client:
+        heard = max((at for _, at in no_client if at), default=None)
+        source = "as CIC's session list reported it to the ICWS listener"
+        source += f", last at {_when(heard)}" if heard else ""
+        if listener_health().presence_stale:
+            source += "; the listener is down now, so this may be out of date"
         preview.warnings.append(
-            f"No live CIC client: {_names(sorted(no_client))}. CIC accepts the move, but it may "
-            "not take until they log in."
+            f"No live CIC client: {_names(sorted(n for n, _ in no_client))} ({source}). CIC "
+            "accepts the move, but it may not take until they log in."
         )
     if right:
+        read = min((at for _, at in right if at), default=None)
+        source = "the user's securityRights in CIC"
+        source += f", read by the directory sync at {_when(read)}" if read else ""
         preview.warnings.append(
-            f"Holds the Logon Campaign right: {_names(sorted(right))}. The move may not take "
-            "unless the supervisor-override setting is on, and they can log back themselves."
+            f"Holds the Logon Campaign right: {_names(sorted(n for n, _ in right))} ({source}). "
+            "The move may not take unless the supervisor-override setting is on, and they can "
+            "log back themselves."
         )
+
+
+def _when(moment) -> str:
+    return f"{timezone.localtime(moment):%Y-%m-%d %H:%M %Z}"
 
 
 def _warn_extra_exits(preview: MovePreview, agents, campaigns) -> None:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from django.db.models import Q
+from django.utils import timezone
 
 from dashboard.directory.models import Agent, Campaign, RosterEntry, Workgroup
 
@@ -62,6 +64,9 @@ class CampaignRow:
     accepts_calls: bool
     agent_ids: list[str] = field(default_factory=list)
     state_source: str = ""  # "" nobody knows, "icws", "admin" (see Campaign.state_source)
+    state_note: str = ""
+    state_recorded_by: str = ""
+    state_recorded_at: dt.datetime | None = None
 
     @property
     def state_basis(self) -> str:
@@ -69,6 +74,27 @@ class CampaignRow:
         return {"admin": "recorded by an admin", "icws": "as CIC reports it"}.get(
             self.state_source, "source not recorded"
         )
+
+    @property
+    def state_unknown(self) -> bool:
+        """No source gives the state (REF 10: a real CIC server reports none). A state without
+        a recorded source (rows from before sources were kept) is shown as "source not
+        recorded" instead."""
+        return self.state == Campaign.State.UNKNOWN
+
+    @property
+    def state_provenance(self) -> str:
+        """Who recorded the state and when, with their note: "" unless an admin recorded it."""
+        if self.state_source != "admin":
+            return ""
+        who = self.state_recorded_by or "an admin"
+        when = (
+            f" on {timezone.localtime(self.state_recorded_at):%Y-%m-%d %H:%M %Z}"
+            if self.state_recorded_at
+            else ""
+        )
+        note = f': "{self.state_note}"' if self.state_note else ""
+        return f"Recorded by {who}{when}{note}."
 
     @property
     def headcount(self) -> int:
@@ -142,9 +168,19 @@ def campaign_rows(
             workgroup_id=c["workgroup_id"],
             accepts_calls=c["state"] in (Campaign.State.ON, Campaign.State.AUTO),
             state_source=c["state_source"],
+            state_note=c["state_note"],
+            state_recorded_by=c["state_recorded_by"],
+            state_recorded_at=c["state_recorded_at"],
         )
         for c in campaigns.order_by("name", "id").values(
-            "id", "name", "state", "workgroup_id", "state_source"
+            "id",
+            "name",
+            "state",
+            "workgroup_id",
+            "state_source",
+            "state_note",
+            "state_recorded_by",
+            "state_recorded_at",
         )
     }
     if not with_roster:

@@ -2,15 +2,18 @@
 
 Each check gives lines OK / WARN / FAIL with what to fix. Nothing here writes to CIC: it
 connects, reads features, the service account's own configuration, workgroups, campaign ACLs
-and the message queue, and logs out. What the public record leaves unconfirmed (REF 10) is a
+and the message queue, and logs out; with a test user (``ICWS_CHECK_USER``), it signs in as that
+user the way CIC sign-in does and logs out. What the public record leaves unconfirmed (REF 10) is a
 WARN saying what to check by hand, never an OK.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from icws_client import IcwsClient, IcwsError
+from icws_client.client import UserAccess
 
 OK, WARN, FAIL = "OK", "WARN", "FAIL"
 MIN_DIALER = 7  # allocate-agents (REF 3)
@@ -26,13 +29,32 @@ class Line:
         return f"{self.level:<4}  {self.check}: {self.text}"
 
 
+@dataclass(frozen=True)
+class SignInCheck:
+    """CIC sign-in as a test user: ``connect(user, password)`` gives a client for the user,
+    ``map_roles(access)`` the dashboard roles and whether an agent (``accounts.cic_signin``)."""
+
+    mode: str  # DASHBOARD_AUTH
+    user: str
+    password: str
+    connect: Callable[[str, str], IcwsClient]
+    map_roles: Callable[[UserAccess], tuple[set[str], bool]]
+
+
 def run_checks(
-    client: IcwsClient, agent_workgroups: list[str], allowed_hosts: list[str]
+    client: IcwsClient,
+    agent_workgroups: list[str],
+    allowed_hosts: list[str],
+    sign_in: SignInCheck | None = None,
 ) -> list[Line]:
+    sign_in_lines = _sign_in(sign_in) if sign_in is not None else []
     try:
         conn = client.connect()
     except IcwsError as exc:
-        return [Line(FAIL, "connect", f"{exc}. Check ICWS_BASE_URL, ICWS_USER, ICWS_PASSWORD.")]
+        return [
+            Line(FAIL, "connect", f"{exc}. Check ICWS_BASE_URL, ICWS_USER, ICWS_PASSWORD."),
+            *sign_in_lines,
+        ]
     lines = [Line(OK, "connect", f"as {conn.user_id or '?'} on {conn.ic_server or '?'}")]
     lines += _features(client)
     lines += _rights(client, conn.user_id)
@@ -40,7 +62,57 @@ def run_checks(
     lines += _campaigns(client)
     lines += _messaging(client)
     lines += _alternates(list(conn.alternate_hosts), allowed_hosts)
-    return lines
+    return lines + sign_in_lines
+
+
+def _sign_in(check: SignInCheck) -> list[Line]:
+    """Whether CIC sign-in (DASHBOARD_AUTH=cic|both) can work: connect as the test user and map
+    the roles CIC shows it, exactly as the sign-in form would; then log out."""
+    name = "CIC sign-in"
+    if not check.user or not check.password:
+        if check.mode == "local":
+            return [Line(OK, name, "off (DASHBOARD_AUTH=local)")]
+        return [
+            Line(
+                WARN,
+                name,
+                f"DASHBOARD_AUTH={check.mode} but not tested: set ICWS_CHECK_USER and "
+                "ICWS_CHECK_PASSWORD to a CIC test user to check it",
+            )
+        ]
+    try:
+        user_client = check.connect(check.user, check.password)
+        conn = user_client.connect()
+    except IcwsError as exc:
+        return [Line(FAIL, name, f"connect as {check.user!r} failed: {exc}")]
+    try:
+        try:
+            access = user_client.get_user_access(conn.user_id or check.user)
+        except IcwsError as exc:
+            return [
+                Line(
+                    WARN,
+                    name,
+                    f"{check.user!r} connects, but CIC would not show it its own roles and "
+                    f"workgroups ({exc}): only agents known to the directory could sign in",
+                )
+            ]
+        roles, is_agent = check.map_roles(access)
+    finally:
+        user_client.close()
+    held = f"CIC roles {list(access.role_names)}, workgroups {list(access.workgroup_names)}"
+    what = sorted(roles) + (["agent"] if is_agent else [])
+    if not what:
+        return [
+            Line(
+                WARN,
+                name,
+                f"{check.user!r} connects but gets no dashboard role ({held}); check "
+                "CIC_SUPERVISOR_ROLES, CIC_AUDITOR_ROLES, CIC_ADMIN_ROLES",
+            )
+        ]
+    off = " (DASHBOARD_AUTH=local: sign-in with CIC is off)" if check.mode == "local" else ""
+    return [Line(OK, name, f"{check.user!r} signs in as {', '.join(what)} ({held}){off}")]
 
 
 def _features(client: IcwsClient) -> list[Line]:

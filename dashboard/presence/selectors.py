@@ -75,6 +75,8 @@ class Observation:
 
 def job_observations(job) -> list[Observation]:
     """What was observed after an accepted move (``observe.py``), oldest first: for the job page."""
+    if job.pk is None:
+        return []
     rows = job.audit_events.filter(kind=AuditEvent.Kind.OBSERVED).order_by("id")
     return [
         Observation(e.at, e.message, bool((e.details or {}).get("observable")))

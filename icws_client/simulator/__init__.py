@@ -205,7 +205,15 @@ Dialer (REF 3.2)
   yet applied.
 * ``POST /icws/{sid}/dialer/ready-for-calls``: licence off -> 403; body optional (none or
   ``{}``); ``campaignIds``, if present, a non-empty list of known campaign ids (needs dialer 4);
-  unknown properties refused -> 200 with no body. No Dialer login state is modelled.
+  unknown properties refused -> 200 with no body, when the session's user is logged in to Dialer;
+  else 400 ``{"message": "The agent is not logged in to Dialer."}`` (no errorId: *choice*, REF 10
+  only says a real server likely refuses it). Nobody is logged in to Dialer at start or after a
+  reset (*choice*: the dashboard never calls ``dialer/log-in``; the agent's own client does):
+  ``POST /sim/dialer-login {"userId", "loggedIn"?: true}`` logs a user in or out (any session of
+  that user then counts as logged in; *choice*), ``GET /sim/dialer-login`` -> ``{"loggedIn":
+  [ids]}``. Every call past authentication is recorded: ``GET /sim/ready-for-calls`` -> ``[{userId,
+  applicationName, campaignIds (null when absent), status (200, 400, 403), at}]`` (last 1000),
+  ``DELETE`` clears them.
 
 Faults (``/sim/faults``)
 ========================

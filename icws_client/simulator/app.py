@@ -17,7 +17,7 @@ from collections import Counter
 from typing import Any
 
 from .clients import LiveClients
-from .dialer import Allocator
+from .dialer import AgentDialer, Allocator
 from .errors import ErrorAnswer, fault_error, not_found, unauthorized
 from .faults import Faults
 from .routing import Match, Request, Response, Route, Router
@@ -57,6 +57,7 @@ class App:
         self.clients = LiveClients(self.world, service_user)  # agents' own CIC clients
         self.faults = Faults()
         self.allocator = Allocator(self.world, self.sessions, apply_delay)
+        self.agent_dialer = AgentDialer()  # Dialer log-ins and ready-for-calls calls
         self.router = Router(routes)
         self.stopping = threading.Event()  # wakes injected-latency sleeps on stop
         self._counts: Counter[tuple[str, str, int]] = Counter()
@@ -104,6 +105,7 @@ class App:
 
     def reset(self) -> None:
         self.allocator.clear()
+        self.agent_dialer.reset()
         self.world.load(self.seed, self.service_user)
         self.clients.load(self.world, self.service_user)
         self.sessions.clear()

@@ -1,4 +1,5 @@
-"""Dialer: strict validation of allocate-agents / ready-for-calls bodies, and the delayed apply."""
+"""Dialer: strict validation of allocate-agents / ready-for-calls bodies, the delayed apply, and
+the agents' Dialer log-ins with the ready-for-calls calls they make."""
 
 from __future__ import annotations
 
@@ -106,6 +107,67 @@ def parse_ready_for_calls(body: Any, world: World) -> list[str] | None:
             raise invalid_property("campaignIds", "campaignIds, when given, must not be empty.")
         _check_campaigns(world, "campaignIds", ids)
     return ids
+
+
+class AgentDialer:
+    """Who is logged in to Dialer, and every ready-for-calls call with its answer.
+
+    ICWS has no call that logs someone else in to Dialer and the dashboard never calls
+    ``dialer/log-in``, so a test (or an operator playing the agent) says who is logged in through
+    ``/sim/dialer-login``. Logged in means the user's sessions share one Dialer session (the
+    record groups a user's tabs of one application into one; *choice*: any application here).
+    Without a Dialer log-in, ``ready-for-calls`` is refused (REF 10: "a real server likely refuses
+    it"): 400 with a message and no errorId, since none is on record.
+    """
+
+    MAX_CALLS = 1000
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._logged_in: set[str] = set()
+        self._calls: deque[dict[str, Any]] = deque(maxlen=self.MAX_CALLS)
+
+    def set_logged_in(self, user_id: str, logged_in: bool) -> None:
+        with self._lock:
+            (self._logged_in.add if logged_in else self._logged_in.discard)(user_id)
+
+    def logged_in(self, user_id: str) -> bool:
+        with self._lock:
+            return user_id in self._logged_in
+
+    def logins(self) -> list[str]:
+        with self._lock:
+            return sorted(self._logged_in)
+
+    def record(
+        self, user_id: str, application_name: str, campaign_ids: list[str] | None, status: int
+    ) -> None:
+        with self._lock:
+            self._calls.append(
+                {
+                    "userId": user_id,
+                    "applicationName": application_name,
+                    "campaignIds": None if campaign_ids is None else list(campaign_ids),
+                    "status": status,
+                    "at": datetime.now(UTC).isoformat(timespec="milliseconds"),
+                }
+            )
+
+    def calls(self) -> list[dict[str, Any]]:
+        with self._lock:
+            return [dict(call) for call in self._calls]
+
+    def clear_calls(self) -> None:
+        with self._lock:
+            self._calls.clear()
+
+    def reset(self) -> None:
+        with self._lock:
+            self._logged_in.clear()
+            self._calls.clear()
+
+
+NOT_LOGGED_IN_MESSAGE = "The agent is not logged in to Dialer."
 
 
 class Allocator:

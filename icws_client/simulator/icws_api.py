@@ -243,7 +243,11 @@ def allocate_agents(app: App, req: Request, params: dict[str, str]) -> Response:
 
 
 def ready_for_calls(app: App, req: Request, params: dict[str, str]) -> Response:
+    session = req.session
+    assert session is not None
+    record = app.agent_dialer.record
     if not app.faults.licence:
+        record(session.user_id, session.application_name, None, 403)
         raise no_licence()
     campaign_ids = dialer.parse_ready_for_calls(req.json(), app.world)
     if campaign_ids is not None and app.dialer_version < 4:
@@ -252,6 +256,10 @@ def ready_for_calls(app: App, req: Request, params: dict[str, str]) -> Response:
             "error.request.unsupported",
             f"campaignIds needs feature dialer 4; this server has dialer {app.dialer_version}.",
         )
+    if not app.agent_dialer.logged_in(session.user_id):
+        record(session.user_id, session.application_name, campaign_ids, 400)
+        raise ErrorAnswer(400, "", dialer.NOT_LOGGED_IN_MESSAGE)  # no errorId on record
+    record(session.user_id, session.application_name, campaign_ids, 200)
     return Response(200)
 
 

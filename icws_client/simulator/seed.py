@@ -20,6 +20,10 @@ DEFAULT_SERVICE_PASSWORD = "svc-dashboard-demo"  # the documented demo default
 SUPERVISOR_ID = "sup.morgan"
 SUPERVISOR_PASSWORD = "supervisor-demo"  # the documented demo default
 SUPERVISORS_WORKGROUP = "Supervisors"
+# CIC sign-in (issue 19): every default-seed agent signs in with this, the auditor with its own.
+AGENT_PASSWORD = "agent-demo"  # the documented demo default
+AUDITOR_ID = "qa.quinn"
+AUDITOR_PASSWORD = "auditor-demo"  # the documented demo default
 
 STATUS_TYPES = {1: "on", 2: "off", 4: "schedule-only", 8: "auto", 16: "paused", 32: "completed"}
 CAMPAIGN_TYPES = {1, 2, 3, 8}  # Predictive, Power, Preview, Agentless
@@ -147,6 +151,15 @@ def _staff(service_user: str) -> list[dict[str, Any]]:
             "status": {"statusId": "Available", "loggedIn": True, "onPhone": False},
         },
         {
+            "id": AUDITOR_ID,
+            "displayName": "Riley Quinn",
+            "extension": "4002",
+            "workgroups": [],
+            "roles": ["Quality Auditor"],
+            "password": AUDITOR_PASSWORD,
+            "status": {"statusId": "Available", "loggedIn": True, "onPhone": False},
+        },
+        {
             "id": service_user,
             "displayName": "Dashboard Service Account",
             "extension": "",
@@ -202,6 +215,7 @@ def default_seed() -> dict[str, Any]:
                 "extension": str(4101 + index),
                 "workgroups": groups,
                 "roles": ["Agent"],
+                "password": AGENT_PASSWORD,
                 "status": _presence(rng),
             }
         )

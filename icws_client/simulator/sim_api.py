@@ -79,6 +79,35 @@ def clear_calls(app: App, req: Request, params: dict[str, str]) -> Response:
     return Response(204)
 
 
+def dialer_login(app: App, req: Request, params: dict[str, str]) -> Response:
+    """Log a user in to (or out of) Dialer, as their own CIC client would."""
+    body = _object(req)
+    for key in body:
+        if key not in ("userId", "loggedIn"):
+            raise bad_request(f"unknown field {key!r}; known: userId, loggedIn")
+    if not isinstance(body.get("userId"), str):
+        raise bad_request("userId is required and must be a string")
+    if not isinstance(body.get("loggedIn", True), bool):
+        raise bad_request("loggedIn must be true or false")
+    if body["userId"] not in app.world.users:
+        raise not_found(f"No user with id '{body['userId']}'.")
+    app.agent_dialer.set_logged_in(body["userId"], body.get("loggedIn", True))
+    return Response(200, {"loggedIn": app.agent_dialer.logins()})
+
+
+def dialer_logins(app: App, req: Request, params: dict[str, str]) -> Response:
+    return Response(200, {"loggedIn": app.agent_dialer.logins()})
+
+
+def ready_calls(app: App, req: Request, params: dict[str, str]) -> Response:
+    return Response(200, app.agent_dialer.calls())
+
+
+def clear_ready_calls(app: App, req: Request, params: dict[str, str]) -> Response:
+    app.agent_dialer.clear_calls()
+    return Response(204)
+
+
 ROUTES = [
     Route("/sim/state", {"GET": state}),
     Route("/sim/faults", {"GET": get_faults, "POST": set_faults, "DELETE": clear_faults}),
@@ -86,4 +115,6 @@ ROUTES = [
     Route("/sim/moves", {"GET": moves}),
     Route("/sim/reset", {"POST": reset}),
     Route("/sim/calls", {"GET": calls, "DELETE": clear_calls}),
+    Route("/sim/dialer-login", {"GET": dialer_logins, "POST": dialer_login}),
+    Route("/sim/ready-for-calls", {"GET": ready_calls, "DELETE": clear_ready_calls}),
 ]

@@ -3,8 +3,9 @@
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
+from dashboard.accounts import cic_signin
 from dashboard.icws import new_client
-from dashboard.ops.preflight import FAIL, run_checks
+from dashboard.ops.preflight import FAIL, SignInCheck, run_checks
 
 
 class Command(BaseCommand):
@@ -14,7 +15,16 @@ class Command(BaseCommand):
         client = new_client(" (icws_check)")
         try:
             lines = run_checks(
-                client, list(settings.ICWS_AGENT_WORKGROUPS), list(settings.ICWS_ALTERNATE_HOSTS)
+                client,
+                list(settings.ICWS_AGENT_WORKGROUPS),
+                list(settings.ICWS_ALTERNATE_HOSTS),
+                sign_in=SignInCheck(
+                    mode=settings.DASHBOARD_AUTH,
+                    user=settings.ICWS_CHECK_USER,
+                    password=settings.ICWS_CHECK_PASSWORD,
+                    connect=cic_signin.user_client,
+                    map_roles=_map_roles,
+                ),
             )
         finally:
             client.close()
@@ -23,3 +33,8 @@ class Command(BaseCommand):
         failed = sum(line.level == FAIL for line in lines)
         if failed:
             raise CommandError(f"{failed} check(s) failed")
+
+
+def _map_roles(access):
+    mapped = cic_signin.map_roles(access)
+    return set(mapped.roles), mapped.is_agent
