@@ -3,7 +3,8 @@
 Writers (``services.audit_record``) insert a row with seq null and a seal (an HMAC of its id and
 content, ``chain.seal_message``), and never touch the chain head, so no writer waits for
 another's hash. The chainer locks the head, takes the unchained rows in id order, checks each
-seal, gives each a seq, prev_hash and hash (format 3, which hashes the id too), moves the head
+seal, gives each a seq, prev_hash and hash (in the row's format, 4 for rows written today, 3
+for rows written before it; both hash the id too), moves the head
 and, when one is due, writes a signed checkpoint, all in one transaction.
 
 Seq order is the order rows reached the chainer, which is commit order, not always id order: a
@@ -18,15 +19,14 @@ export, so a fresh row is chained before it is verified or exported.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 from itertools import islice
 
 from django.db import connection, transaction
 from django.utils import timezone
 
-from dashboard.audit import checkpoints, rawrows
-from dashboard.audit.chain import canonical_v2_from_text, seal_message, unchained_text
+from dashboard.audit import chain, checkpoints, rawrows
+from dashboard.audit.chain import chained_hash, seal_message, text_with_seq
 from dashboard.audit.models import AuditChainHead, AuditEvent
 
 logger = logging.getLogger(__name__)
@@ -36,15 +36,16 @@ BATCH = 5000
 
 def seal_ok(version: int, pk: int, text: str, seal: str, key: bytes) -> bool:
     """Whether ``seal`` is the seal of row ``pk`` with canonical ``text`` (any seq in it; the
-    seal covers it as null). Only format 3 rows carry seals."""
-    return version == 3 and checkpoints.signature_ok(
-        seal_message(pk, unchained_text(text)), seal, key
+    seal covers it as null). Only format 3 and 4 rows carry seals."""
+    return version in (3, 4) and checkpoints.signature_ok(
+        seal_message(pk, text_with_seq(version, text, None), version), seal, key
     )
 
 
 def row_text(row) -> str:
-    """A ``rawrows`` tuple's canonical text (version 2's array)."""
-    return canonical_v2_from_text(*row[2:21])
+    """A ``rawrows`` tuple's canonical text (version 2's array; version 4's for a version-4
+    row, whose JSON columns ``rawrows`` gives in jsonb form)."""
+    return chain.row_text(row[1], row[2:21])
 
 
 def chain_pending(*, batch: int = BATCH) -> int:
@@ -86,8 +87,8 @@ def _chain_batch(batch: int, after: int) -> tuple[int, int | None]:
                 logger.error("audit row id %s has no valid seal; it is not chained", pk)
                 continue
             seq += 1
-            text = "[" + str(seq) + text[text.index(",") :]
-            digest = hashlib.sha256(f"3:{prev}{pk}:{text}".encode()).hexdigest()
+            text = text_with_seq(row[1], text, seq)
+            digest = chained_hash(row[1], prev, pk, text)
             updates.append((seq, prev, digest, pk))
             prev = digest
         if updates:

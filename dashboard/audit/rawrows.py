@@ -1,7 +1,10 @@
 """Audit rows as plain tuples, JSON columns and times as text: the fast path of verify and export.
 
 No model instance and no JSON parsing per row: the JSON columns come back as the database's
-text (converted once per distinct value by ``chain.json_text_from_db``), the time as UTC text
+text, in the form the row's hash format hashes them (version 4: jsonb's own text, as
+PostgreSQL gives it, or ``chain.jsonb_text_from_json`` of SQLite's; before it: version 2's
+compact text, ``chain.json_text_from_db``; each converted once per distinct value), the time
+as UTC text
 (PostgreSQL formats it; SQLite stores text already). On PostgreSQL, ``.iterator()`` inside a
 transaction reads through a server-side cursor, so memory stays flat at any size.
 """
@@ -14,7 +17,12 @@ from django.db import connection
 from django.db.models import F, Func, QuerySet, TextField
 from django.db.models.functions import Cast
 
-from dashboard.audit.chain import HASHED_FIELDS, JSON_FIELDS, json_text_from_db
+from dashboard.audit.chain import (
+    HASHED_FIELDS,
+    JSON_FIELDS,
+    json_text_from_db,
+    jsonb_text_from_json,
+)
 
 # Tuple order of ``rows``: id, hash_version, then chain.HASHED_FIELDS, then prev_hash, hash.
 COLUMNS = ("id", "hash_version", *HASHED_FIELDS, "prev_hash", "hash")
@@ -56,13 +64,20 @@ def _values(queryset: QuerySet) -> QuerySet:
     return queryset.annotate(**annotations).values_list(*names)
 
 
+def _as_is(raw: str | None) -> str:
+    return "null" if raw is None else raw
+
+
 def _fixed(batch) -> Iterator[list]:
-    fix_time = _sqlite_time if connection.vendor == "sqlite" else None
+    sqlite = connection.vendor == "sqlite"
+    fix_time = _sqlite_time if sqlite else None
+    v4_form = jsonb_text_from_json if sqlite else _as_is
     positions = JSON_POSITIONS
     for row in batch:
         row = list(row)
+        form = v4_form if row[1] >= 4 else json_text_from_db
         for i in positions:
-            row[i] = json_text_from_db(row[i])
+            row[i] = form(row[i])
         if fix_time is not None:
             row[AT] = fix_time(row[AT])
         yield row

@@ -12,11 +12,11 @@ test_import_layers.py``). Job outcomes are read through the ``job`` foreign key 
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
-from django.db.models import QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 
@@ -226,21 +226,45 @@ def audit_page(audit_filter: AuditFilter, before: str | int | None, limit: int) 
 
 @dataclass
 class Move:
-    """One row of the audit page: a job's matching events on this page (newest is ``lead``) and
-    every step of that job, oldest first; an event without a job is a move of its own."""
+    """One row of the audit page: a job's newest matching event (``lead``), every step of that
+    job oldest first, and which of them the filter matched; an event without a job is a move of
+    its own."""
 
     lead: AuditEvent
     matched: list[AuditEvent]
     steps: list[AuditEvent]
+    matched_ids: set[int] = field(default_factory=set)
 
     @property
     def other_matched_ids(self) -> set[int]:
-        return {e.pk for e in self.matched if e.pk != self.lead.pk}
+        return (self.matched_ids or {e.pk for e in self.matched}) - {self.lead.pk}
+
+
+def audit_move_page(audit_filter: AuditFilter, before: str | int | None, limit: int) -> Page[Move]:
+    """One keyset page of moves, newest first. A move is listed once, on the page of its newest
+    matching event (its lead): the page is keyset over leads only (an event is a lead when no
+    newer event of its job matches), so a job whose events straddle two pages is neither
+    repeated nor dropped, and each page holds ``limit`` moves.
+
+    The "no newer matching event" test sits in an OR with "has no job" on purpose: PostgreSQL
+    then runs it per candidate row through the (job, id) index as the backward scan meets
+    them, instead of planning an anti-join over every matching row."""
+    matching = audit_queryset(audit_filter)
+    newer = matching.filter(job_id=OuterRef("job_id"), pk__gt=OuterRef("pk"))
+    leads = matching.filter(Q(job__isnull=True) | ~Exists(newer)).select_related("job")
+    page = keyset_page(leads, before, limit, message=PAGE_CURSOR)
+    moves = audit_moves(page.items)
+    job_ids = {m.lead.job_id for m in moves if m.lead.job_id}
+    if job_ids:
+        matched = set(matching.filter(job_id__in=job_ids).values_list("pk", flat=True))
+        for move in moves:
+            move.matched_ids = {s.pk for s in move.steps if s.pk in matched} | {move.lead.pk}
+    return Page(items=moves, next_before=page.next_before, is_first=page.is_first)
 
 
 def audit_moves(events: list[AuditEvent]) -> list[Move]:
-    """Group a page's events into moves, in the page's order (newest lead first), with every
-    step of each job in one query. A job whose events span two pages shows on both."""
+    """Group events into moves, in their order (newest lead first), with every step of each
+    job in one query."""
     moves: dict[object, Move] = {}
     for event in events:
         key = ("job", event.job_id) if event.job_id else ("event", event.pk)

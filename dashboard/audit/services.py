@@ -8,7 +8,13 @@ from typing import Any
 from django.db import connection, transaction
 from django.utils import timezone
 
-from dashboard.audit.chain import CHAIN_VERSION, canonical_v2, seal_message, unchained_text
+from dashboard.audit.chain import (
+    CHAIN_VERSION,
+    canonical_v2,
+    canonical_v4,
+    seal_message,
+    text_with_seq,
+)
 from dashboard.audit.checkpoints import sign
 from dashboard.audit.models import AuditEvent, AuditSubject
 from dashboard.audit.search import resolve_names, search_columns
@@ -88,7 +94,9 @@ def audit_record(
         event = AuditEvent.objects.create(actor=actor, job=job, seq=None, **fields, **extra)
         content["seq"] = 0  # replaced by null in what the seal signs
         content["id"] = event.pk
-        event.seal = sign(seal_message(event.pk, unchained_text(canonical_v2(content))))
+        canonical = canonical_v4 if CHAIN_VERSION >= 4 else canonical_v2
+        text = text_with_seq(CHAIN_VERSION, canonical(content), None)
+        event.seal = sign(seal_message(event.pk, text, CHAIN_VERSION))
         table = connection.ops.quote_name(AuditEvent._meta.db_table)
         with connection.cursor() as cursor:  # the ORM refuses updates of audit rows
             cursor.execute(

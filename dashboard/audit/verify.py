@@ -33,7 +33,13 @@ from django.db.models import F, Q, TextField
 from django.db.models.functions import Cast
 
 from dashboard.audit import rawrows
-from dashboard.audit.chain import canonical_v2_from_text, row_hash
+from dashboard.audit.chain import (
+    V4_DIGEST_SQL,
+    canonical_v2_from_text,
+    canonical_v4_from_text,
+    row_hash,
+    row_text,
+)
 from dashboard.audit.chainer import chain_pending, seal_ok
 from dashboard.audit.checkpoints import Checkpoint, newest_checkpoint, signing_key
 from dashboard.audit.models import AuditChainHead, AuditEvent, AuditSubject
@@ -124,21 +130,41 @@ class _Walk:
         # a good seal: added in the database and hashed to fit (reported after the chain checks)
         self.first = self.last = None
         self.last_hash = ""
+        # Where the walk has got to (the Python and the database passes continue each other).
+        self.expected_prev: str | None = None
+        self.expected_seq: int | None = None
+        self.last_id = self.version_floor = 0
         self._parsed: dict[str, object] = {}
 
     def run(self, chunk: int) -> None:
+        """Walk the chain in seq order. On PostgreSQL the version-4 rows a signed checkpoint
+        covers are checked inside the database (``_run_in_database``); the rows before them
+        (older formats) and after the checkpoint (whose seals need the key) go through Python.
+        Both apply the same checks; each carries on where the other stopped."""
+        cp_seq = self.checkpoint.seq if self.checkpoint else -1
+        chained = AuditEvent.objects.filter(seq__isnull=False)
+        self.expected_prev = _start_hash()
+        if connection.vendor != "postgresql" or cp_seq < 0:
+            self._run_python(chained, chunk)
+            return
+        older = chained.filter(hash_version__lt=4).order_by("-seq").values_list("seq", flat=True)
+        python_upto = older.first() or 0
+        if python_upto:
+            self._run_python(chained.filter(seq__lte=python_upto), chunk)
+        if cp_seq > python_upto:
+            self._run_in_database(python_upto, cp_seq)
+        self._run_python(chained.filter(seq__gt=max(cp_seq, python_upto)), chunk)
+
+    def _run_python(self, chained, chunk: int) -> None:
         cp_seq = self.checkpoint.seq if self.checkpoint else -1
         cp_hash = self.checkpoint.hash if self.checkpoint else ""
         cp_at = self.checkpoint.at if self.checkpoint else ""
-        expected_prev = _start_hash()
-        expected_seq = None
-        last_id = version_floor = 0
-        sha256, canon = hashlib.sha256, canonical_v2_from_text
+        expected_prev, expected_seq = self.expected_prev, self.expected_seq
+        last_id, version_floor = self.last_id, self.version_floor
+        sha256, canon, canon4 = hashlib.sha256, canonical_v2_from_text, canonical_v4_from_text
         seals, key = self.seals, self.key
-        events = rawrows.rows(
-            AuditEvent.objects.filter(seq__isnull=False).order_by("seq"), chunk=chunk
-        )
-        for rows, row in enumerate(events):  # rows: how many came before this one
+        events = rawrows.rows(chained.order_by("seq"), chunk=chunk)
+        for rows, row in enumerate(events, start=self.rows):  # rows: how many came before
             (pk, version, seq, at, kind, actor_id, username, job_id, agents, c_in, c_out,
              reason, r_before, r_after, status, error_id, icws_message, message, request_id,
              duration, details, prev, digest) = row  # fmt: skip
@@ -149,19 +175,16 @@ class _Walk:
             if prev != expected_prev:
                 what = "does not follow the archived range" if rows == 0 else "previous row"
                 raise _Broken(f"prev_hash does not match the {what}", row=row)
-            if version == 3:
-                text = canon(seq, at, kind, actor_id, username, job_id, agents, c_in, c_out,
-                             reason, r_before, r_after, status, error_id, icws_message, message,
-                             request_id, duration, details)  # fmt: skip
-                ok = sha256(f"3:{prev}{pk}:{text}".encode()).hexdigest() == digest
-                if not ok and (other := _hashed_with_other_id(prev, text, digest, seq, pk)):
-                    raise _Broken(
-                        f"row ids do not rise with seq as the chain hashed them: this row's "
-                        f"hash is that of id {other}, not {pk} (ids swapped)",
-                        row=row,
-                    )
+            if version in (3, 4):
+                text = (canon4 if version == 4 else canon)(
+                    seq, at, kind, actor_id, username, job_id, agents, c_in, c_out, reason,
+                    r_before, r_after, status, error_id, icws_message, message, request_id,
+                    duration, details)  # fmt: skip
+                ok = sha256(f"{version}:{prev}{pk}:{text}".encode()).hexdigest() == digest
+                if not ok:
+                    _raise_if_ids_swapped(version, prev, text, digest, row)
                 sealed = seq <= cp_seq or self.unsealed is not None
-                if ok and not sealed and not seal_ok(3, pk, text, seals.get(pk, ""), key):
+                if ok and not sealed and not seal_ok(version, pk, text, seals.get(pk, ""), key):
                     self.unsealed = row  # reported once the chain itself holds
             elif version == 2:
                 text = canon(seq, at, kind, actor_id, username, job_id, agents, c_in, c_out,
@@ -173,15 +196,11 @@ class _Walk:
             else:
                 raise _Broken(f"unknown hash_version {version}", row=row)
             if not ok:
-                raise _Broken("content does not match its hash (changed?)", row=row)
+                raise _Broken(CHANGED, row=row)
             if version < version_floor:
                 raise _Broken(f"hash_version {version} after version {version_floor}", row=row)
             if seq == cp_seq and digest != cp_hash:
-                raise _Broken(
-                    f"hash differs from the signed checkpoint at seq {cp_seq} "
-                    "(the chain was rewritten)",
-                    row=row,
-                )
+                raise _Broken(_rewritten(cp_seq), row=row)
             if seq > cp_seq >= 0 and at < cp_at and version < 3:
                 raise _Broken(_backdated(at, self.checkpoint), row=row)
             self.rows = rows + 1
@@ -190,6 +209,67 @@ class _Walk:
             self.last, self.last_hash = seq, digest
             last_id, version_floor = pk, version
             expected_prev, expected_seq = digest, seq + 1
+        self.expected_prev, self.expected_seq = expected_prev, expected_seq
+        self.last_id, self.version_floor = last_id, version_floor
+
+    def _run_in_database(self, after: int, upto: int) -> None:
+        """The chained rows with ``after < seq <= upto``, all in format 4, checked by
+        PostgreSQL in one ordered pass: each row's hash recomputed from its stored columns
+        (``chain.V4_HASH_SQL``), its prev_hash against the hash of the row before it and its
+        seq against that row's seq plus one (window ``lag``). Only the rows that fail, the
+        first row and the checkpoint's row come back, and Python names what broke exactly as
+        the Python walk would. The window starts at row ``after`` (the last one Python
+        walked), so the seam between the two is checked too."""
+        table = connection.ops.quote_name(AuditEvent._meta.db_table)
+        sql = (
+            "SELECT id, hash_version, seq, prev_hash, hash, p_seq, p_hash, ok FROM ("  # noqa: S608
+            " SELECT id, hash_version, seq, prev_hash, hash,"
+            "  lag(seq) OVER w AS p_seq, lag(hash) OVER w AS p_hash,"
+            f"  (hash_version = 4 AND {V4_DIGEST_SQL} = decode(hash, 'hex')) AS ok"
+            f" FROM {table} WHERE seq >= %s AND seq <= %s WINDOW w AS (ORDER BY seq)"
+            ") walked WHERE seq > %s AND (p_seq IS NULL OR seq <> p_seq + 1"
+            " OR prev_hash <> p_hash OR NOT ok OR seq = %s) ORDER BY seq LIMIT 3"
+        )
+        cp_hash = self.checkpoint.hash
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [after, upto, after, upto])
+            flagged = cursor.fetchall()
+            cursor.execute(
+                f"SELECT count(*), min(seq), max(seq) FROM {table} "  # noqa: S608
+                "WHERE seq > %s AND seq <= %s",
+                [after, upto],
+            )
+            count, first, last = cursor.fetchone()
+        for pk, version, seq, prev, digest, p_seq, p_hash, ok in flagged:
+            row = [pk, version, seq]
+            if p_seq is None:
+                if prev != self.expected_prev:
+                    raise _Broken(
+                        "prev_hash does not match the archived range"
+                        if self.rows == 0
+                        else "prev_hash does not match the previous row",
+                        row=row,
+                    )
+            elif seq != p_seq + 1:
+                raise _Broken(f"seq {p_seq + 1} is missing (deleted?)", row=row)
+            elif prev != p_hash:
+                raise _Broken("prev_hash does not match the previous row", row=row)
+            if not ok:
+                if version != 4:
+                    raise _Broken(f"unknown hash_version {version}", row=row)
+                full = next(rawrows.rows(AuditEvent.objects.filter(pk=pk)))
+                _raise_if_ids_swapped(4, prev, row_text(4, full[2:21]), digest, row)
+                raise _Broken(CHANGED, row=row)
+            if seq == upto and digest != cp_hash:
+                raise _Broken(_rewritten(upto), row=row)
+        if not count:
+            return
+        pk, digest = AuditEvent.objects.filter(seq=last).values_list("pk", "hash").get()
+        self.rows += count
+        self.first = first if self.first is None else self.first
+        self.last, self.last_hash = last, digest
+        self.expected_prev, self.expected_seq = digest, last + 1
+        self.last_id, self.version_floor = pk, 4
 
     def load_seals(self) -> None:
         """The seals of the rows after the checkpoint and of those not chained yet (few, when
@@ -221,7 +301,7 @@ class _Walk:
         ids = []
         for row in rawrows.rows(waiting):
             pk = row[0]
-            text = canonical_v2_from_text(*row[2:21])
+            text = row_text(row[1], row[2:21])
             if not seal_ok(row[1], pk, text, self.seals.get(pk, ""), self.key):
                 raise _Broken(
                     "not chained and no valid seal: inserted or changed in the database, not "
@@ -305,14 +385,25 @@ def _backdated(at: str, point: Checkpoint) -> str:
     )
 
 
-def _hashed_with_other_id(prev: str, text: str, digest: str, seq: int, pk: int) -> int | None:
-    """After a format-3 hash fails: the id of a nearby row it was hashed with, if any (ids
-    swapped between rows). Runs only on a broken row."""
+CHANGED = "content does not match its hash (changed?)"
+
+
+def _rewritten(seq: int) -> str:
+    return f"hash differs from the signed checkpoint at seq {seq} (the chain was rewritten)"
+
+
+def _raise_if_ids_swapped(version: int, prev: str, text: str, digest: str, row) -> None:
+    """After a format-3/4 hash fails: if it is the hash of this content under a nearby row's
+    id, the ids were swapped; say so. Runs only on a broken row."""
+    pk, seq = row[0], row[2]
     near = AuditEvent.objects.filter(seq__gte=seq - 8, seq__lte=seq + 8).exclude(pk=pk)
     for other in near.values_list("pk", flat=True):
-        if hashlib.sha256(f"3:{prev}{other}:{text}".encode()).hexdigest() == digest:
-            return other
-    return None
+        if hashlib.sha256(f"{version}:{prev}{other}:{text}".encode()).hexdigest() == digest:
+            raise _Broken(
+                f"row ids do not rise with seq as the chain hashed them: this row's "
+                f"hash is that of id {other}, not {pk} (ids swapped)",
+                row=row,
+            )
 
 
 def _subject_groups(chunk: int):

@@ -29,8 +29,7 @@ from dashboard.audit.selectors import (
     OUTCOMES,
     PRESETS,
     audit_filter_from_params,
-    audit_moves,
-    audit_page,
+    audit_move_page,
     audit_suggestions,
 )
 from dashboard.core.htmx import htmx_partial, wants_partial
@@ -53,13 +52,12 @@ def audit_list(request: HttpRequest) -> HttpResponse:
     before = request.GET.get("before", "")
     page = None
     try:
-        page = audit_page(audit_filter, before, PAGE_SIZE) if not errors else None
+        page = audit_move_page(audit_filter, before, PAGE_SIZE) if not errors else None
     except BadParameter as exc:
         errors.update(exc.errors)
     context = {
         "nav": "audit",
-        "events": page.items if page else [],
-        "moves": audit_moves(page.items) if page else [],
+        "moves": page.items if page else [],
         "presets": PRESETS,
         "errors": errors,
         "filter": audit_filter,

@@ -80,7 +80,7 @@ def _insert_raw(message: str) -> int:
         "campaign_ids_out, reason, roster_before, roster_after, icws_error_id, icws_message, "
         "message, request_id, details, prev_hash, hash, hash_version, seal) VALUES "
         "(%s, 'roster_import', 'mover', '[]', '[]', '[]', '', '{{}}', '{{}}', '', '', %s, '', "
-        "'{{}}', '', '', 3, %s)",
+        "'{{}}', '', '', 4, %s)",
         [connection.ops.adapt_datetimefield_value(AuditEvent.objects.first().at), message,
          "0" * 64],
     )  # fmt: skip
@@ -117,7 +117,7 @@ def test_a_seal_copied_to_another_row_does_not_verify(db, mover):
         "campaign_ids_out, reason, roster_before, roster_after, icws_error_id, icws_message, "
         "message, request_id, details, prev_hash, hash, hash_version, seal) SELECT at, kind, "
         "actor_username, agent_ids, campaign_ids_in, campaign_ids_out, reason, roster_before, "
-        "roster_after, icws_error_id, icws_message, message, request_id, details, '', '', 3, "
+        "roster_after, icws_error_id, icws_message, message, request_id, details, '', '', 4, "
         "seal FROM {events} WHERE id = %s",
         [event.pk],
     )

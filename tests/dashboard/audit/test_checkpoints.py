@@ -243,8 +243,8 @@ def test_a_head_older_than_the_checkpoint(db, mover, commit):
 
 
 def _forge(prev: AuditEvent, at, seq: int) -> str:
-    """Insert a properly hashed row (format 3, its id chosen so the hash fits) after ``prev``
-    and point the head at it."""
+    """Insert a properly hashed row (``prev``'s format, its id chosen so the hash fits) after
+    ``prev`` and point the head at it."""
     pk = AuditEvent.objects.order_by("-pk").values_list("pk", flat=True)[0] + 100
     content = {**content_of(prev), "id": pk, "seq": seq, "at": at, "message": "forged",
                "actor_id": None}  # fmt: skip
@@ -254,7 +254,7 @@ def _forge(prev: AuditEvent, at, seq: int) -> str:
         "campaign_ids_out, reason, roster_before, roster_after, icws_error_id, icws_message, "
         "message, request_id, details, seq, prev_hash, hash, hash_version) VALUES "
         "(%s, %s, %s, %s, '[]', '[]', '[]', '', '{{}}', '{{}}', '', '', 'forged', '', '{{}}', "
-        "%s, %s, %s, 3)",
+        "%s, %s, %s, %s)",
         [
             pk,
             connection.ops.adapt_datetimefield_value(at),
@@ -263,6 +263,7 @@ def _forge(prev: AuditEvent, at, seq: int) -> str:
             seq,
             prev.hash,
             digest,
+            content["hash_version"],
         ],
     )
     _sql("UPDATE {head} SET seq = %s, hash = %s", [seq, digest])
@@ -380,7 +381,7 @@ def test_a_version_1_row_after_version_2_rows_is_found(db, mover):
         [digest, last.pk],
     )
     _sql("UPDATE {head} SET hash = %s", [digest])
-    _broken("hash_version 1 after version 3")  # rows are written in format 3 now
+    _broken("hash_version 1 after version 4")  # rows are written in format 4 now
 
 
 def test_the_beat_task_signs_a_head_that_moved_and_only_then(db, mover, commit):

@@ -11,7 +11,12 @@ from django.utils import timezone
 from dashboard.allocations.errors import MoveRefused
 from dashboard.allocations.submit import job_submit
 from dashboard.audit.models import AuditEvent
-from dashboard.audit.selectors import audit_events, audit_filter_from_params, audit_iter
+from dashboard.audit.selectors import (
+    audit_events,
+    audit_filter_from_params,
+    audit_iter,
+    audit_move_page,
+)
 from dashboard.audit.services import audit_record
 from icws_client import IcwsForbidden
 
@@ -172,3 +177,65 @@ def test_moments_are_stored_in_utc(db, mover):
     event = audit_record(kind=Kind.ROSTER_IMPORT, actor=mover)
     assert event.at.utcoffset().total_seconds() == 0
     assert isinstance(event.at, datetime)
+
+
+def _walk_moves(params: dict, limit: int) -> list[list[int]]:
+    """Every page of moves, as each page's lead ids, following next_before to the end."""
+    audit_filter, _ = audit_filter_from_params(params)
+    pages, before = [], None
+    while True:
+        page = audit_move_page(audit_filter, before, limit)
+        pages.append([m.lead.pk for m in page.items])
+        if page.next_before is None:
+            return pages
+        before = page.next_before
+
+
+@pytest.fixture
+def interleaved(mover, dir_small, icws_stub):
+    """Three moves whose events interleave in id order: a, then b, then an import, then two
+    later rows of a (observed after the move) and one of b, so a's and b's rows straddle any
+    small page boundary."""
+    a = run_move(mover, icws_stub, agents=("a1",))
+    b = run_move(mover, icws_stub, agents=("a2",))
+    audit_record(kind=Kind.ROSTER_IMPORT, actor=mover, message="import")
+    audit_record(kind=Kind.OBSERVED, job=a, message="a1 seen in {C2}")
+    audit_record(kind=Kind.OBSERVED, job=b, message="a2 seen in {C2}")
+    audit_record(kind=Kind.OBSERVED, job=a, message="a1 still in {C2}")
+    return a, b
+
+
+@pytest.mark.parametrize("limit", [1, 2, 3, 50])
+def test_move_pages_list_each_move_once_across_page_boundaries(interleaved, limit):
+    a, b = interleaved
+    pages = _walk_moves({}, limit)
+    leads = [pk for page in pages for pk in page]
+    events = AuditEvent.objects.all()
+    newest = {job.pk: events.filter(job=job).order_by("-pk")[0].pk for job in (a, b)}
+    import_row = events.get(kind=Kind.ROSTER_IMPORT).pk
+    # Newest first, each move once (on the page of its newest row), none dropped.
+    assert leads == [newest[a.pk], newest[b.pk], import_row]
+    assert all(len(page) <= limit for page in pages)
+    assert all(len(page) == limit for page in pages[:-1])
+
+
+def test_move_page_shows_every_step_and_marks_the_ones_matched(interleaved):
+    a, _ = interleaved
+    audit_filter, _ = audit_filter_from_params({"kind": "observed", "q": "a1"})
+    page = audit_move_page(audit_filter, None, 50)
+    assert [m.lead.job_id for m in page.items] == [a.pk]
+    move = page.items[0]
+    observed = set(a.audit_events.filter(kind=Kind.OBSERVED).values_list("pk", flat=True))
+    assert [s.pk for s in move.steps] == sorted(a.audit_events.values_list("pk", flat=True))
+    assert move.matched_ids == observed
+    assert move.other_matched_ids == observed - {move.lead.pk}
+
+
+@pytest.mark.usefixtures("interleaved")
+def test_move_page_of_a_filter_that_matches_older_steps_only():
+    """kind=succeeded: the lead is the job's succeeded row, not its newer observed rows."""
+    audit_filter, _ = audit_filter_from_params({"kind": "succeeded"})
+    pages = _walk_moves({"kind": "succeeded"}, 1)
+    succeeded = AuditEvent.objects.filter(kind=Kind.SUCCEEDED).order_by("-pk")
+    assert [pk for page in pages for pk in page] == list(succeeded.values_list("pk", flat=True))
+    assert audit_filter.kind == "succeeded"
