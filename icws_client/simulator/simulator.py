@@ -124,6 +124,14 @@ class Simulator:
         """Same as ``GET /sim/state``."""
         return self.app.world.snapshot()
 
+    def dialer_login(self, user_id: str, logged_in: bool = True) -> None:
+        """Same as ``POST /sim/dialer-login``: the user's own client logs in to Dialer (or out)."""
+        self.app.agent_dialer.set_logged_in(user_id, logged_in)
+
+    def ready_for_calls_log(self) -> list[dict[str, Any]]:
+        """Same as ``GET /sim/ready-for-calls``."""
+        return self.app.agent_dialer.calls()
+
     def moves(self) -> list[dict[str, Any]]:
         """Same as ``GET /sim/moves``."""
         return self.app.world.move_log()

@@ -98,6 +98,7 @@ def test_old_dialer_feature_version_is_refused_before_sending():
 
 def test_ready_for_calls(icws, sim):
     _, campaigns = _ids(sim)
+    sim.dialer_login(SERVICE_USER)  # a real server likely refuses it otherwise (REF 10)
     assert icws.ready_for_calls() is None
     assert icws.ready_for_calls(campaigns[:2]) is None
     assert calls(sim, "POST", "ready-for-calls") == 2

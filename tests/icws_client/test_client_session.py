@@ -39,6 +39,7 @@ def test_every_session_call_carries_cookie_and_csrf(icws, sim):
     # The simulator answers 401 to any session call missing either; several calls pass.
     icws.list_status_messages()
     icws.list_campaigns()
+    sim.dialer_login(SERVICE_USER)
     icws.ready_for_calls()
     assert calls(sim, "POST", "/icws/connection") == 1
 

@@ -237,6 +237,13 @@ def test_agents_with_sessions_get_auto_login_and_logout_messages():
 
 def test_ready_for_calls(simulator, icws_session):
     campaigns = [c["id"] for c in simulator.state()["campaigns"]]
+    # Refused without a Dialer log-in (REF 10), after the body's own checks.
+    refused = icws_session.post(READY)
+    assert refused.status_code == 400 and "errorId" not in refused.json()
+    assert refused.json()["message"] == "The agent is not logged in to Dialer."
+    requests.post(
+        f"{simulator.base_url}/sim/dialer-login", json={"userId": SERVICE_USER}, timeout=5
+    ).raise_for_status()
     r = icws_session.post(READY)
     assert r.status_code == 200
     assert r.content == b""

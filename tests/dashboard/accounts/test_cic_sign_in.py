@@ -39,9 +39,7 @@ def _agent_id(sim) -> str:
 
 
 def _sign_in(client, username, password, **extra):
-    return client.post(
-        "/accounts/login/", {"username": username, "password": password}, **extra
-    )
+    return client.post("/accounts/login/", {"username": username, "password": password}, **extra)
 
 
 def _disconnects(sim) -> int:
