@@ -38,6 +38,7 @@ def allocation_create(
         campaign_ids_in=payload.campaign_ids_in,
         campaign_ids_out=payload.campaign_ids_out,
         reason=payload.reason,
+        reason_code=payload.reason_code,
         idempotency_key=idempotency_key,
         expected_versions=payload.expected_versions,
         request_id=getattr(request, "request_id", ""),

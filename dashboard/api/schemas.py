@@ -23,6 +23,9 @@ class AllocationIn(Strict):
     campaign_ids_in: list[str] = Field(default_factory=list, description="Campaigns to join.")
     campaign_ids_out: list[str] = Field(default_factory=list, description="Campaigns to leave.")
     reason: str = Field("", description="Why; shown in the audit log. At most 500 characters.")
+    reason_code: str = Field(
+        "", description="One of the admin's reason codes; required for some moves (a 400 says so)."
+    )
     # StrictInt: JSON true is not version 1 (pydantic would otherwise take a bool as an int).
     expected_versions: dict[str, StrictInt] | None = Field(
         None,

@@ -116,6 +116,7 @@ def move_submit(request: HttpRequest) -> HttpResponse:
             campaign_ids_in=preview.campaign_ids_in,
             campaign_ids_out=preview.campaign_ids_out,
             reason=reason,
+            reason_code=request.POST.get("reason_code", ""),
             idempotency_key=key,
             expected_versions=preview.expected_versions,
             request_id=getattr(request, "request_id", ""),
