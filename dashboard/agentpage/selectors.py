@@ -7,6 +7,7 @@ show the agent on a call since the move (then Dialer is evidently offering them 
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -125,7 +126,8 @@ def page_revision(agent_id: str) -> str:
     requests = ReadyForCalls.objects.filter(agent_id=agent_id).aggregate(
         n=Count("id"), last=Max("updated_at")
     )
-    return f"{agent}|{requests['n']}|{requests['last']}|{waiting_revision()}"
+    text = f"{agent}|{requests['n']}|{requests['last']}|{waiting_revision()}"
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
 def waiting_agent_ids() -> set[str]:
