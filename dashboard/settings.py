@@ -296,6 +296,9 @@ ALLOCATION_RETRY_BASE_SECONDS = env_float("ALLOCATION_RETRY_BASE_SECONDS", 2.0)
 ALLOCATION_RETRY_CAP_SECONDS = env_float("ALLOCATION_RETRY_CAP_SECONDS", 60.0)
 ALLOCATION_LEASE_SECONDS = env_float("ALLOCATION_LEASE_SECONDS", 120.0)
 ALLOCATION_STUCK_AFTER_SECONDS = env_float("ALLOCATION_STUCK_AFTER_SECONDS", 60.0)
+# Coalescing (allocations/coalesce.py): at most this many queued jobs with the same campaigns in
+# and out go to ICWS as one allocate-agents call; 1 turns it off.
+ALLOCATION_COALESCE_MAX = env_int("ALLOCATION_COALESCE_MAX", 20, minimum=1)
 SWEEP_INTERVAL_SECONDS = env_float("SWEEP_INTERVAL_SECONDS", 30.0)
 DIRECTORY_SYNC_INTERVAL_SECONDS = env_float("DIRECTORY_SYNC_INTERVAL_SECONDS", 300.0)
 # Agents whose Logon Campaign right one sync reads (one ICWS GET each; directory/rights.py).
@@ -327,7 +330,7 @@ APPROVAL_REASON_CODE_FOR = _approval_kinds(
 )
 
 # -- shift plans (dashboard/plans; docs/OPERATIONS.md "Shift plans") ---------------------------
-# How often beat looks for plan runs and reverts that are due (a run starts within this of its time).
+# How often beat looks for due plan runs and reverts (a run starts within this of its time).
 PLANS_TICK_SECONDS = env_float("PLANS_TICK_SECONDS", 15.0)
 # A run found later than this after its start (beat was down) is recorded as missed, not run.
 PLANS_LATE_GRACE_SECONDS = env_float("PLANS_LATE_GRACE_SECONDS", 900.0)

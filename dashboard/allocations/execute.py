@@ -29,16 +29,18 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F
+from django.db.models import Case, F, IntegerField, Value, When
 from django.utils import timezone
 
+from dashboard.allocations import coalesce
 from dashboard.allocations.models import AllocationJob, JobBatch
-from dashboard.allocations.selectors import roster_when_requested, stale_agents
+from dashboard.allocations.selectors import roster_when_requested
 from dashboard.audit.models import AuditEvent
+from dashboard.audit.search import resolve_names
 from dashboard.audit.services import audit_record
 from dashboard.directory.models import Agent, RosterEntry
 from dashboard.directory.selectors import roster_of
-from icws_client import IcwsClient, IcwsError, IcwsTimeout
+from icws_client import IcwsBadRequest, IcwsClient, IcwsError, IcwsTimeout
 
 Status = AllocationJob.Status
 ErrorKind = AllocationJob.ErrorKind
@@ -55,23 +57,50 @@ SAME_END_STATE = "ICWS may have applied it already; sending it again leaves the 
 
 @dataclass
 class RunOutcome:
-    """What ``job_execute`` asks of its caller: nothing, or to run again after ``retry_in``."""
+    """What ``job_execute`` asks of its caller: nothing, or to run again after ``retry_in``.
+
+    ``others_later``: jobs sent in the same call (coalescing) that must run again, as
+    ``(job id, seconds)``; their own queue messages may already be consumed."""
 
     status: str
     retry_in: float | None = None
     notes: list[str] = field(default_factory=list)
+    others_later: list[tuple[int, float]] = field(default_factory=list)
+
+
+@dataclass
+class _Run:
+    """A job this worker holds: the row as claimed (its lease token is this worker's), all its
+    batches as read at the claim, and the batch being sent now."""
+
+    job: AllocationJob
+    batches: list[JobBatch]
+    batch: JobBatch
+    sent_with: list[int] = field(default_factory=list)
+    # (agent id -> name, campaign id -> name) read at the claim, for this run's audit rows.
+    names: tuple[dict, dict] | None = None
+
+    @property
+    def last(self) -> bool:
+        return self.batch is self.batches[-1]
 
 
 def job_execute(*, job_id: int, client: IcwsClient) -> RunOutcome:
-    """Run (or resume) a job: one allocate-agents call per unfinished batch, in order.
+    """Run (or resume) a job: one allocate-agents call per unfinished batch, in order, with
+    neighbours coalesced into a one-batch job's call (``coalesce``).
 
     Returns ``RunOutcome``; when ``retry_in`` is set the caller must run it again after that many
     seconds. Never raises for ICWS errors: they end in the job's state and the audit log.
+
+    The happy path of a one-batch job is two transactions: the claim (lock, lease token, hold on
+    the agents, batch marked sending, "started" row) and, after the send, the outcome (fenced
+    success, roster, batch accepted, "succeeded" row). A job of n batches takes n + 1: each
+    batch's outcome and the next batch's hold commit together.
     """
     now = timezone.now()
     with transaction.atomic():
         # of=self: a plain FOR UPDATE would lock the requesting user's row too, and every audit
-        # insert naming that user (FK check) would wait on it while holding the chain head.
+        # insert naming that user (FK check) would wait on it.
         # no_key: FK checks from rows that reference the job must not wait on this lock.
         job = (
             AllocationJob.objects.select_for_update(of=("self",), no_key=True)
@@ -84,130 +113,442 @@ def job_execute(*, job_id: int, client: IcwsClient) -> RunOutcome:
             return RunOutcome(job.status, notes=["running elsewhere"])
         if job.status == Status.RETRYING and job.next_attempt_at and job.next_attempt_at > now:
             return RunOutcome(job.status, retry_in=(job.next_attempt_at - now).total_seconds())
-        taken_over = job.status == Status.RUNNING
+        batches = list(JobBatch.objects.filter(job=job).order_by("index"))
+        todo = [b for b in batches if b.status in _UNSENT]
+        if not todo:  # every batch has an outcome already; only the job's is missing
+            taken_over = job.status == Status.RUNNING
+            _claim_fields(job)
+            _audit_started(job, taken_over=taken_over)
+            return _finish_alone(job, batches)
+        runs = [_Run(job, batches, todo[0])]
+        if len(batches) == 1:
+            runs += [_Run(j, [b], b) for j, b in coalesce.neighbours(job, todo[0])]
+        blocked = _prepare(runs, claim=True, taken_over=job.status == Status.RUNNING)
+        if blocked is not None:
+            return blocked
+    return _send_and_record(runs, client)
+
+
+_UNSENT = (JobBatch.Status.PENDING, JobBatch.Status.SENDING)
+
+
+def _send_and_record(runs: list[_Run], client: IcwsClient) -> RunOutcome:
+    """Send the runs' batches as one call, record each job's outcome; for a job of several
+    batches go on with the next one. Returns the first run's (the task's job's) outcome."""
+    while True:
+        results = _send(runs, client)
+        primary = runs[0]
+        outcome, later = None, []
+        accepted = [(run, ms) for run, exc, ms in results if exc is None]
+        for run, exc, ms in results:
+            if exc is None:
+                continue
+            result = _batch_failed(run.job, run.batch, exc, ms)
+            if run is primary:
+                outcome = result
+            elif result.retry_in is not None:
+                later.append((run.job.pk, result.retry_in))
+        nxt = None
+        if accepted:
+            nxt, blocked = _accept(accepted, primary)
+            if blocked is not None and outcome is None:
+                outcome = blocked
+        if nxt is None:
+            result = outcome or RunOutcome(primary.job.status)
+            result.others_later += later
+            return result
+        runs = [nxt]
+
+
+def _send(runs: list[_Run], client: IcwsClient, _split: bool = False):
+    """One allocate-agents call for every run's batch: ``[(run, error or None, ms)]``.
+
+    A 400 for several jobs' agents is split in halves until each part is accepted or is one
+    job: one job's bad agent (one ICWS no longer knows, say) fails only that job."""
+    agents = [a for run in runs for a in run.batch.agent_ids]
+    job = runs[0].job
+    started = time.monotonic()
+    try:
+        client.allocate_agents(agents, job.campaign_ids_in, job.campaign_ids_out)
+    except IcwsBadRequest as exc:
+        if len(runs) == 1:
+            return [(runs[0], exc, _ms(started))]
+        half = len(runs) // 2
+        return _send(runs[:half], client, True) + _send(runs[half:], client, True)
+    except IcwsError as exc:
+        return [(run, exc, _ms(started)) for run in runs]
+    return [(run, None, _ms(started)) for run in runs]
+
+
+def _ms(started: float) -> int:
+    return int((time.monotonic() - started) * 1000)
+
+
+def _audit_started(job, *, taken_over=False, sent_with=None, names=None) -> None:
+    message = f"Attempt {job.attempts}"
+    if taken_over:
+        message += " (took over from a worker whose lease expired)"
+    if sent_with:
+        message += f"; sent in one allocate-agents call with job(s) {_ids(sent_with)}"
+    agent_names, campaign_names = names or (None, None)
+    audit_record(
+        kind=Kind.STARTED,
+        job=job,
+        message=message,
+        agent_names=agent_names,
+        campaign_names=campaign_names,
+    )
+
+
+def _ids(ids) -> str:
+    return ", ".join(map(str, sorted(ids)))
+
+
+def _claim_neighbours(runs: list[_Run]) -> list[_Run]:
+    """Claim the coalesced jobs in one UPDATE, guarded (still queued and untried): on PostgreSQL
+    they are locked already; on SQLite the IMMEDIATE transaction keeps other writers out. Should
+    the guard ever match fewer rows, the neighbours are let go and the job is sent alone."""
+    if not runs:
+        return []
+    now = timezone.now()
+    jobs = [run.job for run in runs]
+    try:
+        with transaction.atomic():
+            claimed = AllocationJob.objects.filter(
+                pk__in=[j.pk for j in jobs], status=Status.QUEUED, attempts=0
+            ).update(
+                status=Status.RUNNING,
+                attempts=F("attempts") + 1,
+                lease_token=F("lease_token") + 1,
+                started_at=now,
+                lease_expires_at=now + timedelta(seconds=settings.ALLOCATION_LEASE_SECONDS),
+            )
+            if claimed != len(jobs):
+                raise _NeighbourGone
+    except _NeighbourGone:
+        return []
+    for job in jobs:  # the rows as the UPDATE left them (they were read under the same lock)
         job.status = Status.RUNNING
         job.attempts += 1
-        job.lease_token += 1  # under the row lock: any earlier holder's token is now stale
-        job.started_at = job.started_at or now
-        job.lease_expires_at = now + timedelta(seconds=settings.ALLOCATION_LEASE_SECONDS)
-        job.save(
-            update_fields=[
-                "status",
-                "attempts",
-                "lease_token",
-                "started_at",
-                "lease_expires_at",
-                "updated_at",
-            ]
-        )
-        message = f"Attempt {job.attempts}"
-        if taken_over:
-            message += " (took over from a worker whose lease expired)"
-        audit_record(kind=Kind.STARTED, job=job, message=message)
-
-    for batch in job.batches.exclude(status__in=[JobBatch.Status.ACCEPTED]).order_by("index"):
-        if batch.status in (JobBatch.Status.FAILED, JobBatch.Status.SKIPPED):
-            continue
-        result = _run_batch(job, batch, client)
-        if result is not None:
-            return result
-    return _finish(job)
+        job.lease_token += 1
+        job.started_at = now
+    return runs
 
 
-def _run_batch(job: AllocationJob, batch: JobBatch, client: IcwsClient) -> RunOutcome | None:
-    """Send one batch. Returns None to go on with the next batch, or the job's outcome."""
-    now = timezone.now()
-    with transaction.atomic():
-        if not _fenced(job):
-            return _refused(job, batch, "before its send; nothing was sent by this worker")
-        agents = list(
-            Agent.objects.select_for_update(no_key=True)
-            .filter(id__in=batch.agent_ids)
-            .order_by("id")
-        )
-        holders = {a.held_by_job_id for a in agents} - {None, job.pk}
-        live_holders = set(
-            AllocationJob.objects.filter(pk__in=holders)
+class _NeighbourGone(Exception):
+    pass
+
+
+def _prepare(runs: list[_Run], *, claim: bool, taken_over: bool = False) -> RunOutcome | None:
+    """Inside the caller's transaction, with ``runs[0].job`` locked (and fenced, when not
+    ``claim``): lock the batches' agents, check they are not held by another live job and not
+    moved since the requester saw them, then (``claim``) take the jobs, hold the agents and mark
+    the batches sending. Returns None when ready to send, else the first job's outcome.
+
+    Neighbours (``runs[1:]``) whose agents are held or stale are simply left queued: their own
+    run meets the same check and says so."""
+    primary = runs[0]
+    agents = {
+        a.pk: a
+        for a in Agent.objects.select_for_update(no_key=True)
+        .filter(id__in=[a for run in runs for a in run.batch.agent_ids])
+        .only("id", "held_by_job_id", "roster_version")
+        .order_by("id")
+    }
+    holders = {
+        run.job.pk: {agents[a].held_by_job_id for a in run.batch.agent_ids if a in agents}
+        - {None, run.job.pk}
+        for run in runs
+    }
+    every_holder = set().union(*holders.values())
+    live = set()
+    if every_holder:
+        live = set(
+            AllocationJob.objects.filter(pk__in=every_holder)
             .exclude(status__in=AllocationJob.TERMINAL)
             .values_list("pk", flat=True)
         )
-        if live_holders:
-            return _wait_for_other_jobs(job, live_holders)
-        # Only this batch's agents: the others are checked when their own batch is sent (a
-        # check of the whole move here failed every move of more than one batch).
-        stale = stale_agents(job.expected_versions, batch.agent_ids)
-        if stale:
-            return _fail(
-                job,
-                ErrorKind.CONFLICT,
-                "The roster changed since this move was prepared (moved meanwhile: "
-                f"{', '.join(stale[:10])}). Nothing was sent to ICWS for them.",
+    if holders[primary.job.pk] & live:
+        return _wait_for_other_jobs(primary.job, holders[primary.job.pk] & live, claimed=not claim)
+    stale = {run.job.pk: _stale(run, agents) for run in runs}
+    runs = [primary] + [r for r in runs[1:] if not (holders[r.job.pk] & live or stale[r.job.pk])]
+    if stale[primary.job.pk]:
+        runs = runs[:1]
+    if claim:
+        runs = [primary, *_claim_neighbours(runs[1:])]
+        sent_with = [r.job.pk for r in runs]
+        _claim_fields(primary.job)
+        names = resolve_names(
+            [a for r in runs for a in r.batch.agent_ids],
+            [*primary.job.campaign_ids_in, *primary.job.campaign_ids_out],
+        )
+        for run in runs:
+            run.sent_with = [pk for pk in sent_with if pk != run.job.pk]
+            run.names = names
+            _audit_started(
+                run.job,
+                taken_over=taken_over and run is primary,
+                sent_with=run.sent_with,
+                names=names,
             )
-        Agent.objects.filter(pk__in=[a.pk for a in agents]).update(held_by_job=job)
-        if batch.status == JobBatch.Status.SENDING:
+    if stale[primary.job.pk]:
+        return _fail(
+            primary.job,
+            ErrorKind.CONFLICT,
+            "The roster changed since this move was prepared (moved meanwhile: "
+            f"{', '.join(stale[primary.job.pk][:10])}). Nothing was sent to ICWS for them.",
+        )
+    _hold(runs)
+    now = timezone.now()
+    for run in runs:
+        if run.batch.status == JobBatch.Status.SENDING:
             # The last send's answer was never recorded (worker killed or database gone
             # mid-call); see SAME_END_STATE for why it is sent again.
             audit_record(
                 kind=Kind.RETRY,
-                job=job,
-                agent_ids=batch.agent_ids,
-                message=f"Re-sending batch {batch.index + 1}: the previous send's outcome was "
-                f"never recorded (worker or database lost mid-call); {SAME_END_STATE}",
-                details={"batch": batch.index, "outcome_unknown": True},
+                job=run.job,
+                agent_ids=run.batch.agent_ids,
+                message=f"Re-sending batch {run.batch.index + 1}: the previous send's outcome "
+                f"was never recorded (worker or database lost mid-call); {SAME_END_STATE}",
+                details={"batch": run.batch.index, "outcome_unknown": True},
             )
-        batch.status = JobBatch.Status.SENDING
-        batch.attempts += 1
-        batch.sent_at = now
-        batch.save(update_fields=["status", "attempts", "sent_at"])
+        run.batch.status = JobBatch.Status.SENDING
+        run.batch.attempts += 1
+        run.batch.sent_at = now
+    JobBatch.objects.filter(pk__in=[r.batch.pk for r in runs]).update(
+        status=JobBatch.Status.SENDING, attempts=F("attempts") + 1, sent_at=now
+    )
+    return None
 
-    started = time.monotonic()
-    try:
-        client.allocate_agents(batch.agent_ids, job.campaign_ids_in, job.campaign_ids_out)
-    except IcwsError as exc:
-        duration = int((time.monotonic() - started) * 1000)
-        return _batch_failed(job, batch, exc, duration)
-    duration = int((time.monotonic() - started) * 1000)
 
+def _claim_fields(job: AllocationJob) -> None:
+    """The first job's claim (its row is locked): new token, lease, attempt; no audit here."""
+    now = timezone.now()
+    job.status = Status.RUNNING
+    job.attempts += 1
+    job.lease_token += 1
+    job.started_at = job.started_at or now
+    job.lease_expires_at = now + timedelta(seconds=settings.ALLOCATION_LEASE_SECONDS)
+    job.save(
+        update_fields=[
+            "status",
+            "attempts",
+            "lease_token",
+            "started_at",
+            "lease_expires_at",
+            "updated_at",
+        ]
+    )
+
+
+def _stale(run: _Run, agents: dict[str, Agent]) -> list[str]:
+    """This batch's agents whose roster version is not the one the requester saw, read from
+    the rows just locked (only this batch's: the others are checked when their batch is sent;
+    a check of the whole move here failed every move of more than one batch)."""
+    expected = run.job.expected_versions
+    if not expected:
+        return []
+    return sorted(
+        a
+        for a in run.batch.agent_ids
+        if a in expected and (a not in agents or agents[a].roster_version != expected[a])
+    )
+
+
+def _hold(runs: list[_Run]) -> None:
+    if len(runs) == 1:
+        Agent.objects.filter(pk__in=runs[0].batch.agent_ids).update(held_by_job=runs[0].job)
+        return
+    Agent.objects.filter(pk__in=[a for r in runs for a in r.batch.agent_ids]).update(
+        held_by_job=Case(
+            *(When(pk__in=r.batch.agent_ids, then=Value(r.job.pk)) for r in runs),
+            output_field=IntegerField(),
+        )
+    )
+
+
+def _accept(
+    accepted: list[tuple[_Run, int]], primary: _Run
+) -> tuple[_Run | None, RunOutcome | None]:
+    """One transaction for every accepted run: fence, roster, batches accepted, and for a
+    run's last batch the job's success and its "succeeded" row; for a job with more batches,
+    the next batch's hold too. Returns the run to send next (or None) and, when ``primary``'s
+    write was refused or its next batch cannot go yet, its outcome."""
+    refused = None
     with transaction.atomic():
-        if not _fenced(job):
-            return _refused(
-                job, batch, f"while the send was in flight; ICWS answered it (2xx) in {duration} ms"
-            )
+        ours = _fence_all([run for run, _ in accepted])
+        for run, ms in accepted:
+            if run.job.pk not in ours:
+                out = _refused(
+                    run.job,
+                    run.batch,
+                    f"while the send was in flight; ICWS answered it (2xx) in {ms} ms",
+                )
+                refused = out if run is primary else refused
+        accepted = [(run, ms) for run, ms in accepted if run.job.pk in ours]
+        if not accepted:
+            return None, refused
+        runs = [run for run, _ in accepted]
+        job = runs[0].job
+        agent_ids = [a for run in runs for a in run.batch.agent_ids]
         RosterEntry.objects.filter(
-            agent_id__in=batch.agent_ids, campaign_id__in=job.campaign_ids_out
+            agent_id__in=agent_ids, campaign_id__in=job.campaign_ids_out
         ).delete()
         RosterEntry.objects.bulk_create(
             [
                 RosterEntry(agent_id=a, campaign_id=c, source="allocation")
-                for a in batch.agent_ids
+                for a in agent_ids
                 for c in job.campaign_ids_in
             ],
             ignore_conflicts=True,
         )
-        Agent.objects.filter(id__in=batch.agent_ids).update(
+        Agent.objects.filter(id__in=agent_ids).update(
             roster_version=F("roster_version") + 1, held_by_job=None
         )
-        batch.status = JobBatch.Status.ACCEPTED
-        batch.finished_at = timezone.now()
-        batch.duration_ms = duration
-        batch.error_status = None
-        batch.error_id = batch.error_message = ""
-        batch.save()
-    return None
+        finished = timezone.now()
+        by_ms: dict[int, list[int]] = {}
+        for run, ms in accepted:
+            by_ms.setdefault(ms, []).append(run.batch.pk)
+            run.batch.status, run.batch.finished_at, run.batch.duration_ms = (
+                JobBatch.Status.ACCEPTED,
+                finished,
+                ms,
+            )
+        for ms, batch_ids in by_ms.items():  # one UPDATE per distinct duration (usually one)
+            JobBatch.objects.filter(pk__in=batch_ids).update(
+                status=JobBatch.Status.ACCEPTED,
+                finished_at=finished,
+                duration_ms=ms,
+                error_status=None,
+                error_id="",
+                error_message="",
+            )
+        done = [run for run in runs if run.last]
+        if done:
+            _audit_succeeded(done)
+        going_on = [run for run in runs if not run.last]
+        if not going_on:
+            return None, refused
+        run = going_on[0]  # only a job alone has several batches
+        nxt = _Run(run.job, run.batches, run.batches[run.batches.index(run.batch) + 1])
+        if nxt.batch.status not in _UNSENT:  # failed or skipped before: nothing left to send
+            return None, _fail(run.job, ErrorKind.ICWS, "Some batches failed")
+        blocked = _prepare([nxt], claim=False)
+        return (None, blocked) if blocked is not None else (nxt, None)
 
 
-def _wait_for_other_jobs(job: AllocationJob, holders: set[int]) -> RunOutcome:
+def _fence_all(runs: list[_Run]) -> set[int]:
+    """Inside the caller's transaction: the ids of the runs whose lease token is still current.
+    Those rows stay locked until commit, with their lease extended, or, for a run's last batch,
+    already marked succeeded: no takeover can slip in between this check and the writes."""
+    lease = timezone.now() + timedelta(seconds=settings.ALLOCATION_LEASE_SECONDS)
+    if len(runs) > 1:
+        current = dict(
+            AllocationJob.objects.select_for_update(no_key=True)
+            .filter(pk__in=[r.job.pk for r in runs], status=Status.RUNNING)
+            .values_list("pk", "lease_token")
+        )
+        runs = [r for r in runs if current.get(r.job.pk) == r.job.lease_token]
+    ours = set()
+    finishing = [r for r in runs if r.last and not _has_failed(r)]
+    going_on = [r for r in runs if r not in finishing]
+    if finishing:
+        fields = _success_fields()
+        rows = AllocationJob.objects.filter(
+            pk__in=[r.job.pk for r in finishing], status=Status.RUNNING
+        )
+        if len(finishing) == 1:
+            rows = rows.filter(lease_token=finishing[0].job.lease_token)
+        if rows.update(**fields):
+            ours.update(r.job.pk for r in finishing)
+            for r in finishing:
+                for name, value in fields.items():
+                    setattr(r.job, name, value)
+    for r in going_on:
+        if AllocationJob.objects.filter(
+            pk=r.job.pk, lease_token=r.job.lease_token, status=Status.RUNNING
+        ).update(lease_expires_at=lease):
+            ours.add(r.job.pk)
+    return ours
+
+
+def _has_failed(run: _Run) -> bool:
+    return any(b.status == JobBatch.Status.FAILED for b in run.batches)
+
+
+def _success_fields() -> dict:
+    return _ended(
+        status=Status.SUCCEEDED,
+        error_kind="",
+        error_class="",
+        error_transient=False,
+        error_status=None,
+        error_id="",
+        error_code=None,
+        error_message="",
+        updated_at=timezone.now(),
+    )
+
+
+def _audit_succeeded(runs: list[_Run]) -> None:
+    """One "succeeded" row per job: the roster each job's requester saw (from its "requested"
+    row) and the roster now, each read once for all the jobs."""
+    before = dict(
+        AuditEvent.objects.filter(
+            job_id__in=[r.job.pk for r in runs], kind=Kind.REQUESTED
+        ).values_list("job_id", "roster_before")
+    )
+    after = roster_of([a for r in runs for a in r.job.agent_ids])
+    job = runs[0].job
+    known = runs[0].names
+    if known is not None and all(a in known[0] for a in after):
+        agent_names, campaign_names = known  # read at the claim, in this worker
+    else:  # a job of several batches: the claim named only the first batch's agents
+        agent_names, campaign_names = resolve_names(
+            list(after), [*job.campaign_ids_in, *job.campaign_ids_out]
+        )
+    for run in runs:
+        details = {"sent_with": sorted(run.sent_with)} if run.sent_with else None
+        audit_record(
+            kind=Kind.SUCCEEDED,
+            job=run.job,
+            message=run.job.describe() + " accepted by ICWS",
+            roster_before=before.get(run.job.pk, {}),
+            roster_after={a: after[a] for a in run.job.agent_ids},
+            duration_ms=sum(b.duration_ms for b in run.batches if b.duration_ms is not None),
+            details=details,
+            agent_names=agent_names,
+            campaign_names=campaign_names,
+        )
+
+
+def _finish_alone(job: AllocationJob, batches: list[JobBatch]) -> RunOutcome:
+    """A claimed job with no batch left to send (its last outcome committed, the job's not)."""
+    if any(b.status == JobBatch.Status.FAILED for b in batches):
+        return _fail(job, ErrorKind.ICWS, "Some batches failed")
+    run = _Run(job, batches, batches[-1])
+    AllocationJob.objects.filter(pk=job.pk).update(**_success_fields())
+    job.status = Status.SUCCEEDED
+    _audit_succeeded([run])
+    return RunOutcome(Status.SUCCEEDED)
+
+
+def _wait_for_other_jobs(job: AllocationJob, holders: set[int], *, claimed: bool) -> RunOutcome:
     delay = 1.0
     AllocationJob.objects.filter(pk=job.pk).update(
         status=Status.RETRYING,
         lease_expires_at=None,
         next_attempt_at=timezone.now() + timedelta(seconds=delay),
-        attempts=F("attempts") - 1,  # waiting is not an attempt at ICWS
+        # A worker still holding an older lease on this job can no longer write to it.
+        lease_token=F("lease_token") + 1,
+        # Waiting is not an attempt at ICWS: a job taken this run was not counted yet; one
+        # waiting before its next batch had this attempt counted at its claim.
+        **({"attempts": F("attempts") - 1} if claimed else {}),
     )
     return RunOutcome(
         Status.RETRYING,
         retry_in=delay,
-        notes=[f"waiting for job(s) {', '.join(map(str, sorted(holders)))} on the same agents"],
+        notes=[f"waiting for job(s) {_ids(holders)} on the same agents"],
     )
 
 
@@ -380,26 +721,6 @@ def _fail(
             details=details,
         )
     return RunOutcome(Status.FAILED)
-
-
-def _finish(job: AllocationJob) -> RunOutcome:
-    if job.batches.filter(status=JobBatch.Status.FAILED).exists():
-        return _fail(job, ErrorKind.ICWS, "Some batches failed")
-    with transaction.atomic():
-        if not _fenced(job):
-            return _refused(job, None, "before its success was recorded")
-        _transition(job, Status.SUCCEEDED, **_ended())
-        audit_record(
-            kind=Kind.SUCCEEDED,
-            job=job,
-            message=job.describe() + " accepted by ICWS",
-            roster_before=roster_when_requested(job),
-            roster_after=roster_of(job.agent_ids),
-            duration_ms=sum(
-                job.batches.values_list("duration_ms", flat=True).exclude(duration_ms=None)
-            ),
-        )
-    return RunOutcome(Status.SUCCEEDED)
 
 
 def job_fail_unexpectedly(*, job_id: int, error: str) -> None:

@@ -87,7 +87,9 @@ def job_submit(
             _check_same_move(existing, agent_ids, campaign_ids_in, campaign_ids_out)
             return existing, False
 
-    agents, ins, outs, reason = _validate_move(agent_ids, campaign_ids_in, campaign_ids_out, reason)
+    agents, ins, outs, reason, names = _validate_move(
+        agent_ids, campaign_ids_in, campaign_ids_out, reason
+    )
     expected = _validate_expected(expected_versions, agents)
     # Four-eyes approval decides here, once the move is valid and before the scope check.
     scope_of, reason = move_gate(
@@ -118,6 +120,8 @@ def job_submit(
             message=refusal.message,
             request_id=request_id,
             details=_count_details(agents),
+            agent_names=names[0],
+            campaign_names=names[1],
         )
         raise refusal
 
@@ -146,6 +150,8 @@ def job_submit(
                 roster_before=roster_of(agents),
                 message=job.describe(),
                 details=approval_details(approval),
+                agent_names=names[0],
+                campaign_names=names[1],
             )
             _enqueue_on_commit(job.pk)
     except IntegrityError:
@@ -272,7 +278,11 @@ def _id_list(value, name: str, errors: dict[str, str]) -> list[str]:
     return ids
 
 
-def _validate_move(agent_ids, ins, outs, reason) -> tuple[list[str], list[str], list[str], str]:
+def _validate_move(
+    agent_ids, ins, outs, reason
+) -> tuple[list[str], list[str], list[str], str, tuple[dict[str, str], dict[str, str]]]:
+    """The move's clean agents, campaigns in and out and reason, and the names of the agents
+    and campaigns (read by the same queries that check they exist, for the audit rows)."""
     errors: dict[str, str] = {}
     agents = _id_list(agent_ids, "agent_ids", errors)
     ins_ = _id_list(ins, "campaign_ids_in", errors)
@@ -294,16 +304,20 @@ def _validate_move(agent_ids, ins, outs, reason) -> tuple[list[str], list[str], 
         errors["reason"] = f"at most {MAX_REASON} characters"
     elif problem := _reason_problem(reason):
         errors["reason"] = problem
+    agent_names: dict[str, str] = {}
+    campaign_names: dict[str, str] = {}
     if not errors:
-        known_agents = set(
-            Agent.objects.filter(id__in=agents, active=True).values_list("id", flat=True)
+        agent_names = dict(
+            Agent.objects.filter(id__in=agents, active=True).values_list("id", "name")
         )
+        known_agents = agent_names.keys()
         unknown = [a for a in agents if a not in known_agents]
         if unknown:
             errors["agent_ids"] = f"unknown agents: {', '.join(unknown[:10])}"
-        campaigns = set(
-            Campaign.objects.filter(id__in=ins_ + outs_, active=True).values_list("id", flat=True)
+        campaign_names = dict(
+            Campaign.objects.filter(id__in=ins_ + outs_, active=True).values_list("id", "name")
         )
+        campaigns = campaign_names.keys()
         for name, ids in (("campaign_ids_in", ins_), ("campaign_ids_out", outs_)):
             missing = [c for c in ids if c not in campaigns]
             if missing:
@@ -312,7 +326,7 @@ def _validate_move(agent_ids, ins, outs, reason) -> tuple[list[str], list[str], 
         raise InvalidMove(
             "The move is not valid: " + "; ".join(f"{k}: {v}" for k, v in errors.items()), errors
         )
-    return agents, ins_, outs_, reason.strip()
+    return agents, ins_, outs_, reason.strip(), (agent_names, campaign_names)
 
 
 def _validate_expected(expected, agents: list[str]) -> dict[str, int]:

@@ -35,6 +35,10 @@ def run_job_task(self, job_id: int) -> str:
             log.exception("Job %s failed unexpectedly", job_id)
             execute.job_fail_unexpectedly(job_id=job_id, error=f"{type(exc).__name__}: {exc}")
             raise
+    for other_id, delay in outcome.others_later:
+        # Sent with this job in one call (coalescing) and due again; its own message may be
+        # consumed already. A duplicate message is harmless: a run checks state under a lock.
+        enqueue_job(other_id, countdown=delay)
     if outcome.retry_in is not None:
         raise self.retry(countdown=outcome.retry_in)
     return outcome.status
@@ -48,13 +52,14 @@ def sweep_jobs_task() -> list[int]:
     return swept
 
 
-def enqueue_job(job_id: int) -> None:
+def enqueue_job(job_id: int, countdown: float | None = None) -> None:
     """Publish the job's task. The job is already committed: if the broker cannot be reached,
     the supervisor still gets their job (queued) and the sweeper publishes it once the broker
     is back (ALLOCATION_STUCK_AFTER_SECONDS), instead of the request failing with a 500."""
     try:
         run_job_task.apply_async(
             (job_id,),
+            countdown=countdown,
             retry=True,
             retry_policy={"max_retries": 2, "interval_start": 0, "interval_step": 0.5},
         )

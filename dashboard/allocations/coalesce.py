@@ -1,0 +1,67 @@
+"""Coalescing: ready jobs with the same campaigns in and out, sent as one allocate-agents call.
+
+When a worker takes a one-batch job, it also takes other queued one-batch jobs that move agents
+between the same campaigns, up to ``ALLOCATION_COALESCE_MAX`` jobs and ``ALLOCATION_BATCH_SIZE``
+agents in all, and sends them together: one ICWS call and one transaction each side of it for
+the lot, instead of per job. Each job keeps its own lease token, outcome and audit rows
+(``execute``); on a 400 the call is split in halves until the job ICWS refused is alone, so one
+bad job cannot fail its neighbours.
+
+Which neighbours: never-attempted queued jobs (``attempts == 0``: a job that was tried before
+runs alone, so its own retry and audit story stays simple) that are due, with exactly one
+pending batch and no agent shared with the rest of the call. On PostgreSQL the rows are taken
+with ``FOR UPDATE SKIP LOCKED``: a job another worker is taking is skipped, not waited for. SQLite
+has no row locks; there every transaction is ``BEGIN IMMEDIATE`` (settings), so no other writer
+can change a row between this read and the claim, and the claim is guarded anyway
+(``execute._claim_neighbours`` takes only rows still queued and untried).
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import connection
+from django.utils import timezone
+
+from dashboard.allocations.models import AllocationJob, JobBatch
+
+Status = AllocationJob.Status
+# How many candidates are read per free place: some are dropped (shared agents, too big).
+_READ_AHEAD = 2
+
+
+def neighbours(job: AllocationJob, batch: JobBatch) -> list[tuple[AllocationJob, JobBatch]]:
+    """Queued jobs to send in one call with ``job``'s ``batch``, locked (PostgreSQL) until the
+    caller's transaction ends. Call inside that transaction, with ``job`` locked."""
+    places = settings.ALLOCATION_COALESCE_MAX - 1
+    room = settings.ALLOCATION_BATCH_SIZE - len(batch.agent_ids)
+    if places <= 0 or room <= 0:
+        return []
+    rows = AllocationJob.objects.filter(
+        status=Status.QUEUED,
+        attempts=0,
+        campaign_ids_in=job.campaign_ids_in,
+        campaign_ids_out=job.campaign_ids_out,
+        next_attempt_at__lte=timezone.now(),
+    ).exclude(pk=job.pk)
+    if connection.features.has_select_for_update_skip_locked:
+        rows = rows.select_for_update(of=("self",), no_key=True, skip_locked=True)
+    found = list(rows.select_related("requested_by").order_by("id")[: places * _READ_AHEAD])
+    if not found:
+        return []
+    batches: dict[int, list[JobBatch]] = {}
+    for b in JobBatch.objects.filter(job__in=[j.pk for j in found]):
+        batches.setdefault(b.job_id, []).append(b)
+    taken, agents = [], set(batch.agent_ids)
+    for other in found:
+        own = batches.get(other.pk, [])
+        if len(own) != 1 or own[0].status != JobBatch.Status.PENDING:
+            continue
+        ids = own[0].agent_ids
+        if len(ids) > room or agents.intersection(ids):
+            continue
+        taken.append((other, own[0]))
+        agents.update(ids)
+        room -= len(ids)
+        if len(taken) == places or room <= 0:
+            break
+    return taken
