@@ -23,6 +23,7 @@ urlpatterns = [
     path("", include("dashboard.ops.urls")),
     path("", include("dashboard.board.urls")),
     path("", include("dashboard.approvals.urls")),
+    path("plans/", include("dashboard.plans.urls")),
     path("api/", include("dashboard.api.urls")),
     path("admin/", admin.site.urls),
     path("accounts/", include(accounts)),

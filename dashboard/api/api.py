@@ -29,11 +29,12 @@ install_error_handlers(api)
 
 
 def _register_routers() -> None:
-    from dashboard.api import allocations, approvals, audit, directory
+    from dashboard.api import allocations, approvals, audit, directory, plans
 
     api.add_router("/allocations", allocations.router, tags=["allocations"])
     api.add_router("/", directory.router, tags=["directory"])
     api.add_router("/audit", audit.router, tags=["audit"])
+    api.add_router("/plans", plans.router, tags=["plans"])
     api.add_router("/approvals", approvals.router, tags=["approvals"])
     approvals.install_pending_handler(api)
 

@@ -86,6 +86,14 @@ def next_runs(plan: Plan, *, now: datetime | None = None, limit: int = NEXT_RUNS
     return [NextRun(occ.local_start, occ.local_end, shared) for occ in upcoming]
 
 
+def upcoming_starts(plan: Plan, *, limit: int = 1) -> list[datetime]:
+    """The next start times (in the plan's zone), without the forecast (for the list page)."""
+    if plan.status != Plan.Status.ACTIVE:
+        return []
+    occs = schedule.occurrences(plan, after=max(timezone.now(), plan.runs_from), limit=limit)
+    return [occ.local_start for occ in occs]
+
+
 def runs(plan: Plan, *, limit: int = 50) -> list[PlanRun]:
     return list(
         plan.runs.select_related("job")
