@@ -66,7 +66,10 @@ Connection (REF 2)
   (missingPropertyError) and strings (invalidPropertyError), ``applicationName`` non-empty.
   Credentials (exact, case-sensitive user id): the service account, or a seed user with a
   ``password``; else 400 ``error.request.connection.authenticationFailure``, errorCode
-  -2147221503.
+  -2147221503 (the record's shape: errorId, message, errorCode). The default seed's passwords
+  (demo values, for CIC sign-in): every agent ``agent-demo``; ``sup.morgan`` (role Supervisor,
+  workgroup Supervisors) ``supervisor-demo``; ``qa.quinn`` (role Quality Auditor, no workgroup)
+  ``auditor-demo``. ``generate_seed`` users have none (they cannot connect).
 * 201 body: ``csrfToken, sessionId, alternateHostList, userID, userDisplayName, icServer,
   daysUntilPasswordExpiration`` (always 90, *choice*), plus ``features`` / ``version`` /
   ``serverTimeInfo`` only when included. ``alternateHostList`` is the ``connect_503`` fault's
