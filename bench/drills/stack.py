@@ -43,6 +43,9 @@ DRILL_SETTINGS = {
     "ICWS_TIMEOUT": "10",
     "DIRECTORY_SYNC_INTERVAL_SECONDS": "3600",
     "LISTENER_STALE_SECONDS": "5",  # the listener-kill drill waits this long for "stale"
+    # The agents are the members of these (required, REF 10): the groups `--generate 1500,20`
+    # makes (seed.generate_seed: campaigns // 4 + 1 teams).
+    "ICWS_AGENT_WORKGROUPS": ",".join(f"Dialer Team {n:03d}" for n in range(1, 7)),
 }
 
 
