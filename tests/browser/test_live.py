@@ -1,7 +1,10 @@
-"""The board live: presence, another supervisor's move, session end and ICWS health, in Chromium.
+"""The board live: presence, another supervisor's move, session end and ICWS health, another
+supervisor's activity on the columns, a confirmation that changed, jobs finished while away and
+a retried failure, in Chromium.
 
 Real parts: the simulator over HTTP, the presence listener (a thread, as the drills run it),
-the live server, the board's one-second revision poll.
+the live server, the board's one-second revision poll and activity poll; a second supervisor
+is a second browser context signed in through the form.
 """
 
 from __future__ import annotations
@@ -12,12 +15,15 @@ import time
 import pytest
 import requests
 from django.db.models import F
+from django.utils import timezone
 from playwright.sync_api import expect
 
-from dashboard.directory.models import Agent, RosterEntry
+from dashboard.activity.models import BoardVisit
+from dashboard.allocations.models import AllocationJob
+from dashboard.directory.models import Agent, Campaign, RosterEntry
 from dashboard.presence.listener import Listener
 from icws_client import IcwsClient
-from tests.browser.conftest import SCREENSHOTS, make_user
+from tests.browser.conftest import PASSWORD, SCREENSHOTS, make_user
 from tests.integration.conftest import pick_move
 
 LIVE_MS = 2_000  # issue 15: within 2 s
@@ -27,6 +33,36 @@ HEALTH_MS = 5_000  # the top bar turns within 5 s of ICWS going down
 @pytest.fixture
 def supervisor_user(transactional_db, django_user_model):
     return make_user(django_user_model, "sam", "supervisor")
+
+
+@pytest.fixture
+def ana_page(browser, live_server, django_user_model, directory):
+    """A second supervisor, Ana Silva, signed in on a board of her own (after the sync)."""
+    ana = make_user(django_user_model, "ana", "supervisor")
+    ana.first_name, ana.last_name = "Ana", "Silva"
+    ana.save()
+    context = browser.new_context(viewport={"width": 1500, "height": 950})
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    page.goto(f"{live_server.url}/accounts/login/?next=/")
+    page.fill("input[name=username]", "ana")
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{live_server.url}/")
+    yield page
+    context.close()
+
+
+def open_confirmation(page, source: str, agent: str, target: str):
+    """Tick the card, choose "Move to", open the confirmation (as a supervisor does)."""
+    card(page, source, agent).locator("input[name=pick]").check()
+    page.select_option("[data-move-target]", value=target)
+    page.click("[data-move-open]")
+    expect(page.locator("#move-dialog [data-move-confirm]")).to_be_visible()
+
+
+def activity(page, campaign: str):
+    return page.locator(f'details[data-campaign-id="{campaign}"] [data-column-activity]')
 
 
 @pytest.fixture
@@ -133,3 +169,129 @@ def test_screenshots_of_the_board(login, page, directory, supervisor_user, size)
     if width <= 800:  # the jobs panel is on screen without scrolling past the columns
         box = page.locator(".jobs-panel").bounding_box()
         assert box["y"] < height
+
+
+def test_another_supervisors_confirmation_shows_on_her_columns_and_her_move_within_2_s(
+    login, page, ana_page, directory, supervisor_user
+):
+    (agent,), source, target = pick_move(directory)
+    name = Campaign.objects.get(id=target).name
+    login(supervisor_user)
+    open_confirmation(ana_page, source, agent, target)
+    line = f"Ana Silva is moving 1 agent to {name}"
+    expect(activity(page, target)).to_have_text(line, timeout=LIVE_MS)
+    expect(activity(page, source)).to_have_text(line)
+    expect(activity(ana_page, target)).to_have_text("")  # not on her own board
+    ana_page.click("[data-move-confirm-button]")
+    # Her move (queued: the board shows its agents where it puts them) reaches Sam's board.
+    expect(card(page, target, agent)).to_be_visible(timeout=LIVE_MS)
+    expect(activity(page, target)).to_have_text("", timeout=LIVE_MS)
+
+
+def test_a_drag_and_an_aimed_selection_show_too(login, page, ana_page, directory, supervisor_user):
+    (agent,), source, target = pick_move(directory)
+    name = Campaign.objects.get(id=target).name
+    login(supervisor_user)
+    # Ana presses on a card and moves the pointer, not yet dropped.
+    dragged = card(ana_page, source, agent)
+    dragged.scroll_into_view_if_needed()
+    box = dragged.bounding_box()
+    x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    ana_page.mouse.move(x, y)
+    ana_page.mouse.down()
+    for step in range(1, 8):
+        ana_page.mouse.move(x + 15 * step, y + 10 * step)
+    expect(activity(page, source)).to_have_text("Ana Silva is dragging 1 agent", timeout=LIVE_MS)
+    ana_page.keyboard.press("Escape")
+    ana_page.mouse.up()
+    expect(activity(page, source)).to_have_text("", timeout=LIVE_MS)
+    # A ticked card and a chosen "Move to": a selection aimed at a campaign.
+    card(ana_page, source, agent).locator("input[name=pick]").check()
+    ana_page.select_option("[data-move-target]", value=target)
+    line = f"Ana Silva has 1 agent selected for {name}"
+    expect(activity(page, target)).to_have_text(line, timeout=LIVE_MS)
+
+
+def test_a_closed_tab_drops_its_activity_within_a_few_seconds(
+    login, page, ana_page, directory, supervisor_user
+):
+    (agent,), source, target = pick_move(directory)
+    login(supervisor_user)
+    open_confirmation(ana_page, source, agent, target)
+    expect(activity(page, target)).not_to_have_text("", timeout=LIVE_MS)
+    ana_page.context.close()  # the "stop" on pagehide, or else the 6 s expiry
+    expect(activity(page, target)).to_have_text("", timeout=7_000)
+
+
+def test_an_open_confirmation_says_what_changed_since_it_opened(
+    login, page, directory, supervisor_user
+):
+    (agent,), source, target = pick_move(directory)
+    login(supervisor_user)
+    open_confirmation(page, source, agent, target)
+    expect(page.locator("[data-move-changed]")).to_have_count(0)
+    # Someone else puts another agent into the target meanwhile.
+    other = Agent.objects.exclude(roster__campaign_id=target).exclude(id=agent).first()
+    RosterEntry.objects.create(agent=other, campaign_id=target)
+    Agent.objects.filter(id=other.id).update(roster_version=F("roster_version") + 1)
+    changed = page.locator("#move-dialog [data-move-changed]")
+    expect(changed).to_contain_text("Since you opened this:", timeout=LIVE_MS)
+    expect(changed).to_contain_text(f"{Campaign.objects.get(id=target).name} has ")
+
+
+def test_after_signing_in_again_the_board_says_what_finished_meanwhile(
+    login, page, directory, supervisor_user, live_server
+):
+    (agent,), source, target = pick_move(directory)
+    login(supervisor_user)
+    expect(page.locator("#jobs-title")).to_be_visible()
+    deadline = time.monotonic() + 5
+    while not BoardVisit.objects.filter(user=supervisor_user).exists():  # the poll notes it
+        assert time.monotonic() < deadline, "the open board noted no visit"
+        time.sleep(0.1)
+    page.context.clear_cookies()  # the session ends
+    page.wait_for_url(f"{live_server.url}/accounts/login/?next=*", timeout=5_000)
+    job = AllocationJob.objects.create(
+        requested_by=supervisor_user,
+        agent_ids=[agent],
+        campaign_ids_in=[target],
+        campaign_ids_out=[source],
+        status=AllocationJob.Status.SUCCEEDED,
+        finished_at=timezone.now(),
+    )
+    page.fill("input[name=username]", supervisor_user.username)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    away = page.locator("[data-jobs-away]")
+    expect(away).to_contain_text("While you were away")
+    name = Agent.objects.get(id=agent).name
+    expect(away).to_contain_text(f"Job {job.pk} succeeded: moved {name}")
+
+
+def test_a_retried_failure_says_retried_as_job_n(login, page, directory, supervisor_user):
+    (agent,), source, target = pick_move(directory)
+    failed = AllocationJob.objects.create(
+        requested_by=supervisor_user,
+        agent_ids=[agent],
+        campaign_ids_in=[target],
+        campaign_ids_out=[source],
+        status=AllocationJob.Status.FAILED,
+        error_kind=AllocationJob.ErrorKind.RETRIES_EXHAUSTED,
+        error_status=503,
+        finished_at=timezone.now(),
+    )
+    login(supervisor_user)
+    entry = page.locator(f"#job-{failed.pk}")
+    expect(entry).to_contain_text(f"Failed to move {Agent.objects.get(id=agent).name}")
+    entry.locator("[data-job-retry]").click()
+    retry = page.locator("#jobs-live [data-job-id]").first
+    expect(retry).not_to_have_attribute("data-job-id", str(failed.pk))
+    retry_id = int(retry.get_attribute("data-job-id"))
+    page.goto(f"{page.url.split('#')[0]}")
+    entry = page.locator(f"#job-{failed.pk}")
+    expect(entry.locator(f'[data-job-retried-as="{retry_id}"]')).to_have_text(
+        f"Retried as job {retry_id}."
+    )
+    expect(entry.locator("[data-job-retry]")).to_have_count(0)
+    entry.get_by_role("link", name=f"job {retry_id}").click()
+    expect(page.locator("h1")).to_have_text(f"Job {retry_id}")
