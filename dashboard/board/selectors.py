@@ -21,7 +21,6 @@ from dashboard.directory.selectors import workgroup_names as _workgroup_names
 
 # Columns of campaigns that cannot take calls start collapsed.
 COLLAPSED_STATES = frozenset({Campaign.State.OFF, Campaign.State.COMPLETED})
-from dashboard.agentpage.selectors import waiting_agent_ids, waiting_revision
 PRESENCES = ("available", "on-call", "away", "offline")
 
 
@@ -32,11 +31,11 @@ class Card:
     pending_job: int | None = None
     workgroup_label: str = ""
     hidden: bool = False  # filtered out: rendered with ``hidden``, so a looser filter shows it
-    since: int | None = None  # epoch seconds the agent entered its present state, if known
-    # Left out by the workgroup filter, which the server applies (board.js filters the rest).
-    outside_workgroup: bool = False
-    # Moved in, and the agent has not sent ready-for-calls yet (dashboard.agentpage).
-    waiting_ready: bool = False
+
+    @property
+    def search_key(self) -> str:
+        """What the search matches: name and id, accents and case folded (board.js folds alike)."""
+        return fold(f"{self.agent.name} {self.agent.id}")
 
     @property
     def pick(self) -> str:
@@ -151,8 +150,7 @@ def board_revision(health_key: str = "") -> str:
     sync = SyncRun.objects.aggregate(last=Max("id"), finished=Max("finished_at"))
     raw = (
         f"{jobs['last']}|{jobs['count']}|{roster['versions']}|{roster['count']}|"
-        f"{roster['presence']}|{roster['status']}|{sync['last']}|{sync['finished']}|{health_key}|"
-        f"{list(campaigns)}|{waiting_revision()}"
+        f"{roster['presence']}|{roster['status']}|{sync['last']}|{sync['finished']}|{health_key}"
     )
     return hashlib.sha256(raw.encode()).hexdigest()[:16]
 
@@ -168,8 +166,4 @@ def _pending_moves() -> dict[str, tuple[int, list[str], list[str]]]:
     for job_id, agent_ids, ins, outs in jobs:
         for agent_id in agent_ids:
             moves[agent_id] = (job_id, ins, outs)
-    waiting = waiting_agent_ids()
     return moves
-        column.lazy = column.collapsed and column.id not in opened and bool(column.cards)
-        for card in column.cards:
-            card.waiting_ready = card.agent.id in waiting
