@@ -14,12 +14,27 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.views.decorators.http import require_GET, require_POST
+from django_htmx.http import reswap, retarget, trigger_client_event
 
 from dashboard.accounts import roles
 from dashboard.allocations.errors import MoveRefused
 from dashboard.approvals import decide, selectors
 from dashboard.approvals.access import may_decide
+from dashboard.approvals.errors import ApprovalPending
 from dashboard.approvals.review import review
+
+
+def approval_pending_response(request: HttpRequest, exc: ApprovalPending) -> HttpResponse:
+    """The board's answer to a move held for approval: the dialog says so (202) and the jobs
+    panel's approvals refresh at once; without JavaScript, the approval's page."""
+    if not request.htmx:
+        messages.info(request, exc.message)
+        return redirect("approval-detail", exc.approval.pk)
+    context = {"approval": exc.approval, "created": exc.created}
+    response = TemplateResponse(request, "approvals/_submitted.html", context, status=202)
+    response = reswap(retarget(response, "#move-dialog-body"), "innerHTML")
+    trigger_client_event(response, "approvalRequested", {"id": exc.approval.pk})
+    return response
 
 
 @require_GET

@@ -38,7 +38,12 @@ def test_a_large_move_waits_and_runs_once_a_second_supervisor_approves(
         "Waiting for approval by a second supervisor: approval"
     )
     approval = Approval.objects.get()
+    expect(page.locator(f"[data-approval-pending='{approval.pk}']")).to_be_visible()
     assert AllocationJob.objects.count() == 0
+    # The jobs panel lists it at once (the dialog's answer refreshes it), not at the next poll.
+    expect(page.locator(f"[data-approval-mine][data-approval-id='{approval.pk}']")).to_be_visible(
+        timeout=2_000
+    )
     page.goto(live_server.url + "/")
     expect(page.locator(f"[data-approval-mine][data-approval-id='{approval.pk}']")).to_be_visible()
     expect(page.locator("[data-approval-for-me]")).to_have_count(0)

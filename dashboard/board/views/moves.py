@@ -25,6 +25,8 @@ from django_htmx.http import reswap, retarget, trigger_client_event
 from dashboard.accounts import roles
 from dashboard.allocations.errors import MoveRefused, refusal_status
 from dashboard.allocations.submit import job_submit
+from dashboard.approvals.errors import ApprovalPending
+from dashboard.approvals.views import approval_pending_response
 from dashboard.board import freshness
 from dashboard.board.moves import MovePreview, PickError, move_preview, selection_from
 from dashboard.board.selectors import board_revision
@@ -121,6 +123,8 @@ def move_submit(request: HttpRequest) -> HttpResponse:
             expected_versions=preview.expected_versions,
             request_id=getattr(request, "request_id", ""),
         )
+    except ApprovalPending as exc:
+        return approval_pending_response(request, exc)
     except MoveRefused as exc:
         status = refusal_status(exc)
         if "reason" in (exc.fields or {}):
