@@ -175,12 +175,15 @@ def test_another_supervisors_confirmation_shows_on_her_columns_and_her_move_with
     login, page, ana_page, directory, supervisor_user
 ):
     (agent,), source, target = pick_move(directory)
-    name = Campaign.objects.get(id=target).name
+    # Names come from ICWS (and accounts): the line shows them as text, never as markup.
+    name = "Sales <b>East</b>"
+    Campaign.objects.filter(id=target).update(name=name)
     login(supervisor_user)
     open_confirmation(ana_page, source, agent, target)
     line = f"Ana Silva is moving 1 agent to {name}"
     expect(activity(page, target)).to_have_text(line, timeout=LIVE_MS)
     expect(activity(page, source)).to_have_text(line)
+    assert activity(page, target).locator("b").count() == 0
     expect(activity(ana_page, target)).to_have_text("")  # not on her own board
     ana_page.click("[data-move-confirm-button]")
     # Her move (queued: the board shows its agents where it puts them) reaches Sam's board.
