@@ -1,0 +1,121 @@
+"""Coalescing at the client seam: which queued jobs go in one call, the split on a 400, fencing
+per job, and a transient error handing each neighbour its own retry."""
+
+from __future__ import annotations
+
+from unittest import mock
+
+import pytest
+
+from dashboard.allocations import execute
+from dashboard.allocations.models import AllocationJob, JobBatch
+from dashboard.allocations.submit import job_submit
+from dashboard.audit.models import AuditEvent
+from dashboard.directory.models import Agent
+from dashboard.directory.selectors import roster_of
+from icws_client import IcwsBadRequest, IcwsClient, IcwsServerError
+
+Status = AllocationJob.Status
+
+
+@pytest.fixture(autouse=True)
+def no_enqueue():
+    with (
+        mock.patch("dashboard.allocations.submit._enqueue_on_commit", autospec=True) as enqueue,
+        mock.patch("dashboard.allocations.tasks.enqueue_job", new=enqueue),
+    ):
+        yield enqueue
+
+
+@pytest.fixture
+def client():
+    return mock.create_autospec(IcwsClient, instance=True)
+
+
+def move(user, agent, ins=("{C2}",), outs=("{C1}",)):
+    job, _ = job_submit(actor=user, agent_ids=[agent], campaign_ids_in=ins, campaign_ids_out=outs)
+    return job
+
+
+def kinds(job):
+    return list(AuditEvent.objects.filter(job=job).order_by("id").values_list("kind", flat=True))
+
+
+def test_queued_jobs_with_the_same_campaigns_go_in_one_call(mover, dir_small, client):
+    first, second = move(mover, "a1"), move(mover, "a2")
+    other_pair = move(mover, "a3", ins=("{C3}",), outs=())
+
+    outcome = execute.job_execute(job_id=first.pk, client=client)
+
+    assert outcome.status == Status.SUCCEEDED
+    client.allocate_agents.assert_called_once_with(["a1", "a2"], ["{C2}"], ["{C1}"])
+    for job in (first, second):
+        job.refresh_from_db()
+        assert (job.status, job.lease_token, job.attempts) == (Status.SUCCEEDED, 1, 1)
+        assert kinds(job) == ["requested", "started", "succeeded"]
+    assert roster_of(["a1", "a2"]) == {"a1": ["{C2}"], "a2": ["{C2}"]}
+    other_pair.refresh_from_db()
+    assert other_pair.status == Status.QUEUED, "different campaigns: not taken"
+    assert AuditEvent.objects.get(job=second, kind="succeeded").details == {"sent_with": [first.pk]}
+
+
+def test_coalescing_is_off_at_one(mover, dir_small, client, settings):
+    settings.ALLOCATION_COALESCE_MAX = 1
+    first, second = move(mover, "a1"), move(mover, "a2")
+    execute.job_execute(job_id=first.pk, client=client)
+    client.allocate_agents.assert_called_once_with(["a1"], ["{C2}"], ["{C1}"])
+    second.refresh_from_db()
+    assert second.status == Status.QUEUED
+
+
+def test_a_400_is_split_until_the_bad_job_is_alone(mover, dir_small, client):
+    jobs = [move(mover, a) for a in ("a1", "a2", "a3", "a4")]
+
+    def allocate(agent_ids, ins, outs):
+        if "a3" in agent_ids:
+            raise IcwsBadRequest("agentIds: unknown agent ids 'a3'.", status=400)
+
+    client.allocate_agents.side_effect = allocate
+    execute.job_execute(job_id=jobs[0].pk, client=client)
+
+    calls = [c.args[0] for c in client.allocate_agents.call_args_list]
+    assert calls == [["a1", "a2", "a3", "a4"], ["a1", "a2"], ["a3", "a4"], ["a3"], ["a4"]]
+    for job in jobs:
+        job.refresh_from_db()
+    assert [j.status for j in jobs] == [Status.SUCCEEDED] * 2 + [Status.FAILED, Status.SUCCEEDED]
+    assert jobs[2].error_status == 400 and "a3" in jobs[2].error_message
+    assert kinds(jobs[2]) == ["requested", "started", "failed"]
+    assert not Agent.objects.exclude(held_by_job=None).exists()
+
+
+def test_fencing_holds_per_job_in_a_coalesced_call(mover, dir_small, client):
+    first, second = move(mover, "a1"), move(mover, "a2")
+
+    def allocate(*args):  # meanwhile another worker took the second job over
+        AllocationJob.objects.filter(pk=second.pk).update(lease_token=99)
+
+    client.allocate_agents.side_effect = allocate
+    execute.job_execute(job_id=first.pk, client=client)
+
+    first.refresh_from_db()
+    second.refresh_from_db()
+    assert first.status == Status.SUCCEEDED
+    assert (second.status, second.lease_token) == (Status.RUNNING, 99), "the new holder's"
+    assert roster_of(["a1", "a2"]) == {"a1": ["{C2}"], "a2": ["{C1}"]}
+    assert JobBatch.objects.get(job=second).status == JobBatch.Status.SENDING
+    refused = AuditEvent.objects.get(job=second, kind="retry")
+    assert refused.details == {"batch": 0, "stale_lease_token": 1, "write_refused": True}
+    assert Agent.objects.get(pk="a2").roster_version == 0
+
+
+def test_a_transient_error_gives_each_neighbour_its_own_retry(mover, dir_small, client):
+    first, second = move(mover, "a1"), move(mover, "a2")
+    client.allocate_agents.side_effect = IcwsServerError("boom", status=503)
+
+    outcome = execute.job_execute(job_id=first.pk, client=client)
+
+    assert outcome.status == Status.RETRYING and outcome.retry_in is not None
+    assert [pk for pk, _ in outcome.others_later] == [second.pk]
+    second.refresh_from_db()
+    assert second.status == Status.RETRYING
+    assert kinds(second) == ["requested", "started", "retry"]
