@@ -42,9 +42,25 @@ import requests
 from . import _http, hooks
 from ._checks import content_range_total, field, id_list
 from .events import EventStream
-from .exceptions import IcwsError, IcwsProtocolError, IcwsRequestRefused, IcwsUnsupportedFeature
+from .exceptions import (
+    IcwsBadRequest,
+    IcwsError,
+    IcwsNotFound,
+    IcwsProtocolError,
+    IcwsRequestRefused,
+    IcwsUnsupportedFeature,
+)
 from .hosts import Hosts
-from .models import Campaign, Connection, Feature, StatusMessage, User, UserStatus, Workgroup
+from .models import (
+    Campaign,
+    Connection,
+    Feature,
+    StatusMessage,
+    SwitchoverStatus,
+    User,
+    UserStatus,
+    Workgroup,
+)
 from .session import Session
 
 log = logging.getLogger("icws_client")
@@ -54,6 +70,7 @@ T = TypeVar("T")
 USER_STATUS_MESSAGE = "urn:inin.com:status:userStatusMessage"
 ALLOCATE_AGENTS_FEATURE = ("dialer", 7)  # REF 3.2
 READY_FOR_CALLS_CAMPAIGNS_FEATURE = ("dialer", 4)
+SWITCHOVER_FEATURE = ("connection", 11)  # REF 2.4
 PAGE_SIZE = 200  # REF 4.1: at most 200 items per response when `select` is given
 MAX_PAGES = 10_000  # a server that never reports the end cannot keep us paging forever
 
@@ -259,6 +276,19 @@ class IcwsClient:
             return [Feature.from_json(item) for item in items]
 
         return self._with_read_retries(once)
+
+    def switchover_status(self) -> SwitchoverStatus | None:
+        """The switchover pair and whether a switchover is under way (REF 2.6, connection 11);
+        None where the server does not have it (an older connection feature, or a 400/404)."""
+        conn = self.connect()
+        versions = {f.feature_id: f.version for f in conn.features}
+        if conn.features and versions.get(SWITCHOVER_FEATURE[0], 0) < SWITCHOVER_FEATURE[1]:
+            return None
+        try:
+            reply = self._session_call("GET", "/connection/switchover-status")
+        except (IcwsBadRequest, IcwsNotFound):
+            return None
+        return SwitchoverStatus.from_json(reply.body)
 
     # -- dialer -------------------------------------------------------------------------------
 

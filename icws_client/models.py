@@ -240,3 +240,21 @@ class UserStatus:
             status_changed=parse_icws_time(_optional(obj, "statusChanged", str, where)),
             notes=_optional(obj, "notes", str, where, ""),
         )
+
+
+@dataclass(frozen=True, slots=True)
+class SwitchoverStatus:
+    """``GET /icws/{sessionId}/connection/switchover-status`` (connection 11, REF 2.6)."""
+
+    active: bool  # isSwitchoverActive
+    primary_host: str
+    backup_host: str = ""
+
+    @classmethod
+    def from_json(cls, obj: Any) -> SwitchoverStatus:
+        where = "switchoverStatus"
+        return cls(
+            active=_require(obj, "isSwitchoverActive", bool, where),
+            primary_host=_require(obj, "primaryHost", str, where),
+            backup_host=_optional(obj, "backupHost", str, where, "") or "",
+        )

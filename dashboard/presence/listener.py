@@ -92,6 +92,7 @@ class Listener:
     def _one_session(self, client: IcwsClient) -> None:
         conn = client.connect()
         self._session_id = conn.session_id
+        self._log_switchover(client)
         self._subscribe(client)
         sse = (client.feature_version("messaging") or 0) >= 2
         health.set_status(
@@ -101,6 +102,25 @@ class Listener:
             self._read_events(client)
         else:
             self._poll(client)
+
+    def _log_switchover(self, client: IcwsClient) -> None:
+        """Say which switchover pair this session is on, where the server tells (connection 11):
+        after a failover, the operator sees in the log whether CIC itself switched over."""
+        try:
+            status = client.switchover_status()
+        except IcwsError as exc:  # optional information: never a reason to end the session
+            log.info("ICWS listener: switchover-status unavailable: %s", exc)
+            return
+        if status is None:
+            return
+        log.log(
+            logging.WARNING if status.active else logging.INFO,
+            "ICWS listener on %s: switchover pair primary %s, backup %s; switchover %s",
+            client.base_url,
+            status.primary_host,
+            status.backup_host or "none",
+            "IN PROGRESS" if status.active else "not active",
+        )
 
     def _subscribe(self, client: IcwsClient) -> None:
         agents = frozenset(Agent.objects.filter(active=True).values_list("id", flat=True))

@@ -96,6 +96,10 @@ Connection (REF 2)
 * ``GET /icws/{sid}/connection`` -> 200 ``{"connectionState": 1, "reason": "Connected.",
   "shouldReconnect": false}``; ``DELETE`` -> 204 and the session (with its queue and
   subscriptions) is gone.
+* ``GET /icws/{sid}/connection/switchover-status`` (connection 11, REF 2.6) -> 200
+  ``{"isSwitchoverActive": false, "primaryHost": <icServer>, "backupHost": <first alternate
+  host>}`` (``backupHost`` absent without alternates). *Choice*: never active, and none of the
+  record's optional backup flags, state or version.
 * ``GET /icws/connection/features`` -> ``{"featureInfoList": [...]}`` with connection 11,
   messaging 2, dialer ``dialer_version`` (7), configuration 20, status 4 (last two *choice*).
   ``GET /icws/connection/features/{id}`` -> one ``{featureId, version}``; unknown id -> 400

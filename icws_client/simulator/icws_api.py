@@ -179,6 +179,13 @@ def connection_state(app: App, req: Request, params: dict[str, str]) -> Response
     return Response(200, {"connectionState": 1, "reason": "Connected.", "shouldReconnect": False})
 
 
+def switchover_status(app: App, req: Request, params: dict[str, str]) -> Response:
+    body: dict[str, Any] = {"isSwitchoverActive": False, "primaryHost": app.world.ic_server}
+    if app.alternate_hosts:
+        body["backupHost"] = app.alternate_hosts[0]
+    return Response(200, body)
+
+
 def disconnect(app: App, req: Request, params: dict[str, str]) -> Response:
     app.sessions.remove(params["sessionId"])
     return Response(204)
@@ -273,6 +280,7 @@ ROUTES = [
     Route("/icws/connection/version", {"GET": version}),
     Route("/icws/connection/server-time", {"GET": server_time}),
     Route(f"{S}/connection", {"GET": connection_state, "DELETE": disconnect}, session=True),
+    Route(f"{S}/connection/switchover-status", {"GET": switchover_status}, session=True),
     *(
         route
         for kind in ("users", "workgroups", CAMPAIGNS)

@@ -38,7 +38,12 @@ def test_without_select_only_configuration_ids_come_back(simulator, icws_session
 
 def test_select_star_and_select_lists(simulator, icws_session):
     items = icws_session.get(USERS, params={"select": "*"}).json()["items"]
-    assert all(set(i) == {"configurationId", "extension", "workgroups", "roles"} for i in items)
+    every = {"configurationId", "extension", "workgroups", "roles", "securityRights"}
+    assert all(set(i) == every for i in items)
+    # The one right the record reads (REF 3.1), in its shape; no seed user holds it by default.
+    assert {str(i["securityRights"]) for i in items} == {
+        str({"loginCampaign": {"effectiveValue": False}})
+    }
     some = icws_session.get(USERS, params={"select": "workgroups"}).json()["items"]
     assert all(set(i) == {"configurationId", "workgroups"} for i in some)
     agent = simulator.state()["agents"][0]
