@@ -68,6 +68,9 @@ TABLE = [
     ("audit-revert", "GET", "/audit/{event}/revert", row(LOGIN, 403, 403, 409, 409)),
     # Posted anyway: back to the entry with the reason as a message.
     ("audit-revert", "POST", "/audit/{event}/revert", row(LOGIN, 403, 403, 302, 302)),
+    # The agent's own page: CIC-signed-in dialer agents only, no dashboard role opens it.
+    ("me", "GET", "/me/", row(LOGIN, 403, 403, 403, 403)),
+    ("me-ready", "POST", "/me/ready/", row(LOGIN, 403, 403, 403, 403)),
     ("openapi-json", "GET", "/api/openapi.json", row(401, 200, 200, 200, 200)),
     ("api-root", "GET", "/api/", row(404, 404, 404, 404, 404)),
     ("allocation_create", "POST", "/api/allocations", row(401, 403, 403, 202, 202)),
