@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from django.urls import reverse
 from django.utils import timezone
 
 from dashboard.allocations.explain import outcome_note
@@ -114,3 +115,14 @@ def test_the_job_page_note_carries_the_observation(mover, dir_small):
     note = outcome_note(job)
     assert note.startswith("CIC accepted the move (HTTP 202)")
     assert f"Observed {seen.clock}: Presence of Agent 1 after the move: Away, on a call" in note
+
+
+def test_the_job_page_and_the_audit_page_show_it(client, mover, dir_small):
+    health.set_status(ListenerState.Status.RECONNECTING, error="refused")
+    job = _job(mover, ["a1"])
+    observe_recent_moves()
+    client.force_login(mover)
+    page = client.get(reverse("job-detail", args=[job.pk])).content.decode()
+    assert "Nothing observable after the move: the ICWS listener is down" in page
+    audit = client.get("/audit/", {"kind": "observed"}).content.decode()
+    assert "Observed after move" in audit
