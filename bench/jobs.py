@@ -1,4 +1,4 @@
-"""The allocation engine end to end: job latency, jobs per second, a 1,000-agent move.
+"""The allocation engine end to end: job latency, jobs per second, a 5,000-agent move.
 
 Usage: .venv/bin/python bench/jobs.py [--latency-jobs 60] [--throughput-jobs 300] [--quick]
        [--database-url postgres://postgres@127.0.0.1:5432/postgres]
@@ -6,14 +6,22 @@ Usage: .venv/bin/python bench/jobs.py [--latency-jobs 60] [--throughput-jobs 300
 
 Real parts, as production runs them: gunicorn serving the JSON API, Celery workers on the Redis
 broker, a scratch PostgreSQL database (``bench_jobs``, dropped at the end) and the ICWS simulator
-in its own process (generated seed, 1,500 agents; moves apply after 10 ms).
+in its own process (generated seed, 5,500 agents; moves apply after 10 ms).
 
 1. Latency: one job at a time, ``POST /api/allocations`` (token auth) until ``GET`` shows
    ``succeeded`` (polled every 5 ms), next to a bare ``IcwsClient.allocate_agents`` call.
 2. Throughput: N one-agent jobs submitted at once (8 client threads), with 1 and then 2 worker
-   processes (concurrency 1 each); jobs/s from the first POST to the last ``succeeded``.
-3. One move of 1,000 agents: how many allocate-agents calls reach ICWS (``ALLOCATION_BATCH_SIZE``
-   per call) and how long until ``succeeded``.
+   processes (concurrency 1 each); jobs/s from the first POST to the last ``succeeded``; worker
+   CPU per job (user + system time of the worker processes, from /proc); zero lost and each
+   applied once, checked against the simulator's log of applied moves. The moves go between
+   many campaign pairs (little to coalesce); a third run moves N agents between one pair with
+   2 workers, where coalescing sends many jobs per ICWS call.
+3. One move of 5,000 agents (``--big-move``): how many allocate-agents calls reach ICWS
+   (``ALLOCATION_BATCH_SIZE`` per call) and how long until ``succeeded``.
+4. SQL statements per one-agent job (submit + run), counted in this process on the same
+   database with Django's ``execute_wrapper``.
+
+Figures are printed next to issue 14's before-figures and goals, with the load average.
 """
 
 from __future__ import annotations
@@ -40,14 +48,26 @@ from bench._sim import free_port, percentile, simulator_process, wait_http  # no
 
 SCRATCH_DB = os.environ.get("BENCH_JOBS_DB", "bench_jobs")  # two runs at once: differ
 ICWS_USER, ICWS_PASSWORD = "svc_dashboard", "svc-dashboard-demo"
+SIM_AGENTS, SIM_CAMPAIGNS = 5500, 20
+
+
+def agent_workgroups() -> list[str]:
+    """The generated seed's dialer workgroups: ICWS_AGENT_WORKGROUPS names them (as an operator
+    names a real server's), or the directory sync finds no agents."""
+    from icws_client.simulator.seed import generate_seed
+
+    seed = generate_seed(SIM_AGENTS, SIM_CAMPAIGNS)
+    return sorted({c["workgroup"] for c in seed["campaigns"]})
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--latency-jobs", type=int, default=60)
     parser.add_argument("--throughput-jobs", type=int, default=300)
-    parser.add_argument("--big-move", type=int, default=1000)
-    parser.add_argument("--quick", action="store_true", help="10 / 40 jobs, a 300-agent move")
+    parser.add_argument("--big-move", type=int, default=5000)
+    parser.add_argument(
+        "--quick", action="store_true", help="20 / 100 jobs, still the 5,000-agent move"
+    )
     parser.add_argument(
         "--database-url",
         default=os.environ.get("BENCH_DATABASE_URL", DEFAULT_ADMIN_URL),
@@ -57,9 +77,11 @@ def main() -> None:
     )
     args = parser.parse_args()
     if args.quick:
-        args.latency_jobs, args.throughput_jobs, args.big_move = 10, 40, 300
+        args.latency_jobs, args.throughput_jobs = 20, 100
 
-    with simulator_process("--generate", "1500,20", "--apply-delay", "0.01") as sim:
+    with simulator_process(
+        "--generate", f"{SIM_AGENTS},{SIM_CAMPAIGNS}", "--apply-delay", "0.01"
+    ) as sim:
         database_url = recreate(args.database_url, SCRATCH_DB)
         env = {
             **os.environ,
@@ -79,6 +101,7 @@ def main() -> None:
             "DASHBOARD_DEMO": "1",
             "DASHBOARD_LOG_LEVEL": "WARNING",
             "DJANGO_SETTINGS_MODULE": "dashboard.settings",
+            "ICWS_AGENT_WORKGROUPS": ",".join(agent_workgroups()),
         }
         os.environ.update(env)
         try:
@@ -180,6 +203,7 @@ def _measure(args, env, sim, token, roster, campaigns) -> dict:
     movable = [(a, cs[0]) for a, cs in sorted(roster.items()) if len(cs) == 1]
     target = {c: campaigns[(i + 1) % len(campaigns)] for i, c in enumerate(campaigns)}
     result: dict = {"agents": len(roster), "campaigns": len(campaigns)}
+    n = args.throughput_jobs
 
     def post(agent_ids, ins, outs) -> int:
         r = api.post(
@@ -194,7 +218,7 @@ def _measure(args, env, sim, token, roster, campaigns) -> dict:
         wait_http(f"{base}/healthz")
         result["floor"] = _bare_client(sim, movable[0], target[movable[0][1]], args.latency_jobs)
 
-        with _processes(_workers(1), env):
+        with _processes(_workers(1), env) as workers:
             _wait_worker(api, base, post, movable[1], target)
             # 1. latency, one job at a time
             latencies, server = [], []
@@ -214,15 +238,19 @@ def _measure(args, env, sim, token, roster, campaigns) -> dict:
                 server.append((job.finished_at - job.created_at).total_seconds() * 1000)
             result["latency"] = _stats(latencies)
             result["server_latency"] = _stats(server)
-            result["throughput_1"] = _throughput(post, movable[3:], target, args.throughput_jobs)
-        with _processes(_workers(2), env):
+            picks = [(a, h, target[h]) for a, h in movable[3 : 3 + n]]
+            result["throughput_1"] = _throughput(post, sim, picks, workers)
+        with _processes(_workers(2), env) as workers:
             _wait_worker(api, base, post, movable[1], target)
             # The previous run moved these agents to their targets: bring them back.
-            back = [(a, target[h]) for a, h in movable[3 : 3 + args.throughput_jobs]]
-            back_target = {target[h]: h for _, h in movable[3 : 3 + args.throughput_jobs]}
-            result["throughput_2"] = _throughput(post, back, back_target, args.throughput_jobs)
+            back = [(a, t, h) for a, h, t in picks]
+            result["throughput_2"] = _throughput(post, sim, back, workers)
+            # One campaign pair for every job: what coalescing is for.
+            pair = _one_pair(roster, movable[3 + n :], n)
+            if pair:
+                result["throughput_pair"] = _throughput(post, sim, pair, workers)
 
-            # 3. one big move: agents of the two largest campaigns' members not already in target
+            # 3. one big move: agents not already in the target campaign
             big_target = campaigns[0]
             big = sorted(a for a, cs in roster.items() if big_target not in cs)[: args.big_move]
             calls_before = len(requests.get(f"{sim}/sim/moves", timeout=10).json())
@@ -239,7 +267,23 @@ def _measure(args, env, sim, token, roster, campaigns) -> dict:
                 "batches": job.batches.count(),
                 "batch_size": int(os.environ.get("ALLOCATION_BATCH_SIZE", "100")),
             }
+    result["statements"] = _statements_per_job(movable[-1], target)
+    result["uptime"] = _uptime()
     return result
+
+
+def _one_pair(roster, movable, n: int) -> list[tuple[str, str, str]]:
+    """Up to ``n`` agents of the most common campaign among ``movable``, each moved to one
+    other campaign none of them is in."""
+    counts: dict[str, int] = {}
+    for _, home in movable:
+        counts[home] = counts.get(home, 0) + 1
+    if not counts:
+        return []
+    source = max(counts, key=counts.get)
+    agents = [a for a, home in movable if home == source][:n]
+    others = sorted({c for cs in roster.values() for c in cs} - {source})
+    return [(a, source, others[0]) for a in agents]
 
 
 def _wait_worker(api, base, post, first, target) -> None:
@@ -263,22 +307,115 @@ def _wait_done(job_ids: list[int], timeout: float):
     raise RuntimeError(f"jobs did not finish within {timeout} s")
 
 
-def _throughput(post, movable, target, n: int) -> dict:
-    picks = movable[:n]
+def _throughput(post, sim, picks, workers) -> dict:
+    """``picks``: (agent, from campaign, to campaign), one job each, all submitted at once."""
+    moves_before = len(requests.get(f"{sim}/sim/moves", timeout=10).json())
+    cpu_before = _cpu_seconds(workers)
     start = time.perf_counter()
     with ThreadPoolExecutor(8) as pool:
-        ids = list(pool.map(lambda p: post([p[0]], [target[p[1]]], [p[1]]), picks))
+        ids = list(pool.map(lambda p: post([p[0]], [p[2]], [p[1]]), picks))
     submitted = time.perf_counter() - start
     jobs = _wait_done(ids, timeout=900)
     seconds = time.perf_counter() - start
-    statuses = {j.status for j in jobs}
+    cpu = _cpu_seconds(workers) - cpu_before
+    applied = _applied(sim, moves_before, len(picks))
+    wanted = {p[0] for p in picks}
+    counts = {a: 0 for a in wanted}
+    for move in applied:
+        for agent in move["agentIds"]:
+            if agent in counts:
+                counts[agent] += 1
     return {
         "jobs": len(ids),
         "seconds": round(seconds, 2),
         "jobs_per_s": round(len(ids) / seconds, 1),
         "submit_s": round(submitted, 2),
-        "statuses": sorted(statuses),
+        "statuses": sorted({j.status for j in jobs}),
+        "succeeded": sum(j.status == "succeeded" for j in jobs),
+        "lost": sum(1 for c in counts.values() if c == 0),
+        "applied_twice": sum(1 for c in counts.values() if c > 1),
+        "icws_calls": len(applied),
+        "worker_cpu_ms_per_job": round(cpu * 1000 / len(ids), 1),
     }
+
+
+def _applied(sim: str, before: int, expected: int, timeout: float = 30) -> list[dict]:
+    """The moves the simulator applied since ``before`` (it applies 10 ms after the 202)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        moves = requests.get(f"{sim}/sim/moves", timeout=10).json()[before:]
+        agents = sum(len(m["agentIds"]) for m in moves)
+        if agents >= expected or time.monotonic() > deadline:
+            return moves
+        time.sleep(0.1)
+
+
+def _cpu_seconds(workers) -> float:
+    """User + system CPU of the worker processes and their children (prefork), from /proc."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for proc in workers:
+        for pid in _tree(proc.pid):
+            with contextlib.suppress(OSError):
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+                total += (int(fields[11]) + int(fields[12])) / tick
+    return total
+
+
+def _tree(pid: int) -> list[int]:
+    pids, todo = [], [pid]
+    while todo:
+        p = todo.pop()
+        pids.append(p)
+        with contextlib.suppress(OSError):
+            for task in Path(f"/proc/{p}/task").iterdir():
+                todo += [int(c) for c in (task / "children").read_text().split()]
+    return pids
+
+
+def _statements_per_job(pick, target) -> dict:
+    """SQL statements of one one-agent job, counted in this process: the submit (as the API's
+    POST runs it, without the HTTP and auth around it) and the run (as a worker runs it)."""
+    from unittest import mock
+
+    from django.contrib.auth.models import User
+    from django.db import connection
+
+    from dashboard.allocations import execute, submit
+    from dashboard.icws import new_client
+
+    agent, home = pick
+    user = User.objects.get(username="bench-supervisor")
+    client = new_client()
+    counts = {}
+    with mock.patch.object(submit, "_enqueue_on_commit"):
+        for name in ("submit", "execute"):
+            seen: list[str] = []
+
+            def count(run, sql, params, many, context, seen=seen):
+                seen.append(sql)
+                return run(sql, params, many, context)
+
+            with connection.execute_wrapper(count):
+                if name == "submit":
+                    job, _ = submit.job_submit(
+                        actor=user,
+                        agent_ids=[agent],
+                        campaign_ids_in=[target[home]],
+                        campaign_ids_out=[home],
+                    )
+                else:
+                    outcome = execute.job_execute(job_id=job.pk, client=client)
+                    assert outcome.status == "succeeded", outcome
+            counts[name] = len(seen)
+    client.close()
+    return counts
+
+
+def _uptime() -> str:
+    with contextlib.suppress(OSError, subprocess.SubprocessError):
+        return subprocess.run(["uptime"], capture_output=True, text=True, timeout=5).stdout.strip()
+    return f"load average {os.getloadavg()}"
 
 
 def _bare_client(sim: str, pick, other: str, n: int) -> dict:
@@ -312,8 +449,9 @@ def _print(r: dict, args) -> None:
     print(f"Allocation jobs, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {platform.node()}")
     print(
         f"{os.cpu_count()} CPUs, Python {platform.python_version()}; gunicorn 2x4, PostgreSQL, "
-        f"Redis broker, simulator ({r['agents']} agents, {r['campaigns']} campaigns)\n"
+        f"Redis broker, simulator ({r['agents']} agents, {r['campaigns']} campaigns)"
     )
+    print(f"load: {r['uptime']}\n")
     lat, srv, floor = r["latency"], r["server_latency"], r["floor"]
     print(f"{'':<46} {'p50 ms':>8} {'p95 ms':>8} {'n':>5}")
     print(
@@ -329,18 +467,26 @@ def _print(r: dict, args) -> None:
         f"{floor['p95_ms']:>8} {floor['n']:>5}"
     )
     print(f"\nlatency / floor (p50): {lat['p50_ms'] / floor['p50_ms']:.1f}x\n")
-    for workers in (1, 2):
-        t = r[f"throughput_{workers}"]
+    runs = [("1 worker", "throughput_1"), ("2 workers", "throughput_2")]
+    runs += [("2 workers, one campaign pair", "throughput_pair")] * ("throughput_pair" in r)
+    for label, key in runs:
+        t = r[key]
         print(
-            f"{workers} worker(s): {t['jobs']} one-agent jobs in {t['seconds']} s = "
-            f"{t['jobs_per_s']} jobs/s (all submitted after {t['submit_s']} s; "
-            f"final states {', '.join(t['statuses'])})"
+            f"{label}: {t['jobs']} one-agent jobs in {t['seconds']} s = {t['jobs_per_s']} jobs/s "
+            f"(submitted after {t['submit_s']} s; {t['icws_calls']} allocate-agents calls; "
+            f"{t['succeeded']} succeeded, {t['lost']} lost, {t['applied_twice']} applied twice; "
+            f"worker CPU {t['worker_cpu_ms_per_job']} ms/job)"
         )
     b = r["big_move"]
     print(
         f"\nOne move of {b['agents']} agents: {b['icws_calls']} allocate-agents calls "
         f"({b['batches']} batches of up to {b['batch_size']}), {b['status']} after "
         f"{b['seconds']} s"
+    )
+    st = r["statements"]
+    print(
+        f"SQL statements per one-agent job: {st['submit']} submit + {st['execute']} run = "
+        f"{st['submit'] + st['execute']}"
     )
     _print_goals(r)
     summary_rows = [
@@ -358,22 +504,38 @@ def _print(r: dict, args) -> None:
     (out / "jobs.json").write_text(json.dumps({**r, "summary_rows": summary_rows}, indent=2))
 
 
-# Issue 14: the figures before the engine work (bench/RESULTS.md, same machine) and the goals.
-BEFORE = {"jobs_1": 25.9, "jobs_2": 35.6, "server_p95": 39.0}
+# Issue 14: the figures before the engine work (bench/RESULTS.md and the issue, same machine)
+# and the goals. Statements: submit 12 + run 34, counted before the two-transaction run.
+BEFORE = {
+    "jobs_1": 25.9,
+    "jobs_2": 35.6,
+    "server_p95": 39.0,
+    "post_p95": 62.3,
+    "cpu_ms": 50.0,
+    "statements": 46,
+}
 GOALS = {"jobs_2": 200.0, "server_p95": 20.0, "post_p95": 50.0, "big_move_s": 2.0}
 
 
 def _print_goals(r: dict) -> None:
     lat, srv, b = r["latency"], r["server_latency"], r["big_move"]
+    t1, t2 = r["throughput_1"], r["throughput_2"]
+    statements = r["statements"]["submit"] + r["statements"]["execute"]
     rows = [
-        ("jobs/s, 1 worker", BEFORE["jobs_1"], r["throughput_1"]["jobs_per_s"], None, True),
-        (
-            "jobs/s, 2 workers",
-            BEFORE["jobs_2"],
-            r["throughput_2"]["jobs_per_s"],
-            GOALS["jobs_2"],
-            True,
-        ),
+        ("jobs/s, 1 worker", BEFORE["jobs_1"], t1["jobs_per_s"], None, True),
+        ("jobs/s, 2 workers", BEFORE["jobs_2"], t2["jobs_per_s"], GOALS["jobs_2"], True),
+    ]
+    if "throughput_pair" in r:
+        rows.append(
+            (
+                "jobs/s, 2 workers, one pair",
+                None,
+                r["throughput_pair"]["jobs_per_s"],
+                GOALS["jobs_2"],
+                True,
+            )
+        )
+    rows += [
         (
             "created -> finished p95 ms",
             BEFORE["server_p95"],
@@ -381,8 +543,16 @@ def _print_goals(r: dict) -> None:
             GOALS["server_p95"],
             False,
         ),
-        ("POST -> succeeded p95 ms", None, lat["p95_ms"], GOALS["post_p95"], False),
+        ("POST -> succeeded p95 ms", BEFORE["post_p95"], lat["p95_ms"], GOALS["post_p95"], False),
         (f"{b['agents']}-agent move s", None, b["seconds"], GOALS["big_move_s"], False),
+        (
+            "worker CPU ms/job (2 workers)",
+            BEFORE["cpu_ms"],
+            t2["worker_cpu_ms_per_job"],
+            None,
+            False,
+        ),
+        ("SQL statements per job", BEFORE["statements"], statements, None, False),
     ]
     print(f"\n{'':<30} {'before':>8} {'now':>8} {'ratio':>7} {'goal':>8}  met")
     for name, before, now, goal, higher in rows:
@@ -392,7 +562,9 @@ def _print_goals(r: dict) -> None:
             f"{name:<30} {before if before is not None else '-':>8} {now:>8} {ratio:>7} "
             f"{goal if goal is not None else '-':>8}  {met}"
         )
-    print(f"load average while measuring: {os.getloadavg()}")
+    lost = sum(r[k]["lost"] + r[k]["applied_twice"] for k in ("throughput_1", "throughput_2"))
+    print(f"zero lost, each applied once: {'yes' if lost == 0 else 'NO'}")
+    print(f"load: {r['uptime']}")
 
 
 if __name__ == "__main__":

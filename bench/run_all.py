@@ -35,8 +35,14 @@ BENCHMARKS = {
         "jobs.py",
         [],
         ["--quick"],
-        "job latency POST -> succeeded vs a bare client call; jobs/s with 1 and 2 workers; "
-        "a 1,000-agent move",
+        "job latency POST -> succeeded vs a bare client call; jobs/s with 1 and 2 workers "
+        "(zero lost, applied once, worker CPU per job); a 5,000-agent move; SQL per job",
+    ),
+    "api": (
+        "api_post.py",
+        [],
+        ["--quick"],
+        "POST /api/allocations from 8 clients; 20 supervisors (POST and job GET latency)",
     ),
     "board": (
         "board_render.py",
@@ -152,7 +158,7 @@ def _summary() -> list[str]:
                 f"queries | {page['p50_ms'] / floor['p50_ms']:.1f}x time, "
                 f"{page['queries'] / floor['queries']:.1f}x queries |"
             )
-    for name in ("jobs.json", "audit_page.json"):
+    for name in ("jobs.json", "api_post.json", "audit_page.json"):
         data = _load(name)
         if data and isinstance(data, dict) and data.get("summary_rows"):
             rows.extend(data["summary_rows"])
