@@ -1,7 +1,8 @@
 """Deciding an approval: approve (and submit the move), reject, withdraw, expire.
 
-Each decision locks the approval's row, checks it is still pending and writes its audit row in
-the same transaction, so two approvers clicking at once give one decision and one job. An
+Each decision (and expiry) claims the approval with one conditional UPDATE (still pending, time
+not up) and writes its audit row in the same transaction, so two approvers clicking at once give
+one decision and one job, on PostgreSQL and SQLite alike. An
 approved move goes through the ordinary submit (``allocations.submit.job_submit``) as the
 requester's job, checked against the approver's scope and the roster versions the approver was
 shown; if the submit refuses (the roster changed again, an agent went away), the refusal is
@@ -42,10 +43,7 @@ def approve(
     approval = _check(approval_id, actor, "Approve", request_id)
     refused: MoveRefused | None = None
     with transaction.atomic():
-        approval = _locked_pending(approval_id)
-        approval.decided_by = actor
-        approval.decided_at = timezone.now()
-        approval.decision_reason = reason
+        approval = _claim(approval_id, Status.APPROVED, actor, reason)
         job = None
         if approval.kind == Approval.Kind.MOVE:
             try:
@@ -61,12 +59,18 @@ def approve(
                     approval=approval,
                 )
             except MoveRefused as exc:
-                # The submit audited its refusal; the approval stays pending (nothing saved).
+                # The submit audited its refusal; the approval goes back to pending.
                 refused = exc
+                Approval.objects.filter(pk=approval.pk).update(
+                    status=Status.PENDING,
+                    decided_by=None,
+                    decided_at=None,
+                    decision_reason="",
+                    updated_at=timezone.now(),
+                )
         if refused is None:
-            approval.status = Status.APPROVED
             approval.job = job
-            approval.save()
+            approval.save(update_fields=["job", "updated_at"])
             if (on_granted := handler(approval.kind, "granted")) is not None:
                 on_granted(approval)
             _audit(
@@ -89,12 +93,7 @@ def reject(*, approval_id: int, actor, reason: str, request_id: str = "") -> App
     reason = _decision_reason(reason, required=True)
     _check(approval_id, actor, "Reject", request_id)
     with transaction.atomic():
-        approval = _locked_pending(approval_id)
-        approval.status = Status.REJECTED
-        approval.decided_by = actor
-        approval.decided_at = timezone.now()
-        approval.decision_reason = reason
-        approval.save()
+        approval = _claim(approval_id, Status.REJECTED, actor, reason)
         if (on_rejected := handler(approval.kind, "rejected")) is not None:
             on_rejected(approval)
         _audit(
@@ -114,12 +113,7 @@ def withdraw(*, approval_id: int, actor, request_id: str = "") -> Approval:
     if refusal := withdraw_refusal(actor, approval):
         raise refusal
     with transaction.atomic():
-        approval = _locked_pending(approval_id)
-        approval.status = Status.WITHDRAWN
-        approval.decided_by = actor
-        approval.decided_at = timezone.now()
-        approval.decision_reason = "Withdrawn by the requester"
-        approval.save()
+        approval = _claim(approval_id, Status.WITHDRAWN, actor, "Withdrawn by the requester")
         if (on_rejected := handler(approval.kind, "rejected")) is not None:
             on_rejected(approval)
         _audit(
@@ -135,36 +129,32 @@ def withdraw(*, approval_id: int, actor, request_id: str = "") -> Approval:
 def expire_due(now: datetime | None = None) -> int:
     """Expire every pending approval whose time is up (beat). Returns how many expired."""
     now = now or timezone.now()
-    expired = 0
     due = Approval.objects.filter(status=Status.PENDING, expires_at__lte=now)
-    for approval_id in due.values_list("pk", flat=True):
-        with transaction.atomic():
-            approval = (
-                Approval.objects.select_for_update()
-                .filter(pk=approval_id, status=Status.PENDING)
-                .first()
-            )
-            if approval is None:
-                continue  # decided meanwhile
-            _expire(approval)
-            expired += 1
-    return expired
+    return sum(_expire(approval_id, now) for approval_id in due.values_list("pk", flat=True))
 
 
-def _expire(approval: Approval) -> None:
-    approval.status = Status.EXPIRED
-    approval.decided_at = timezone.now()
-    approval.save()
-    if (on_expired := handler(approval.kind, "expired")) is not None:
-        on_expired(approval)
-    _audit(
-        Kind.APPROVAL_EXPIRED,
-        approval,
-        None,
-        f"Approval {approval.pk} expired undecided (requested by "
-        f"{approval.requested_by.get_username()} at {approval.created_at:%Y-%m-%d %H:%M} UTC)",
-        "",
-    )
+def _expire(approval_id: int, now: datetime) -> bool:
+    """Expire one approval if it is still pending and due (one conditional UPDATE, like a
+    decision: an approval decided meanwhile is left alone). True if it expired now."""
+    with transaction.atomic():
+        claimed = Approval.objects.filter(
+            pk=approval_id, status=Status.PENDING, expires_at__lte=now
+        ).update(status=Status.EXPIRED, decided_at=timezone.now(), updated_at=timezone.now())
+        if not claimed:
+            return False
+        approval = Approval.objects.select_related("requested_by").get(pk=approval_id)
+        if (on_expired := handler(approval.kind, "expired")) is not None:
+            on_expired(approval)
+        _audit(
+            Kind.APPROVAL_EXPIRED,
+            approval,
+            None,
+            f"Approval {approval.pk} expired undecided (requested by "
+            f"{approval.requested_by.get_username()} at "
+            f"{approval.created_at:%Y-%m-%d %H:%M} UTC)",
+            "",
+        )
+    return True
 
 
 def _get(approval_id: int) -> Approval:
@@ -195,31 +185,30 @@ def _check(approval_id: int, actor, action: str, request_id: str) -> Approval:
     return approval
 
 
-def _locked_pending(approval_id: int) -> Approval:
-    """The approval, locked, if it is still pending and its time is not up."""
-    approval = (
-        Approval.objects.select_for_update().select_related("requested_by").get(pk=approval_id)
+def _claim(approval_id: int, status: str, actor, reason: str) -> Approval:
+    """Decide a pending approval whose time is not up, in one conditional UPDATE: of two
+    deciders at once the second matches no row (PostgreSQL's row lock and SQLite's write lock
+    both make it wait for the first), so there is one decision and one job."""
+    now = timezone.now()
+    claimed = Approval.objects.filter(
+        pk=approval_id, status=Status.PENDING, expires_at__gt=now
+    ).update(
+        status=status, decided_by=actor, decided_at=now, decision_reason=reason, updated_at=now
     )
-    if approval.status != Status.PENDING:
-        raise ApprovalDecided(
-            f"Approval {approval.pk} is {approval.get_status_display().lower()}; "
-            "there is nothing left to decide"
-        )
-    if approval.expires_at <= timezone.now():
+    approval = Approval.objects.select_related("requested_by", "decided_by").get(pk=approval_id)
+    if claimed:
+        return approval
+    if approval.status == Status.PENDING:
         raise ApprovalDecided(f"Approval {approval.pk} expired before it was decided")
-    return approval
+    raise ApprovalDecided(
+        f"Approval {approval.pk} is {approval.get_status_display().lower()}; "
+        "there is nothing left to decide"
+    )
 
 
 def _expire_if_due(approval_id: int) -> None:
     """An approval whose time is up is expired (audited) before anyone decides it."""
-    with transaction.atomic():
-        approval = (
-            Approval.objects.select_for_update()
-            .filter(pk=approval_id, status=Status.PENDING, expires_at__lte=timezone.now())
-            .first()
-        )
-        if approval is not None:
-            _expire(approval)
+    _expire(approval_id, timezone.now())
 
 
 def _decision_reason(reason, *, required: bool) -> str:

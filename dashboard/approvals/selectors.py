@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.db.models import QuerySet
 from django.utils import timezone
 
@@ -11,6 +13,9 @@ from dashboard.approvals.models import Approval
 
 Status = Approval.Status
 RECENT = 50
+# The requester's panel keeps a decision on their request this long, so they see the outcome.
+DECIDED_SHOWN_FOR = timedelta(hours=1)
+DECIDED_SHOWN = 5
 
 
 def approvals() -> QuerySet[Approval]:
@@ -37,6 +42,13 @@ def pending_for(user) -> list[Approval]:
 def waiting_on_others(user) -> list[Approval]:
     """``user``'s own requests still waiting."""
     return list(pending().filter(requested_by=user))
+
+
+def decided_for_requester(user) -> list[Approval]:
+    """``user``'s requests decided (or expired) in the last hour, newest first."""
+    since = timezone.now() - DECIDED_SHOWN_FOR
+    mine = approvals().filter(requested_by=user, updated_at__gte=since)
+    return list(mine.exclude(status=Status.PENDING).order_by("-updated_at")[:DECIDED_SHOWN])
 
 
 def recent_decided() -> list[Approval]:

@@ -59,6 +59,7 @@ def board_pending(request: HttpRequest) -> HttpResponse:
     context = {
         "for_me": selectors.pending_for(request.user),
         "mine": selectors.waiting_on_others(request.user),
+        "decided": selectors.decided_for_requester(request.user),
         "revision": revision,
     }
     return TemplateResponse(request, "approvals/_board_pending.html#approvals-panel", context)

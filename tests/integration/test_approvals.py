@@ -231,3 +231,40 @@ def test_a_reason_code_is_required_where_configured(
     job = wait_terminal(approval.job)
     assert job.reason == "LAUNCH: Renewal push"
     wait_for(lambda: len(sim_moves(simulator)) == 2, what="both moves applied")
+
+
+def test_two_approvers_at_once_give_one_decision_and_one_job(
+    directory, worker, four_eyes, supervisor, second, simulator, django_user_model
+):
+    import threading
+
+    from django.db import connection
+
+    agents, source, target = pick_move(directory, count=2)
+    approval = _request(supervisor, agents, source, target)
+    third = _user(django_user_model, "sup3")
+    versions = review(approval).versions
+    outcomes: list[str] = []
+    start = threading.Barrier(2)
+
+    def decide_as(user):
+        try:
+            start.wait(timeout=10)
+            decide.approve(approval_id=approval.pk, actor=user, expected_versions=versions)
+            outcomes.append("approved")
+        except ApprovalDecided:
+            outcomes.append("already decided")
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=decide_as, args=(u,)) for u in (second, third)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert sorted(outcomes) == ["already decided", "approved"]
+    assert AllocationJob.objects.count() == 1
+    assert AuditEvent.objects.filter(kind=Kind.APPROVAL_GRANTED).count() == 1
+    approval.refresh_from_db()
+    assert wait_terminal(approval.job).status == AllocationJob.Status.SUCCEEDED
+    wait_for(lambda: len(sim_moves(simulator)) == 1, what="one move at the simulator")
