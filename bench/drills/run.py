@@ -37,6 +37,7 @@ DRILLS = {
     "slow-export": "slow_export",
     "listener-kill": "listener_kill",
     "trickle": "trickle",  # issue 14: a 202 whose body trickles past the lease
+    "beat-restart": "beat_restart",  # issue 18: a plan's run happens once
     "primary-gone": "primary_gone",  # last: it leaves the primary simulator with a fresh world
 }
 
