@@ -169,7 +169,7 @@ def install_pending_handler(api: NinjaAPI) -> None:
 
     def pending(request: HttpRequest, exc: ApprovalPending):
         body = error_body(exc.message)
-        body["approval"] = ApprovalOut.from_orm(exc.approval).dict()
+        body["approval"] = ApprovalOut.from_orm(exc.approval).model_dump(mode="json")
         body["url"] = body["approval"]["url"]
         return api.create_response(request, body, status=202)
 
