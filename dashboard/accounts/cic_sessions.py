@@ -8,8 +8,10 @@ CIC has ended the session the agent is told to sign in again.
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 
 from django.conf import settings
+from django.utils import timezone
 
 from dashboard.accounts.models import AgentIcwsSession
 from icws_client import IcwsClient
@@ -28,9 +30,11 @@ def _options() -> dict:
 
 
 def keep(user, client: IcwsClient) -> None:
-    """Keep ``client``'s open session for ``user``, logging out the one kept before."""
+    """Keep ``client``'s open session for ``user``, logging out the one kept before (and any
+    kept longer than a dashboard session lasts: their owners never signed out)."""
     tokens = client.session_tokens()
     close(user)
+    close_stale()
     AgentIcwsSession.objects.create(
         user=user,
         cic_user_id=tokens.user_id,
@@ -56,3 +60,13 @@ def close(user) -> None:
     AgentIcwsSession.objects.filter(user=user).delete()
     if client is not None:
         client.close()  # logs and swallows an ICWS error: the session expires on its own anyway
+
+
+def close_stale() -> int:
+    """Log out and forget sessions kept longer than ``SESSION_COOKIE_AGE``: the dashboard
+    session they served has expired without a sign-out."""
+    cutoff = timezone.now() - timedelta(seconds=settings.SESSION_COOKIE_AGE)
+    stale = list(AgentIcwsSession.objects.filter(created_at__lt=cutoff).select_related("user"))
+    for row in stale:
+        close(row.user)
+    return len(stale)

@@ -85,7 +85,8 @@ class AgentIcwsSession(models.Model):
 
     Its tokens let the holder act as the agent on CIC until the session ends, so the row lives
     only while the dashboard session does: sign-out logs it out of CIC and deletes it, a new
-    sign-in replaces it, and the sweep (``accounts.cic_sessions.close_stale``) ends the rest.
+    sign-in replaces it, and any CIC sign-in ends those older than a dashboard session lasts
+    (``accounts.cic_sessions.close_stale``).
     """
 
     user = models.OneToOneField(

@@ -3,11 +3,15 @@ an outage, roles that change at the next sign-in, and local break-glass accounts
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 import requests
 from axes.models import AccessAttempt
 from django.contrib.auth.models import Group
 from django.core.management import call_command
+from django.test import Client
+from django.utils import timezone
 
 from dashboard.accounts.cic_signin import BAD_CREDENTIALS, NO_ROLE, UNREACHABLE
 from dashboard.accounts.models import AgentIcwsSession, CicIdentity, SupervisorScope
@@ -212,3 +216,17 @@ def test_the_sign_in_form_names_the_cic_credentials_in_cic_mode(client, settings
     settings.DASHBOARD_AUTH = "cic"
     page = client.get("/accounts/login/").content.decode()
     assert "CIC user ID" in page and "CIC password" in page
+
+
+def test_a_kept_session_older_than_a_dashboard_session_is_closed_at_the_next_sign_in(
+    client, cic, settings
+):
+    first, second = (a["id"] for a in cic.state()["agents"][:2])
+    assert _sign_in(client, first, AGENT_PASSWORD).status_code == 302
+    AgentIcwsSession.objects.update(
+        created_at=timezone.now() - timedelta(seconds=settings.SESSION_COOKIE_AGE + 1)
+    )
+    other = Client()
+    assert _sign_in(other, second, AGENT_PASSWORD).status_code == 302
+    assert list(AgentIcwsSession.objects.values_list("user__username", flat=True)) == [second]
+    assert _disconnects(cic) == 1  # the stale one was logged out of CIC
