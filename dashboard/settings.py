@@ -89,6 +89,7 @@ INSTALLED_APPS = [
     "dashboard.approvals",
     "dashboard.activity",  # other supervisors' live activity on the board, last visits
     "dashboard.agentpage",  # /me/: an agent's campaigns and ready-for-calls
+    "dashboard.activity",  # other supervisors' live activity on the board, last visits
 ]
 
 MIDDLEWARE = [

@@ -9,6 +9,7 @@ is a second browser context signed in through the form.
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 
@@ -204,6 +205,7 @@ def test_a_drag_and_an_aimed_selection_show_too(login, page, ana_page, directory
     ana_page.mouse.down()
     for step in range(1, 8):
         ana_page.mouse.move(x + 15 * step, y + 10 * step)
+    expect(dragged).to_have_class(re.compile(r"\bdragging\b"))  # her drag has begun
     expect(activity(page, source)).to_have_text("Ana Silva is dragging 1 agent", timeout=LIVE_MS)
     ana_page.keyboard.press("Escape")
     ana_page.mouse.up()
