@@ -89,7 +89,6 @@ INSTALLED_APPS = [
     "dashboard.approvals",
     "dashboard.activity",  # other supervisors' live activity on the board, last visits
     "dashboard.agentpage",  # /me/: an agent's campaigns and ready-for-calls
-    "dashboard.activity",  # other supervisors' live activity on the board, last visits
 ]
 
 MIDDLEWARE = [
