@@ -175,3 +175,14 @@ def test_only_cic_agents_open_the_page(client, world):
     client.force_login(world["supervisor"])
     assert client.get("/me/").status_code == 403
     assert client.post("/me/ready/").status_code == 403
+
+
+def test_the_board_marks_the_moved_agent_and_its_poll_re_renders(client, world):
+    client.force_login(world["supervisor"])
+    first = client.get("/")
+    assert "data-waiting-ready" not in first.content.decode()
+    rev = re.search(r'"rev": "([0-9a-f]+)"', first.content.decode()).group(1)
+    _move_in(world)
+    poll = client.get("/", {"rev": rev}, HTTP_HX_REQUEST="true", HTTP_HX_TARGET="board-columns")
+    assert poll.status_code == 200  # the revision moved with the marker
+    assert poll.content.decode().count("waiting for ready-for-calls") == 1
