@@ -37,6 +37,8 @@ from dashboard.allocations.errors import MoveRefused
 from dashboard.allocations.models import AllocationJob
 from dashboard.allocations.revert import job_revert_plan
 from dashboard.allocations.submit import MAX_REASON, job_submit
+from dashboard.approvals.decide import withdraw
+from dashboard.approvals.errors import ApprovalPending
 from dashboard.audit.models import AuditEvent
 from dashboard.audit.services import audit_record
 from dashboard.directory.models import Agent
@@ -180,6 +182,7 @@ def _start(plan: Plan, run: PlanRun, occ) -> None:
         run.save(update_fields=["status", "message", "skipped"])
         _audit_run(plan, run, occ, run.message, phase="start")
         return
+    run_request = f"plan-{plan.pk}-run-{run.pk}"
     reason = f"Plan {plan.name!r}, run of {_local(occ.local_start)}"
     if plan.reason:
         reason += f": {plan.reason}"
@@ -193,9 +196,22 @@ def _start(plan: Plan, run: PlanRun, occ) -> None:
             idempotency_key=f"plan-run-{run.pk}",
             # What the run read: a move in between is a conflict, not overwritten.
             expected_versions=selection.versions,
-            request_id=f"plan-{plan.pk}-run-{run.pk}",
+            request_id=run_request,
             approval=granted_approval(plan),
         )
+    except ApprovalPending as exc:
+        # The move now needs four-eyes approval the plan was not given (a workgroup grew past
+        # the threshold): a move approved later would run at an hour nobody planned, with no
+        # revert, so the request is withdrawn and the run says why.
+        withdraw(approval_id=exc.approval.pk, actor=plan.created_by, request_id=run_request)
+        run.status = Status.REFUSED
+        run.message = (
+            f"Not run: the move now needs four-eyes approval ({exc.approval.needs_text}); "
+            "edit the plan to ask for it" + left_out
+        )
+        run.save(update_fields=["status", "message", "skipped"])
+        _audit_run(plan, run, occ, run.message, phase="start")
+        return
     except MoveRefused as exc:  # the refusal's own audit row is written by the submit
         run.status = Status.REFUSED
         run.message = f"Not run: {exc.message}" + left_out
