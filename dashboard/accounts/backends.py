@@ -7,7 +7,9 @@ CIC's). ``CicBackend`` checks the password with CIC (``cic_signin``). Both run a
 
 A refusal CIC gave (wrong password, no role) is left on the request for the sign-in form to show
 (``request.sign_in_refusal``) and counts as a failed sign-in. An outage raises ``CicUnreachable``
-out of ``authenticate()``: the form shows it, and it is not counted against the user.
+out of ``authenticate()`` when the request comes from ``SignInForm`` (``request.sign_in_form``):
+the form shows it, and it is not counted against the user. From any other form (the admin's
+sign-in page) an outage is a plain refusal, never a 500.
 """
 
 from __future__ import annotations
@@ -65,6 +67,12 @@ class CicBackend(BaseBackend):
             user, _ = cic_signin.sign_in(username, password)
         except cic_signin.SignInRefused as refusal:
             request.sign_in_refusal = refusal.text
+            return None
+        except cic_signin.CicUnreachable:
+            if getattr(request, "sign_in_form", False):
+                raise  # SignInForm shows it; nothing is counted against the user
+            # Another form (the admin's sign-in) would turn the exception into a 500: a refusal.
+            request.sign_in_refusal = cic_signin.UNREACHABLE
             return None
         return user
 

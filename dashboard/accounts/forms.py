@@ -19,6 +19,8 @@ class SignInForm(AuthenticationForm):
             self.fields["username"].label = "CIC user ID or local username"
 
     def clean(self):
+        if self.request is not None:
+            self.request.sign_in_form = True  # an outage may be raised to here (backends.py)
         try:
             return super().clean()
         except CicUnreachable as exc:

@@ -230,3 +230,14 @@ def test_a_kept_session_older_than_a_dashboard_session_is_closed_at_the_next_sig
     assert _sign_in(other, second, AGENT_PASSWORD).status_code == 302
     assert list(AgentIcwsSession.objects.values_list("user__username", flat=True)) == [second]
     assert _disconnects(cic) == 1  # the stale one was logged out of CIC
+
+
+def test_icws_down_on_the_admin_sign_in_page_is_a_refusal_not_a_500(client, cic):
+    cic.set_faults(down=True)
+    response = client.post(
+        "/admin/login/", {"username": "sup.morgan", "password": "supervisor-demo"}
+    )
+    assert response.status_code == 200
+    assert AuditEvent.objects.get(kind=Kind.SIGN_IN_REFUSED).details["reason"] == (
+        "cic unreachable"
+    )
