@@ -4,8 +4,10 @@ When the dialog opens, ``snapshot`` records what it was built from (each campaig
 each agent's presence, the agents already known to be moved by someone else). The dialog sends
 that back while it is open, and ``changes`` says, in words, what differs now ("Since you opened
 this: ..."). The snapshot's ``fingerprint`` is how the submit tells whether the supervisor saw
-the state they are confirming: the form carries the fingerprint of what was last shown, and a
-submit whose current state has another one shows the changes and asks again instead of moving.
+the rosters they are confirming: the form carries the fingerprint of what was last shown, and a
+submit whose current headcounts or moved agents differ shows the changes and asks again instead
+of moving. Presence is shown but not in the fingerprint: across a 1,000-agent selection some
+agent changes state every few seconds, and a confirm that had to race that could never be made.
 The roster versions are checked again by ``allocations`` in any case.
 """
 
@@ -43,7 +45,9 @@ def encode(snap: dict) -> str:
 
 
 def fingerprint(snap: dict) -> str:
-    return hashlib.sha256(encode(snap).encode()).hexdigest()[:20]
+    """Of the rosters only (headcounts, agents moved by someone else): see the module doc."""
+    rosters = {"h": snap["h"], "s": snap["s"]}
+    return hashlib.sha256(encode(rosters).encode()).hexdigest()[:20]
 
 
 def parse_snapshot(raw: str) -> dict:

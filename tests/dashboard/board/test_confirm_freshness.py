@@ -60,14 +60,16 @@ def test_unchanged_it_is_204_and_a_change_is_said(client, mover, dir_small):
     assert field(html, "seen") != form["seen"]
 
 
-def test_a_confirm_of_a_state_not_shown_asks_again_and_then_moves(client, mover, dir_small):
+def test_a_confirm_of_headcounts_not_shown_asks_again_and_then_moves(client, mover, dir_small):
     client.force_login(mover)
     form = open_dialog(client)
+    RosterEntry.objects.create(agent_id="a4", campaign_id="{C1}")  # someone else's move
     Agent.objects.filter(id="a2").update(logged_in=True, status_id="At Lunch")
     response = client.post("/moves/", form, headers=HX)
     html = response.content.decode()
     assert response.status_code == 409
     assert response["HX-Retarget"] == "#move-dialog-body"
+    assert "Renewals has 3 agents now (2 when you opened this)" in html
     assert "Agent 2 is now away" in html and "Nothing was moved" in html
     assert not AllocationJob.objects.exists()
     again = {**form, "seen": field(html, "seen"), "snapshot": field(html, "snapshot")}
@@ -95,3 +97,14 @@ def test_a_bad_snapshot_is_a_400_naming_it(client, mover, dir_small):
     response = client.post("/moves/", {**form, "snapshot": '{"h": 1}'}, headers=HX)
     assert response.status_code == 400
     assert "snapshot" in response.content.decode()
+
+
+def test_a_presence_change_alone_is_shown_but_does_not_hold_the_confirm(client, mover, dir_small):
+    """Across a large selection some agent changes state every few seconds: the confirm must
+    not have to race that. The dialog shows it; the submit goes ahead."""
+    client.force_login(mover)
+    form = open_dialog(client)
+    Agent.objects.filter(id="a1").update(logged_in=True, on_phone=True)
+    assert "Agent 1 is now on a call" in check(client, {**form, "rev": ""}).content.decode()
+    assert client.post("/moves/", form, headers=HX).status_code == 200
+    assert AllocationJob.objects.count() == 1
