@@ -42,7 +42,7 @@ from dashboard.approvals.errors import ApprovalPending
 from dashboard.audit.models import AuditEvent
 from dashboard.audit.services import audit_record
 from dashboard.directory.models import Agent
-from dashboard.directory.selectors import roster_of
+from dashboard.directory.selectors import agent_names, roster_of
 from dashboard.plans import schedule
 from dashboard.plans.approval import granted_approval
 from dashboard.plans.models import Plan, PlanRun
@@ -320,7 +320,9 @@ def _local(moment: datetime) -> str:
 def _left_out_text(skipped: dict[str, str], verb: str = "left out") -> str:
     if not skipped:
         return ""
-    listed = [f"{a} ({why})" for a, why in list(skipped.items())[:10]]
+    shown = list(skipped.items())[:10]
+    names = agent_names([a for a, _ in shown])  # names, not ids: the message is read by people
+    listed = [f"{names.get(a, a)} ({why})" for a, why in shown]
     more = len(skipped) - len(listed)
     return f"; {verb}: " + "; ".join(listed) + (f" and {more} more" if more > 0 else "")
 

@@ -13,6 +13,7 @@ import pytest
 from dashboard.allocations.models import AllocationJob
 from dashboard.allocations.submit import job_submit
 from dashboard.audit.models import AuditEvent
+from dashboard.directory.models import Agent
 from dashboard.directory.selectors import roster_of
 from dashboard.plans.models import PlanRun
 from dashboard.plans.services import plan_create
@@ -112,7 +113,8 @@ def test_revert_leaves_an_agent_moved_by_someone_else(directory, worker, supervi
     assert source not in roster_of([moved])[moved]  # not put back: someone moved it since
     run.refresh_from_db()
     assert "moved since" in run.revert_left_alone[moved]
-    assert moved in run.message and "left alone" in run.message
+    name = Agent.objects.get(pk=moved).name
+    assert f"left alone: {name} (moved since" in run.message  # names, not ids
 
 
 def test_run_colliding_with_a_running_job_moves_the_rest(directory, worker, supervisor, simulator):

@@ -126,3 +126,19 @@ def test_the_move_dialog_offers_save_as_plan(client, dir_small, mover):
         reverse("move-preview"), {"picks": "%7BC1%7D/a1/0", "target": "{C2}"}
     ).content.decode()
     assert 'action="/plans/new/from-board"' in page and "Save as plan…" in page
+
+
+def test_runs_are_listed_with_their_outcome_in_the_plans_zone(client, dir_small, mover):
+    from datetime import UTC, datetime
+
+    from dashboard.plans.run import plans_tick
+
+    plan, _ = plan_create(actor=mover, data=plan_data(agent_ids=["a1", "a3"]))
+    plans_tick(datetime(2030, 3, 29, 16, 0, 5, tzinfo=UTC))
+    client.force_login(mover)
+    page = client.get(reverse("plan-detail", args=[plan.pk])).content.decode()
+    run = plan.runs.get()
+    assert f'data-run-id="{run.pk}"' in page and 'data-run-status="moved"' in page
+    assert "Fri 2030-03-29 17:00 CET" in page and "due" in page and "19:00 CET" in page
+    assert f'href="/jobs/{run.job.pk}/"' in page
+    assert "Agent 3 (moved since" in page  # who was left out, by name
