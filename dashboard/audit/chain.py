@@ -75,6 +75,19 @@ HASHED_FIELDS_V1 = tuple(name for name in HASHED_FIELDS if name != "actor_id")
 JSON_FIELDS = frozenset(
     {"agent_ids", "campaign_ids_in", "campaign_ids_out", "roster_before", "roster_after", "details"}
 )
+# Version 4 also hashes what people know (``audit.search``): the names shown beside the ids and
+# the folded columns the filters and agent history search. Changing a name, or blanking a
+# search column to hide a row from a filter, then breaks the chain like any other edit.
+V4_EXTRA_FIELDS = (
+    "agent_names",
+    "campaign_names",
+    "actor_search",
+    "agent_search",
+    "campaign_search",
+    "search_text",
+)
+HASHED_FIELDS_V4 = HASHED_FIELDS + V4_EXTRA_FIELDS
+JSON_FIELDS_V4 = JSON_FIELDS | {"agent_names", "campaign_names"}
 
 _compact = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode
 
@@ -151,9 +164,13 @@ def canonical_v4(content: dict[str, Any]) -> str:
     """Version 4's text of a row given as a dict; JSON values as the database will hand them
     back (through JSON: tuples become lists, keys text)."""
     values = []
-    for name in HASHED_FIELDS:
+    for name in HASHED_FIELDS_V4:
         value = content.get(name)
-        values.append(_stored_jsonb_text(value) if name in JSON_FIELDS else value)
+        if name in JSON_FIELDS_V4:
+            value = _stored_jsonb_text(value)
+        elif name in V4_EXTRA_FIELDS:
+            value = value or ""
+        values.append(value)
     return canonical_v4_from_text(*values)
 
 
@@ -187,16 +204,18 @@ def _t(value: str) -> str:
 def canonical_v4_from_text(
     seq, at, kind, actor_id, actor_username, job_id, agents, c_in, c_out, reason,
     r_before, r_after, icws_status, icws_error_id, icws_message, message, request_id,
-    duration_ms, details,
+    duration_ms, details, agent_names, campaign_names, actor_search, agent_search,
+    campaign_search, search_text,
 ) -> str:  # fmt: skip
-    """Version 4's text from column values: ``at`` a datetime or ``utc_text``, JSON columns
-    already as ``jsonb_text`` ("~" for SQL null). Equal to what ``V4_TEXT_SQL`` builds in
-    PostgreSQL from the stored row; a test holds the two together."""
+    """Version 4's text from column values (``HASHED_FIELDS_V4``): ``at`` a datetime or
+    ``utc_text``, JSON columns already as ``jsonb_text`` ("~" for SQL null). Equal to what
+    ``V4_TEXT_SQL`` builds in PostgreSQL from the stored row; a test holds the two together."""
     return (
         f"{_n(seq)}{_n(None if at is None else epoch_us(at))}{_t(kind)}{_n(actor_id)}"
         f"{_t(actor_username)}{_n(job_id)}{agents},{c_in},{c_out},{_t(reason)}{r_before},"
         f"{r_after},{_n(icws_status)}{_t(icws_error_id)}{_t(icws_message)}{_t(message)}"
-        f"{_t(request_id)}{_n(duration_ms)}{details},"
+        f"{_t(request_id)}{_n(duration_ms)}{details},{agent_names},{campaign_names},"
+        f"{_t(actor_search)}{_t(agent_search)}{_t(campaign_search)}{_t(search_text)}"
     )
 
 
@@ -256,7 +275,7 @@ def jsonb_text_from_json(raw: str | None) -> str:
 # Version 4's text and hash of a stored row, built by PostgreSQL from the table's columns
 # (unqualified): the same text as ``canonical_v4_from_text`` (a test holds them together).
 def _pg_part(name: str) -> str:
-    if name in JSON_FIELDS:
+    if name in JSON_FIELDS_V4:
         return f"coalesce({name}::text, '~') || ','"
     if name == "at":
         return "coalesce(((extract(epoch FROM at) * 1000000)::bigint)::text, '~') || ','"
@@ -265,7 +284,7 @@ def _pg_part(name: str) -> str:
     return f"length({name}) || ':' || {name}"
 
 
-V4_TEXT_SQL = " || ".join(_pg_part(n) for n in HASHED_FIELDS)
+V4_TEXT_SQL = " || ".join(_pg_part(n) for n in HASHED_FIELDS_V4)
 # Compared with decode(hash, 'hex'): bytes against bytes, no hex text made per row.
 V4_DIGEST_SQL = f"sha256(convert_to('4:' || prev_hash || id::text || ':' || {V4_TEXT_SQL}, 'UTF8'))"
 
@@ -298,10 +317,13 @@ def unchained_text(text: str) -> str:
     return "[null" + text[text.index(",") :]
 
 
-def row_text(version: int, fields) -> str:
-    """The canonical text of a row's ``HASHED_FIELDS`` values in its format (versions 2 to 4;
-    JSON columns already in that format's form, as ``rawrows`` gives them)."""
-    return canonical_v4_from_text(*fields) if version >= 4 else canonical_v2_from_text(*fields)
+def row_text(version: int, fields, extra=()) -> str:
+    """The canonical text of a row's ``HASHED_FIELDS`` values (and, for version 4, its
+    ``V4_EXTRA_FIELDS`` values) in its format (versions 2 to 4; JSON columns already in that
+    format's form, as ``rawrows`` gives them)."""
+    if version >= 4:
+        return canonical_v4_from_text(*fields, *extra)
+    return canonical_v2_from_text(*fields)
 
 
 def text_with_seq(version: int, text: str, seq: int | None) -> str:
@@ -326,7 +348,7 @@ def row_hash(prev_hash: str, content: dict[str, Any]) -> str:
 
 def content_of(event) -> dict[str, Any]:
     """The hashed fields of a saved ``AuditEvent``, with its ``hash_version``."""
-    content = {name: getattr(event, name) for name in HASHED_FIELDS}
+    content = {name: getattr(event, name) for name in HASHED_FIELDS_V4}
     content["id"] = event.pk
     content["hash_version"] = getattr(event, "hash_version", 1)
     return content

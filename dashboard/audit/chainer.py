@@ -45,7 +45,7 @@ def seal_ok(version: int, pk: int, text: str, seal: str, key: bytes) -> bool:
 def row_text(row) -> str:
     """A ``rawrows`` tuple's canonical text (version 2's array; version 4's for a version-4
     row, whose JSON columns ``rawrows`` gives in jsonb form)."""
-    return chain.row_text(row[1], row[2:21])
+    return chain.row_text(row[1], row[rawrows.FIELDS], row[rawrows.EXTRA])
 
 
 def chain_pending(*, batch: int = BATCH) -> int:

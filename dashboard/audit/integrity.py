@@ -19,7 +19,7 @@ from django.utils import timezone
 
 from dashboard.audit.chain import content_of, utc_text
 from dashboard.audit.chainer import chain_pending
-from dashboard.audit.models import AuditEvent, AuditSubject
+from dashboard.audit.models import AuditEvent
 from dashboard.audit.services import audit_record
 from dashboard.audit.verify import ChainReport, chain_verify  # noqa: F401 - the public names
 
@@ -74,13 +74,7 @@ def audit_archive(*, older_than: datetime, directory: Path, actor=None) -> Archi
             after = batch[-1].seq
     with transaction.atomic():
         events = AuditEvent._meta.db_table
-        subjects = AuditSubject._meta.db_table
         with connection.cursor() as cursor:
-            cursor.execute(
-                f"DELETE FROM {subjects} WHERE event_id IN "  # noqa: S608 - table names only
-                f"(SELECT id FROM {events} WHERE seq <= %s)",
-                [last_seq],
-            )
             cursor.execute(f"DELETE FROM {events} WHERE seq <= %s", [last_seq])  # noqa: S608
         audit_record(
             kind=Kind.ARCHIVED,

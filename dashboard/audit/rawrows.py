@@ -19,15 +19,19 @@ from django.db.models.functions import Cast
 
 from dashboard.audit.chain import (
     HASHED_FIELDS,
-    JSON_FIELDS,
+    JSON_FIELDS_V4,
+    V4_EXTRA_FIELDS,
     json_text_from_db,
     jsonb_text_from_json,
 )
 
-# Tuple order of ``rows``: id, hash_version, then chain.HASHED_FIELDS, then prev_hash, hash.
-COLUMNS = ("id", "hash_version", *HASHED_FIELDS, "prev_hash", "hash")
-JSON_POSITIONS = tuple(i for i, name in enumerate(COLUMNS) if name in JSON_FIELDS)
+# Tuple order of ``rows``: id, hash_version, then chain.HASHED_FIELDS, then prev_hash, hash,
+# then chain.V4_EXTRA_FIELDS (names and search columns: hashed from version 4 on).
+COLUMNS = ("id", "hash_version", *HASHED_FIELDS, "prev_hash", "hash", *V4_EXTRA_FIELDS)
+JSON_POSITIONS = tuple(i for i, name in enumerate(COLUMNS) if name in JSON_FIELDS_V4)
 AT = COLUMNS.index("at")
+FIELDS = slice(2, 2 + len(HASHED_FIELDS))  # row[FIELDS]: the HASHED_FIELDS values
+EXTRA = slice(COLUMNS.index("hash") + 1, None)  # row[EXTRA]: the V4_EXTRA_FIELDS values
 
 
 class UtcText(Func):
@@ -58,14 +62,14 @@ def _sqlite_time(text: str) -> str:
 
 
 def _values(queryset: QuerySet) -> QuerySet:
-    annotations = {f"_t_{name}": Cast(F(name), TextField()) for name in JSON_FIELDS}
+    annotations = {f"_t_{name}": Cast(F(name), TextField()) for name in JSON_FIELDS_V4}
     annotations["_t_at"] = UtcText(F("at"))
-    names = [f"_t_{n}" if n in JSON_FIELDS or n == "at" else n for n in COLUMNS]
+    names = [f"_t_{n}" if n in JSON_FIELDS_V4 or n == "at" else n for n in COLUMNS]
     return queryset.annotate(**annotations).values_list(*names)
 
 
 def _as_is(raw: str | None) -> str:
-    return "null" if raw is None else raw
+    return "~" if raw is None else raw
 
 
 def _fixed(batch) -> Iterator[list]:

@@ -16,10 +16,8 @@ from dashboard.audit.chain import (
     text_with_seq,
 )
 from dashboard.audit.checkpoints import sign
-from dashboard.audit.models import AuditEvent, AuditSubject
+from dashboard.audit.models import AuditEvent
 from dashboard.audit.search import resolve_names, search_columns
-
-Subject = AuditSubject.SubjectKind
 
 
 def audit_record(
@@ -94,6 +92,7 @@ def audit_record(
         event = AuditEvent.objects.create(actor=actor, job=job, seq=None, **fields, **extra)
         content["seq"] = 0  # replaced by null in what the seal signs
         content["id"] = event.pk
+        content.update(extra)
         canonical = canonical_v4 if CHAIN_VERSION >= 4 else canonical_v2
         text = text_with_seq(CHAIN_VERSION, canonical(content), None)
         event.seal = sign(seal_message(event.pk, text, CHAIN_VERSION))
@@ -103,7 +102,6 @@ def audit_record(
                 f"UPDATE {table} SET seal = %s WHERE id = %s",  # noqa: S608 - table name only
                 [event.seal, event.pk],
             )
-        AuditSubject.objects.bulk_create(_subjects(event))
     return event
 
 
@@ -137,12 +135,3 @@ def _what_people_know(
             texts=(content["reason"], content["message"], content["icws_message"]),
         ),
     }
-
-
-def _subjects(event: AuditEvent) -> list[AuditSubject]:
-    agents = dict.fromkeys([*event.agent_ids, *event.roster_before, *event.roster_after])
-    campaigns = dict.fromkeys([*event.campaign_ids_in, *event.campaign_ids_out])
-    return [
-        *(AuditSubject(event=event, kind=Subject.AGENT, subject_id=a) for a in agents),
-        *(AuditSubject(event=event, kind=Subject.CAMPAIGN, subject_id=c) for c in campaigns),
-    ]

@@ -1,7 +1,9 @@
 """``manage.py verify_audit``: walk the chain against the newest signed checkpoint.
 
-One pass in seq order over plain tuples (``rawrows``), hashing in a tight loop, beside a second
-stream of the subject index in event order. Broken, with what broke named, when:
+One pass in seq order: on PostgreSQL the format-4 rows the newest signed checkpoint covers are
+rehashed inside the database (``_Walk._run_in_database``), the rest as plain tuples
+(``rawrows``) in a tight Python loop; SQLite takes the Python loop throughout. Broken, with
+what broke named, when:
 
 - a row's content does not match its hash, or its ``prev_hash`` the row before (changed, or
   rehashed to hide a change), a seq is missing (deleted), ids are swapped (format 3 hashes the
@@ -13,8 +15,10 @@ stream of the subject index in event order. Broken, with what broke named, when:
   end before it (tail deleted, with or without resetting the head; every row deleted), a row
   after it is dated before it (a forged backdated row appended), or the head is older than it;
 - the chain head is missing while rows exist, says a seq the rows do not end at, or names rows
-  when there are none;
-- the subject index (agent and campaign filters, agent history) differs from what the rows say.
+  when there are none.
+
+What the filters and agent history search (the names and folded ``*_search`` columns on each
+row) is hashed from format 4 on, so hiding a row from a filter is a changed row like any other.
 
 The chainer runs first, so rows written until then are chained and verified in full; the
 checkpoint file is read before the database snapshot is taken, so every row a checkpoint names
@@ -26,11 +30,9 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
-from itertools import groupby
 
 from django.db import connection, transaction
-from django.db.models import F, Q, TextField
-from django.db.models.functions import Cast
+from django.db.models import Max, Q
 
 from dashboard.audit import rawrows
 from dashboard.audit.chain import (
@@ -42,12 +44,9 @@ from dashboard.audit.chain import (
 )
 from dashboard.audit.chainer import chain_pending, seal_ok
 from dashboard.audit.checkpoints import Checkpoint, newest_checkpoint, signing_key
-from dashboard.audit.models import AuditChainHead, AuditEvent, AuditSubject
+from dashboard.audit.models import AuditChainHead, AuditEvent
 
 Kind = AuditEvent.Kind
-# The columns the subject index is derived from, in ``_Walk._subjects``' argument order.
-SUBJECT_SOURCES = ("agent_ids", "roster_before", "roster_after", "campaign_ids_in",
-                   "campaign_ids_out")  # fmt: skip
 
 
 @dataclass
@@ -63,7 +62,6 @@ class ChainReport:
     checkpoint: Checkpoint | None = None
     checkpoint_source: str = ""
     note: str = ""
-    subjects: int = 0
     unchained: int = 0  # rows with good seals the chainer had not reached
 
 
@@ -74,7 +72,7 @@ class _Broken(Exception):
 
 
 def chain_verify(*, chunk: int = 5000, chain_first: bool = True) -> ChainReport:
-    """Verify every row, the head, the subject index and the newest checkpoint."""
+    """Verify every row, the head and the newest checkpoint."""
     if chain_first:
         chain_pending()
     newest = newest_checkpoint()
@@ -92,7 +90,6 @@ def chain_verify(*, chunk: int = 5000, chain_first: bool = True) -> ChainReport:
             _check_ends(walk, AuditChainHead.objects.filter(pk=1).first())
             walk.check_sealed()
             walk.check_unchained()
-            walk.check_subjects(chunk)
         except _Broken as broken:
             row = broken.row
             return ChainReport(
@@ -115,7 +112,6 @@ def chain_verify(*, chunk: int = 5000, chain_first: bool = True) -> ChainReport:
         checkpoint=newest.checkpoint,
         checkpoint_source=newest.source,
         note=newest.note,
-        subjects=walk.subjects,
         unchained=walk.unchained,
     )
 
@@ -123,7 +119,7 @@ def chain_verify(*, chunk: int = 5000, chain_first: bool = True) -> ChainReport:
 class _Walk:
     def __init__(self, checkpoint: Checkpoint | None):
         self.checkpoint = checkpoint
-        self.rows = self.subjects = self.unchained = 0
+        self.rows = self.unchained = 0
         self.key = signing_key()
         self.seals: dict[int, str] = {}
         self.unsealed: list | None = None  # the first chained row after the checkpoint without
@@ -147,8 +143,8 @@ class _Walk:
         if connection.vendor != "postgresql" or cp_seq < 0:
             self._run_python(chained, chunk)
             return
-        older = chained.filter(hash_version__lt=4).order_by("-seq").values_list("seq", flat=True)
-        python_upto = older.first() or 0
+        older = chained.filter(hash_version__lt=4).aggregate(last=Max("seq"))  # audit_old_format
+        python_upto = older["last"] or 0
         if python_upto:
             self._run_python(chained.filter(seq__lte=python_upto), chunk)
         if cp_seq > python_upto:
@@ -167,7 +163,7 @@ class _Walk:
         for rows, row in enumerate(events, start=self.rows):  # rows: how many came before
             (pk, version, seq, at, kind, actor_id, username, job_id, agents, c_in, c_out,
              reason, r_before, r_after, status, error_id, icws_message, message, request_id,
-             duration, details, prev, digest) = row  # fmt: skip
+             duration, details, prev, digest, *extra) = row  # fmt: skip
             if expected_seq is not None and seq != expected_seq:
                 raise _Broken(f"seq {expected_seq} is missing (deleted?)", row=row)
             if pk <= last_id and version < 3:
@@ -176,10 +172,15 @@ class _Walk:
                 what = "does not follow the archived range" if rows == 0 else "previous row"
                 raise _Broken(f"prev_hash does not match the {what}", row=row)
             if version in (3, 4):
-                text = (canon4 if version == 4 else canon)(
-                    seq, at, kind, actor_id, username, job_id, agents, c_in, c_out, reason,
-                    r_before, r_after, status, error_id, icws_message, message, request_id,
-                    duration, details)  # fmt: skip
+                if version == 4:
+                    text = canon4(seq, at, kind, actor_id, username, job_id, agents, c_in,
+                                  c_out, reason, r_before, r_after, status, error_id,
+                                  icws_message, message, request_id, duration, details,
+                                  *extra)  # fmt: skip
+                else:
+                    text = canon(seq, at, kind, actor_id, username, job_id, agents, c_in, c_out,
+                                 reason, r_before, r_after, status, error_id, icws_message,
+                                 message, request_id, duration, details)  # fmt: skip
                 ok = sha256(f"{version}:{prev}{pk}:{text}".encode()).hexdigest() == digest
                 if not ok:
                     _raise_if_ids_swapped(version, prev, text, digest, row)
@@ -258,7 +259,8 @@ class _Walk:
                 if version != 4:
                     raise _Broken(f"unknown hash_version {version}", row=row)
                 full = next(rawrows.rows(AuditEvent.objects.filter(pk=pk)))
-                _raise_if_ids_swapped(4, prev, row_text(4, full[2:21]), digest, row)
+                text = row_text(4, full[rawrows.FIELDS], full[rawrows.EXTRA])
+                _raise_if_ids_swapped(4, prev, text, digest, row)
                 raise _Broken(CHANGED, row=row)
             if seq == upto and digest != cp_hash:
                 raise _Broken(_rewritten(upto), row=row)
@@ -295,13 +297,12 @@ class _Walk:
         )
 
     def check_unchained(self) -> None:
-        """Rows the chainer had not reached: each needs a good seal, and the subject index may
-        hold rows only for chained rows and these."""
+        """Rows the chainer had not reached: each needs a good seal."""
         waiting = AuditEvent.objects.filter(seq__isnull=True).order_by("id")
         ids = []
         for row in rawrows.rows(waiting):
             pk = row[0]
-            text = row_text(row[1], row[2:21])
+            text = row_text(row[1], row[rawrows.FIELDS], row[rawrows.EXTRA])
             if not seal_ok(row[1], pk, text, self.seals.get(pk, ""), self.key):
                 raise _Broken(
                     "not chained and no valid seal: inserted or changed in the database, not "
@@ -311,45 +312,6 @@ class _Walk:
             ids.append(pk)
         self.unchained = len(ids)
 
-    def check_subjects(self, chunk: int) -> None:
-        """The subject index against every row (chained or not), both in event id order: a
-        pass of its own, since seq order is not id order and ordering the index by seq would
-        sort it whole."""
-        index = _subject_groups(chunk)
-        pending = next(index, None)
-        names = [f"_t_{n}" for n in SUBJECT_SOURCES]
-        texts = {f"_t_{n}": Cast(F(n), TextField()) for n in SUBJECT_SOURCES}
-        stream = (
-            AuditEvent.objects.order_by("id")
-            .annotate(**texts)
-            .values_list("id", "seq", *names)
-            .iterator(chunk_size=chunk)
-        )
-        for pk, seq, agents, r_before, r_after, c_in, c_out in stream:
-            if pending is not None and pending[0] < pk:
-                raise _Broken(
-                    f"the subject index has rows for event id {pending[0]}, which is not in "
-                    "the log",
-                    where="the subject index",
-                )
-            found = pending[1] if pending is not None and pending[0] == pk else []
-            expected = self._subjects(agents, r_before, r_after, c_in, c_out)
-            if len(found) != len(expected) or set(found) != expected:
-                missing = sorted(expected - set(found))
-                raise _Broken(
-                    f"the subject index differs from the row (missing {missing[:3]}, "
-                    f"{len(found)} index rows for {len(expected)} subjects)",
-                    row=[pk, None, seq],
-                )
-            if found:
-                self.subjects += len(found)
-                pending = next(index, None)
-        if pending is not None:
-            raise _Broken(
-                f"the subject index has rows for event id {pending[0]}, which is not in the log",
-                where="the subject index",
-            )
-
     def _value(self, text: str):
         value = self._parsed.get(text)
         if value is None:
@@ -358,17 +320,6 @@ class _Walk:
                 self._parsed.clear()
             self._parsed[text] = value
         return value
-
-    def _subjects(self, agents, r_before, r_after, c_in, c_out) -> set[tuple[str, str]]:
-        value = self._value
-        people = {("agent", a) for a in value(agents)}
-        if r_before != "{}":
-            people.update(("agent", a) for a in value(r_before))
-        if r_after != "{}":
-            people.update(("agent", a) for a in value(r_after))
-        people.update(("campaign", c) for c in value(c_in))
-        people.update(("campaign", c) for c in value(c_out))
-        return people
 
     def _v1_content(self, row) -> dict:
         content = dict(zip(rawrows.COLUMNS, row, strict=True))
@@ -404,17 +355,6 @@ def _raise_if_ids_swapped(version: int, prev: str, text: str, digest: str, row) 
                 f"hash is that of id {other}, not {pk} (ids swapped)",
                 row=row,
             )
-
-
-def _subject_groups(chunk: int):
-    """The subject index grouped by event, in event id order: (event_id, [(kind, id), ...])."""
-    stream = (
-        AuditSubject.objects.order_by("event_id")
-        .values_list("event_id", "kind", "subject_id")
-        .iterator(chunk_size=chunk * 4)
-    )
-    for event_id, group in groupby(stream, key=lambda r: r[0]):
-        yield event_id, [(kind, subject) for _, kind, subject in group]
 
 
 def _check_ends(walk: _Walk, head: AuditChainHead | None) -> None:
