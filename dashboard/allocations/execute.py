@@ -18,6 +18,11 @@ Guarantees and how they are kept
 * Transient ICWS errors are retried with capped, jittered backoff up to
   ``ALLOCATION_MAX_ATTEMPTS``; every state change writes its audit row in the same transaction.
 * A failed job records its error's class name and ``transient`` flag, which ``explain`` reads.
+* Cost: a one-batch job's happy path is two transactions, the claim and the outcome (see
+  ``job_execute``), with set-based writes and nothing read twice.
+* Coalescing (``coalesce``): queued one-batch jobs with the same campaigns go in one call; each
+  keeps its own token, outcome and audit rows, and a 400 is split in halves until the job ICWS
+  refused is alone, so one bad job cannot fail its neighbours.
 """
 
 from __future__ import annotations
