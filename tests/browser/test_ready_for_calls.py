@@ -10,7 +10,7 @@ from playwright.sync_api import expect
 from dashboard.directory.models import Campaign
 from icws_client.simulator.seed import AGENT_PASSWORD
 from tests.browser.conftest import make_user
-from tests.browser.test_board import card, column, drag, expect_job_status, submitted_job
+from tests.browser.test_board import card, expect_job_status, submitted_job
 from tests.integration.conftest import pick_move
 
 
@@ -49,8 +49,10 @@ def test_a_moved_agent_is_told_sends_ready_for_calls_and_the_card_stops_waiting(
     agent_page.wait_for_url(f"{live_server.url}/me/")
     expect(agent_page.locator("[data-notice]")).to_have_count(0)
 
-    login(ana)
-    drag(page, card(page, source, agent), column(page, target))
+    login(ana)  # the move by keyboard: pick the card, choose the campaign, confirm
+    card(page, source, agent).locator("input[name=pick]").check()
+    page.locator("[data-move-target]").select_option(target)
+    page.locator("[data-move-open]").click()
     expect(page.locator("#move-dialog")).to_be_visible()
     page.fill("[data-move-reason]", "Renewals needs people")
     page.keyboard.press("Enter")
