@@ -235,6 +235,7 @@ def test_an_open_confirmation_says_what_changed_since_it_opened(
     login(supervisor_user)
     open_confirmation(page, source, agent, target)
     expect(page.locator("[data-move-changed]")).to_have_count(0)
+    before = RosterEntry.objects.filter(campaign_id=target).count()
     # Someone else puts another agent into the target meanwhile.
     other = Agent.objects.exclude(roster__campaign_id=target).exclude(id=agent).first()
     RosterEntry.objects.create(agent=other, campaign_id=target)
@@ -242,6 +243,9 @@ def test_an_open_confirmation_says_what_changed_since_it_opened(
     changed = page.locator("#move-dialog [data-move-changed]")
     expect(changed).to_contain_text("Since you opened this:", timeout=LIVE_MS)
     expect(changed).to_contain_text(f"{Campaign.objects.get(id=target).name} has ")
+    # The headcounts shown are the current ones: one more before, one more after.
+    row = page.locator(f'#move-dialog [data-headcount-campaign="{target}"]')
+    expect(row).to_contain_text(f"{before + 1} → {before + 2}")
 
 
 def test_after_signing_in_again_the_board_says_what_finished_meanwhile(

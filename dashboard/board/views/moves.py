@@ -89,9 +89,9 @@ def move_check(request: HttpRequest) -> HttpResponse:
     except PickError as exc:
         # The move cannot be made any more (a campaign or agent went away): say so in the note.
         context = {"changes": [str(exc)], "revision": revision, "seen": "", "cannot": True}
-        return TemplateResponse(request, f"{DIALOG}#move-changes", context)
+        return TemplateResponse(request, f"{DIALOG}#move-check", context)
     context = _confirm_context(preview, "", opened)
-    return TemplateResponse(request, f"{DIALOG}#move-changes", context)
+    return TemplateResponse(request, f"{DIALOG}#move-check", context)
 
 
 @require_POST

@@ -58,6 +58,9 @@ def test_unchanged_it_is_204_and_a_change_is_said(client, mover, dir_small):
     assert "Winback has 1 agents now (0 when you opened this)" in html
     assert "Agent 1 is now on a call" in html
     assert field(html, "seen") != form["seen"]
+    # The headcounts table comes along out of band, as it is now: Winback 1 -> 3.
+    assert 'id="move-figures" hx-swap-oob="true"' in html
+    assert "1 → <strong>3</strong>" in html
 
 
 def test_a_confirm_of_headcounts_not_shown_asks_again_and_then_moves(client, mover, dir_small):
