@@ -147,6 +147,10 @@ class AuditEvent(models.Model):
         return search.headline(self)
 
     @property
+    def details_items(self) -> list[tuple[str, str]]:
+        return search.details_items(self.details)
+
+    @property
     def agents_named(self) -> list[tuple[str, str]]:
         return search.named(self.agent_ids, self.agent_names)
 

@@ -14,6 +14,7 @@ asked, so every writer (job engine, imports) gets names without passing them.
 
 from __future__ import annotations
 
+import json
 import unicodedata
 from collections.abc import Callable, Iterable, Mapping
 
@@ -98,12 +99,31 @@ VERBS = {
 }
 
 
+def details_items(details) -> list[tuple[str, str]]:
+    """A row's ``details`` as (key, text) pairs for the entry page: text values as they are,
+    others as compact JSON. Every kind writes its own keys (plans, approvals, sign-ins,
+    observations), so they are shown generically, sorted by key."""
+    if isinstance(details, dict):
+        return [(str(k), _detail_text(v)) for k, v in sorted(details.items(), key=str)]
+    return [] if details in (None, [], "") else [("value", _detail_text(details))]
+
+
+def _detail_text(value) -> str:
+    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+
+
+def details_summary(details, *, most: int = 3, width: int = 160) -> str:
+    """``key: value, ...`` of the first few details: what a row without a message says."""
+    text = ", ".join(f"{k}: {v}" for k, v in details_items(details)[:most])
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
 def headline(event) -> str:
     """The event in words, names first: "Moved Emma Ortiz into Spring Upsell out of Winback".
     Events that are not moves (imports, archiving) keep their own message."""
     verb = VERBS.get(event.kind)
     if verb is None or not event.agent_ids:
-        return event.message
+        return event.message or details_summary(event.details)
     text = f"{verb} {_words(event.agent_ids, event.agent_names)}"
     if event.campaign_ids_in:
         text += f" into {_words(event.campaign_ids_in, event.campaign_names)}"

@@ -247,3 +247,45 @@ class TestRevert:
         assert as_auditor.get(url).status_code == 403
         assert as_auditor.post(url).status_code == 403
         assert not AllocationJob.objects.filter(revert_of=moved).exists()
+
+
+# Kinds other features write (plans, approvals, sign-in, what was seen after a move): rows with
+# and without a job, with details and no message, render in the list, the entry and the exports.
+OTHER_KINDS = [
+    AuditEvent.Kind.OBSERVED,
+    AuditEvent.Kind.PLAN_CREATED,
+    AuditEvent.Kind.PLAN_RUN,
+    AuditEvent.Kind.APPROVAL_REQUESTED,
+    AuditEvent.Kind.APPROVAL_EXPIRED,
+    AuditEvent.Kind.SIGN_IN,
+    AuditEvent.Kind.SIGN_IN_REFUSED,
+    AuditEvent.Kind.ROLE_CHANGED,
+    AuditEvent.Kind.READY_FOR_CALLS,
+]
+
+
+@pytest.mark.parametrize("with_job", [False, True])
+@pytest.mark.parametrize("kind", OTHER_KINDS)
+def test_other_kinds_render_with_their_details(as_auditor, mover, moved, kind, with_job):
+    event = audit_record(
+        kind=kind,
+        actor=mover,
+        job=moved if with_job else None,
+        details={"plan": "Morning <cover>", "roles": ["supervisor", "auditor"], "count": 3},
+    )
+    listing = as_auditor.get(reverse("audit-list"), {"kind": kind}).text
+    assert f'data-audit-id="{event.pk}"' in listing
+    if not with_job:  # a row of its own says what its details say
+        assert "count: 3, plan: Morning &lt;cover&gt;" in listing
+    entry = as_auditor.get(reverse("audit-detail", args=[event.pk]))
+    assert entry.status_code == 200
+    assert "<dt>plan</dt><dd>Morning &lt;cover&gt;</dd>" in entry.text
+    assert "<dt>roles</dt><dd>[&quot;supervisor&quot;, &quot;auditor&quot;]</dd>" in entry.text
+    for fmt in ("csv", "jsonl"):
+        response = as_auditor.get(reverse(f"audit-export-{fmt}"), {"kind": kind})
+        assert response.status_code == 200
+        text = body(response)
+        assert str(event.pk) in text
+    record = json.loads(text.splitlines()[0])
+    assert (record["id"], record["kind"], record["details"]["count"]) == (event.pk, kind, 3)
+    assert record["job_id"] == (moved.pk if with_job else None)
