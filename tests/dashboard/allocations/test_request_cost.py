@@ -1,0 +1,111 @@
+"""What a move costs the database, per request and per job: a constant number of statements
+whatever the number of agents (set-based SQL, look-ups cached per request), one write
+transaction for the POST, two for a one-batch job's run."""
+
+from __future__ import annotations
+
+import secrets
+from contextlib import contextmanager
+from unittest import mock
+
+import pytest
+from django.db import connection
+
+from dashboard.accounts.models import ApiToken
+from dashboard.allocations import execute, submit
+from dashboard.allocations.models import AllocationJob
+from dashboard.directory.models import Agent, Campaign, RosterEntry, Workgroup
+from icws_client import IcwsClient
+
+pytestmark = pytest.mark.postgres_too
+
+
+@pytest.fixture(autouse=True)
+def no_enqueue():
+    with mock.patch.object(submit, "_enqueue_on_commit", autospec=True) as enqueue:
+        yield enqueue
+
+
+@pytest.fixture
+def many_agents(db):
+    group = Workgroup.objects.create(id="Sales", name="Sales")
+    c1 = Campaign.objects.create(id="{C1}", name="Renewals", state="on", workgroup=group)
+    Campaign.objects.create(id="{C2}", name="Winback", state="on", workgroup=group)
+    ids = []
+    for i in range(40):
+        agent = Agent.objects.create(id=f"m{i:02d}", name=f"Agent {i}")
+        agent.workgroups.add(group)
+        RosterEntry.objects.create(agent=agent, campaign=c1)
+        ids.append(agent.pk)
+    return ids
+
+
+@contextmanager
+def statements():
+    seen: list[str] = []
+
+    def count(run, sql, params, many, context):
+        seen.append(sql)
+        return run(sql, params, many, context)
+
+    with connection.execute_wrapper(count):
+        yield seen
+
+
+ENGINE_TABLES = ('"allocations_', '"directory_', '"audit_')
+
+
+def _writes(seen: list[str]) -> list[str]:
+    """The engine's own writes (other apps may react to an audit row with writes of theirs)."""
+    return [
+        s
+        for s in seen
+        if s.split()[0].upper() in ("INSERT", "UPDATE", "DELETE")
+        and any(t in s.split("(")[0] or t in s.split(" SET")[0] for t in ENGINE_TABLES)
+    ]
+
+
+def _post(client, key, agents):
+    return client.post(
+        "/api/allocations",
+        {"agent_ids": agents, "campaign_ids_in": ["{C2}"], "campaign_ids_out": ["{C1}"]},
+        content_type="application/json",
+        headers={"Authorization": f"Token {key}"},
+    )
+
+
+def test_the_post_costs_the_same_for_one_agent_and_forty(client, mover, many_agents):
+    key = secrets.token_urlsafe(32)
+    ApiToken.objects.create(user=mover, key_hash=ApiToken.hash(key), prefix=key[:8])
+    _post(client, key, many_agents[:1])  # the token's last_used_at is written once a minute
+
+    with statements() as one:
+        assert _post(client, key, many_agents[1:2]).status_code == 202
+    with statements() as forty:
+        assert _post(client, key, many_agents[2:40]).status_code == 202
+
+    assert len(one) == len(forty), (one, forty)
+    assert len(one) <= 16
+    # Roles, scope and the token are each read once per request.
+    assert sum("auth_group" in s for s in one) == 1
+    assert sum("accounts_apitoken" in s for s in one) == 1
+
+
+def test_a_one_batch_jobs_run_is_constant_and_set_based(mover, many_agents):
+    def run(agents):
+        job, _ = submit.job_submit(
+            actor=mover, agent_ids=agents, campaign_ids_in=["{C2}"], campaign_ids_out=["{C1}"]
+        )
+        client = mock.create_autospec(IcwsClient, instance=True)
+        with statements() as seen:
+            assert execute.job_execute(job_id=job.pk, client=client).status == "succeeded"
+        return seen
+
+    one, forty = run(many_agents[:1]), run(many_agents[1:40])
+    assert len(one) == len(forty), "no statement per agent"
+    # Writes: claim, started row (3), hold, batch sending; outcome (fence+success), roster
+    # delete and insert, agents released, batch accepted, succeeded row (3).
+    assert len(_writes(one)) == 14
+    job_updates = [s for s in _writes(one) if 'UPDATE "allocations_allocationjob"' in s]
+    assert len(job_updates) == 2, "the claim and the fenced success, nothing between"
+    assert AllocationJob.objects.filter(status="succeeded").count() == 2
