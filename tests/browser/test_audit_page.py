@@ -53,7 +53,9 @@ def test_an_auditor_filters_opens_an_entry_and_exports_it(
     page.evaluate("window.notReloaded = true")
 
     page.fill("input[name=agent]", agent)
-    about_agent = AuditEvent.objects.filter(subjects__kind="agent", subjects__subject_id=agent)
+    from dashboard.audit.selectors import audit_filter_from_params, audit_queryset
+
+    about_agent = audit_queryset(audit_filter_from_params({"agent": agent})[0])
     assert about_agent.filter(job=job).count() == 3  # requested, started, succeeded
     expect(rows).to_have_count(about_agent.count())  # and the seeding roster import
     expect(page).to_have_url(f"{live_server.url}/audit/?agent={agent}")
