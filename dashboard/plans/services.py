@@ -150,6 +150,9 @@ def _set_status(actor, plan_id: int, status: str, request_id: str) -> Plan:
 
 
 def plan_by_id(plan_id: int) -> Plan:
+    # Beyond the id column's range PostgreSQL raises instead of finding nothing.
+    if not isinstance(plan_id, int) or not 0 < plan_id < 2**31:
+        raise PlanNotFound(f"There is no plan {plan_id}")
     try:
         return Plan.objects.select_related("workgroup", "created_by").get(pk=plan_id)
     except (Plan.DoesNotExist, ValueError, TypeError):
