@@ -3,6 +3,10 @@
 A job that is queued or running already shows its agents where it will put them, marked pending;
 if the job fails, the next render shows them where the roster says they are again. The query
 count is fixed: it does not grow with the number of agents or campaigns.
+
+Each column carries its totals (agents, on a call, available, away, logged in against the
+staffing target an admin recorded) and each card the moment its agent entered the present state,
+so the page can count time in state itself between renders (``board.js``).
 """
 
 from __future__ import annotations
@@ -10,10 +14,14 @@ from __future__ import annotations
 import hashlib
 import unicodedata
 from dataclasses import dataclass, field
+from functools import cached_property
 from urllib.parse import quote
 
 from django.db.models import Count, Max, Sum
+from django.db.models.functions import Coalesce
+from django.utils import timezone
 
+from dashboard.agentpage.selectors import waiting_agent_ids, waiting_revision
 from dashboard.allocations.models import AllocationJob
 from dashboard.directory.models import Agent, Campaign, SyncRun
 from dashboard.directory.selectors import AgentRow, CampaignRow, agent_rows, campaign_rows
@@ -29,20 +37,22 @@ class Card:
     agent: AgentRow
     campaign_id: str  # the column it sits in; "" for Unassigned
     pending_job: int | None = None
-    workgroup_label: str = ""
     hidden: bool = False  # filtered out: rendered with ``hidden``, so a looser filter shows it
-
-    @property
-    def search_key(self) -> str:
-        """What the search matches: name and id, accents and case folded (board.js folds alike)."""
-        return fold(f"{self.agent.name} {self.agent.id}")
+    since: int | None = None  # epoch seconds the agent entered its present state, if known
+    # Left out by the workgroup filter, which the server applies (board.js filters the rest).
+    outside_workgroup: bool = False
+    # Moved in, and the agent has not sent ready-for-calls yet (dashboard.agentpage).
+    waiting_ready: bool = False
 
     @property
     def pick(self) -> str:
         """The card's value in the move form: column, agent and the roster version seen."""
-        return f"{quote(self.campaign_id, safe='')}/{quote(self.agent.id, safe='')}/" + str(
-            self.agent.roster_version
-        )
+        return f"{quote(self.campaign_id, safe='')}/{self.agent_pick}"
+
+    @property
+    def agent_pick(self) -> str:
+        """The agent's part of ``pick`` (the same in every column it is in)."""
+        return f"{quote(self.agent.id, safe='')}/{self.agent.roster_version}"
 
 
 @dataclass
@@ -50,6 +60,24 @@ class Column:
     campaign: CampaignRow | None  # None: Unassigned
     cards: list[Card] = field(default_factory=list)
     hidden: bool = False  # its campaign state is filtered out
+    lazy: bool = False  # collapsed and not opened: its cards are counted, not rendered
+    staffing_target: int | None = None  # agents wanted, recorded by an admin
+
+    @cached_property
+    def totals(self) -> dict[str, int]:
+        """Cards per presence: ``on_call``, ``available``, ``away``, ``offline``."""
+        counts = dict.fromkeys(PRESENCES, 0)
+        for card in self.cards:
+            counts[card.agent.presence] += 1
+        return {word.replace("-", "_"): n for word, n in counts.items()}
+
+    @property
+    def logged_in(self) -> int:
+        return len(self.cards) - self.totals["offline"]
+
+    @property
+    def understaffed(self) -> bool:
+        return self.staffing_target is not None and self.logged_in < self.staffing_target
 
     @property
     def id(self) -> str:
@@ -78,6 +106,7 @@ class Board:
     workgroups: dict[str, str]
     agent_count: int
     pending_jobs: list[int]
+    server_now: int = 0  # epoch seconds at render: the page's clock offset for time in state
 
     @property
     def campaigns(self) -> list[Column]:
@@ -90,49 +119,106 @@ def fold(text: str) -> str:
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).lower()
 
 
-def board_view(*, workgroup: str = "", q: str = "", presence: str = "", state: str = "") -> Board:
+def board_view(
+    *,
+    workgroup: str = "",
+    q: str = "",
+    presence: str = "",
+    state: str = "",
+    opened: frozenset[str] = frozenset(),
+) -> Board:
     """The board with every card; what the filters leave out is marked hidden.
 
     Marked, not dropped: without JavaScript the browser hides them (the ``hidden`` attribute);
     with it, the page filters in place and a looser filter shows cards already on the page.
+    Columns that start collapsed (off, completed) are ``lazy`` unless their id is in
+    ``opened``: the page renders their head and totals, and their cards once opened.
     """
     agents = agent_rows()
     query = fold(q.strip())
     campaigns = campaign_rows(with_roster=False)
     names = _workgroup_names()
     pending = _pending_moves()
+    since = _state_since()
+    targets = dict(
+        Campaign.objects.filter(active=True, staffing_target__isnull=False).values_list(
+            "id", "staffing_target"
+        )
+    )
 
-    columns = {c.id: Column(campaign=c) for c in campaigns}
+    columns = {c.id: Column(campaign=c, staffing_target=targets.get(c.id)) for c in campaigns}
     unassigned = Column(campaign=None)
     for agent in agents:
-        label = ", ".join(names.get(w, w) for w in agent.workgroup_ids)
         placed = set(agent.campaign_ids) & columns.keys()
         job_id = None
         if agent.id in pending:
             job_id, ins, outs = pending[agent.id]
             placed = (placed - set(outs)) | (set(ins) & columns.keys())
-        hidden = not (
+        outside = bool(workgroup) and workgroup not in agent.workgroup_ids
+        hidden = outside or not (
             (not query or query in fold(f"{agent.name} {agent.id}"))
-            and (not workgroup or workgroup in agent.workgroup_ids)
             and (not presence or agent.presence == presence)
         )
+        entered = since.get(agent.id)
         for campaign_id in sorted(placed):
-            columns[campaign_id].cards.append(Card(agent, campaign_id, job_id, label, hidden))
+            columns[campaign_id].cards.append(
+                Card(agent, campaign_id, job_id, hidden, entered, outside)
+            )
         if not placed:
-            unassigned.cards.append(Card(agent, "", job_id, label, hidden))
+            unassigned.cards.append(Card(agent, "", job_id, hidden, entered, outside))
 
+    waiting = waiting_agent_ids()
     for column in columns.values():
         column.hidden = bool(state) and column.state != state
+        column.lazy = column.collapsed and column.id not in opened and bool(column.cards)
+        for card in column.cards:
+            card.waiting_ready = card.agent.id in waiting
     return Board(
         columns=[unassigned, *columns.values()],
         workgroups=names,
         agent_count=len(agents),
         pending_jobs=sorted({job for job, _, _ in pending.values()}),
+        server_now=int(timezone.now().timestamp()),
     )
 
 
+@dataclass
+class BoardShell:
+    """What the page around the columns needs (filters, "Move to"), without the cards."""
+
+    workgroups: dict[str, str]
+    campaigns: list[CampaignRow]
+    has_agents: bool
+
+
+def board_shell() -> BoardShell:
+    """Three small queries: the columns themselves may come from the rendered-columns cache."""
+    return BoardShell(
+        workgroups=_workgroup_names(),
+        campaigns=campaign_rows(with_roster=False),
+        has_agents=Agent.objects.filter(active=True).exists(),
+    )
+
+
+def _state_since() -> dict[str, int]:
+    """agent id -> epoch seconds its present state began.
+
+    CIC's own ``statusChanged`` when the server gave it; else when the listener heard the state
+    (``presence_updated_at``). CIC's time comes first because the listener stamps every message
+    it applies, and a reconnect re-reads every agent's status: its stamp would restart every
+    clock on the board. One column from the database (5,000 datetimes cost 40 ms to load).
+    """
+    rows = (
+        Agent.objects.filter(active=True)
+        .annotate(since=Coalesce("status_changed", "presence_updated_at"))
+        .filter(since__isnull=False)
+        .values_list("id", "since")
+    )
+    return {agent_id: int(since.timestamp()) for agent_id, since in rows}
+
+
 def board_revision(health_key: str = "") -> str:
-    """Changes whenever anything the board shows may have changed; three small queries.
+    """Changes whenever anything the board shows may have changed; four small queries.
 
     The board's one-second poll sends the revision it shows and gets 204 (nothing to swap)
     while it is current, instead of re-rendering thousands of cards. Presence is in it (the
@@ -148,9 +234,14 @@ def board_revision(health_key: str = "") -> str:
         status=Max("status_changed"),
     )
     sync = SyncRun.objects.aggregate(last=Max("id"), finished=Max("finished_at"))
+    # What an admin records on a campaign (state, target, name) changes no timestamp.
+    campaigns = Campaign.objects.order_by("id").values_list(
+        "id", "name", "state", "staffing_target", "active"
+    )
     raw = (
         f"{jobs['last']}|{jobs['count']}|{roster['versions']}|{roster['count']}|"
-        f"{roster['presence']}|{roster['status']}|{sync['last']}|{sync['finished']}|{health_key}"
+        f"{roster['presence']}|{roster['status']}|{sync['last']}|{sync['finished']}|{health_key}|"
+        f"{list(campaigns)}|{waiting_revision()}"
     )
     return hashlib.sha256(raw.encode()).hexdigest()[:16]
 

@@ -1,31 +1,81 @@
 // The board: selection, filters, drag and drop (SortableJS), the move dialog, job outcomes.
 // Hooks are data-* attributes in templates/board/*.html; the server renders all state, this
-// file only keeps what the user is doing (selection, open columns) across the board's refreshes.
+// file only keeps what the user is doing (selection, open columns, density) across the board's
+// refreshes, and counts each card's time in state between them.
 (function () {
   "use strict";
 
-  var selected = new Set();      // data-pick values of selected cards (an agent in two columns is two)
+  var selected = new Set();      // pick values (checkbox values) of selected cards (an agent in two columns is two)
   var closedColumns = new Map(); // campaign id -> open?, as the user left it
   var dragging = false;
   var lastClicked = null;
+  // Rebuilt from the DOM after every render of the columns (index()): 6,000 cards are too many
+  // to query on every keystroke.
+  var model = { columns: [], cards: [], byPick: new Map(), timers: [] };
+  var clockOffset = 0;           // local clock minus the server's, seconds
 
   function $(selector, root) { return (root || document).querySelector(selector); }
   function $all(selector, root) { return Array.prototype.slice.call((root || document).querySelectorAll(selector)); }
-  function cards() { return $all("#board-columns [data-pick]"); }
   function dialog() { return document.getElementById("move-dialog"); }
+  function boxOf(card) { return card.querySelector("input[name=pick]"); }
+  function pickOf(card) { return boxOf(card).value; }
+
+  function index() {
+    var root = document.getElementById("board-columns");
+    model = { columns: [], cards: [], byPick: new Map(), timers: [] };
+    if (!root) { return; }
+    // The server's clock now (data-now) and when the columns were rendered (they may come
+    // from the server's cache): cards say how long before that (data-s) their state began.
+    var serverNow = Number(root.dataset.now || Date.now() / 1000);
+    var stamp = $("[data-rendered-at]", root);
+    var renderedAt = stamp ? Number(stamp.dataset.renderedAt) : serverNow;
+    clockOffset = Date.now() / 1000 - serverNow;
+    $all("details[data-campaign-id]", root).forEach(function (column) {
+      var entry = { el: column, cards: $all("[data-agent-id]", column), note: $("[data-shown-note]", column),
+        lazy: Boolean($("[data-lazy]", column)) };
+      entry.cards.forEach(function (card) {
+        model.cards.push(card);
+        model.byPick.set(pickOf(card), card);
+        if (card.dataset.s) { model.timers.push({ el: card.querySelector("time"), since: renderedAt - Number(card.dataset.s), text: elapsed(Number(card.dataset.s)) }); }
+      });
+      model.columns.push(entry);
+    });
+  }
+
+  // -- time in state: counted here between renders, from the server's clock ---------------------
+
+  // As the server formats it (templatetags/board_cards.py elapsed()).
+  function elapsed(seconds) {
+    if (seconds < 60) { return "<1m"; }
+    var minutes = Math.floor(seconds / 60);
+    if (minutes < 60) { return minutes + "m"; }
+    var rest = minutes % 60;
+    return Math.floor(minutes / 60) + "h" + (rest < 10 ? "0" : "") + rest;
+  }
+
+  function tick() {
+    var now = Date.now() / 1000 - clockOffset;
+    model.timers.forEach(function (t) {
+      var text = elapsed(Math.max(0, Math.floor(now - t.since)));
+      if (t.text !== text && t.el) { t.el.textContent = text; }
+      t.text = text;
+    });
+  }
 
   // -- selection ---------------------------------------------------------------------------------
 
   function setSelected(card, on) {
-    var box = $("input[name=pick]", card);
+    var box = boxOf(card);
     if (!box || box.disabled) { return; }
     box.checked = on;
     card.classList.toggle("selected", on);
-    card.setAttribute("aria-selected", on ? "true" : "false");
-    if (on) { selected.add(card.dataset.pick); } else { selected.delete(card.dataset.pick); }
+    if (on) { selected.add(box.value); } else { selected.delete(box.value); }
   }
 
-  function clearSelection() { cards().forEach(function (c) { setSelected(c, false); }); selected.clear(); updateCount(); }
+  function clearSelection() {
+    selected.forEach(function (pick) { var card = model.byPick.get(pick); if (card) { setSelected(card, false); } });
+    selected.clear(); updateCount();
+  }
 
   // A pick is "column/agent/version", each part URL-quoted: the agent part names the agent.
   function agentOf(pick) { return pick.split("/")[1]; }
@@ -33,10 +83,10 @@
   // Counts are in agents, as the move is: an agent picked in two columns moves once.
   function updateCount() {
     var agents = new Set(), onScreen = new Set();
-    cards().forEach(function (c) {
-      if (!selected.has(c.dataset.pick)) { return; }
-      agents.add(agentOf(c.dataset.pick));
-      if (shown(c)) { onScreen.add(agentOf(c.dataset.pick)); }
+    selected.forEach(function (pick) {
+      agents.add(agentOf(pick));
+      var card = model.byPick.get(pick);
+      if (card && shown(card)) { onScreen.add(agentOf(pick)); }
     });
     var n = agents.size;
     // Selected agents out of sight (filtered out, or in a closed column) still move with the
@@ -53,28 +103,35 @@
 
   function restoreSelection() {
     var still = new Set();
-    cards().forEach(function (card) {
-      var on = selected.has(card.dataset.pick);
-      setSelected(card, on);
-      if (on) { still.add(card.dataset.pick); }
+    selected.forEach(function (pick) {
+      var card = model.byPick.get(pick);
+      if (!card) { return; } // moved or vanished: no longer selected
+      setSelected(card, true);
+      if (selected.has(pick) && !boxOf(card).disabled) { still.add(pick); }
     });
-    selected = still; // cards that moved or vanished are no longer selected
+    selected = still;
     updateCount();
   }
 
   function onCardClick(event) {
-    var card = event.target.closest("[data-pick]");
-    if (!card || event.target.closest("a")) { return; }
-    var box = $("input[name=pick]", card);
+    var card = event.target.closest("[data-agent-id]");
+    if (!card) { return; }
+    // The name is a link to the agent's page, and most of a one-line card: a click selects,
+    // a double click (or Enter on the link, or a middle click) opens the page.
+    if (event.target.closest("a")) {
+      if (event.detail === 0) { return; } // Enter on the focused link: follow it
+      event.preventDefault();
+    }
+    var box = boxOf(card);
     if (!box || box.disabled) { return; }
     if (event.target === box) { // the checkbox toggles itself (mouse or Space): keep in step
       setSelected(card, box.checked); lastClicked = card; updateCount(); return;
     }
-    if (event.target.closest("label")) { // its label toggles too, like ctrl-click
+    if (event.target.closest("label") && !event.target.closest("a")) { // its label toggles too, like ctrl-click
       event.preventDefault(); setSelected(card, !box.checked); lastClicked = card; updateCount(); return;
     }
     if (event.shiftKey && lastClicked && lastClicked.parentNode === card.parentNode) {
-      var list = $all("[data-pick]", card.parentNode).filter(visible);
+      var list = $all("[data-agent-id]", card.parentNode).filter(visible);
       var a = list.indexOf(lastClicked), b = list.indexOf(card);
       list.slice(Math.min(a, b), Math.max(a, b) + 1).forEach(function (c) { setSelected(c, true); });
     } else if (event.ctrlKey || event.metaKey) {
@@ -91,39 +148,48 @@
   // -- filters (instant, client-side; the server applies the same ones without JavaScript) -----
 
   function visible(card) { return !card.hidden; }
-  // Accent- and case-insensitive, as the server's data-name ("jose" finds "José").
+  // Accent- and case-insensitive, as the server's fold() ("jose" finds "José").
   function fold(text) { return text.normalize("NFD").replace(/[\u0300-\u036f]/g, "").toLowerCase(); }
+  // What the search matches, as on the server: name and id. Folded once per card and render.
+  function searchKey(card) {
+    if (card._key === undefined) { card._key = fold(card.querySelector("a").textContent + " " + card.dataset.agentId); }
+    return card._key;
+  }
   // On screen: neither the card nor its column is hidden by a filter, its column is open.
-  function shown(card) { return !card.closest("[hidden]") && !card.closest("details:not([open])"); }
+  function shown(card) {
+    var column = card.closest("details");
+    return !card.hidden && !column.hidden && column.open && !column.classList.contains("column-nomatch");
+  }
 
   function applyFilters() {
     var q = ($("[data-filter=q]") || {}).value || "";
-    var group = ($("[data-filter=workgroup]") || {}).value || "";
     var presence = ($("[data-filter=presence]") || {}).value || "";
     var state = ($("[data-filter=state]") || {}).value || "";
     q = fold(q.trim());
-    var filtering = Boolean(q || group || presence);
-    $all("#board-columns details[data-campaign-id]").forEach(function (column) {
-      var total = 0, matched = 0;
-      $all("[data-pick]", column).forEach(function (card) {
-        var show = (!q || card.dataset.name.indexOf(q) !== -1) &&
-          (!group || card.dataset.workgroups.split("|").indexOf(group) !== -1) &&
-          (!presence || card.dataset.presence === presence);
+    // The workgroup filter is the server's (cards it leaves out are marked wg-out): changing it
+    // asks for the board again.
+    var filtering = Boolean(q || presence || ($("[data-filter=workgroup]") || {}).value);
+    model.columns.forEach(function (column) {
+      var total = column.cards.length, matched = 0;
+      column.cards.forEach(function (card) {
+        var show = (!q || searchKey(card).indexOf(q) !== -1) &&
+          !card.classList.contains("wg-out") &&
+          (!presence || card.classList.contains(presence));
         if (card.hidden === show) { card.hidden = !show; }  // no style work for unchanged cards
-        total += 1;
         if (show) { matched += 1; }
       });
+      var el = column.el;
       // As on the server: Unassigned has no state and stays.
-      column.hidden = Boolean(state) && column.dataset.campaignId !== "" && column.dataset.state !== state;
+      var hide = Boolean(state) && el.dataset.campaignId !== "" && el.dataset.state !== state;
+      if (el.hidden !== hide) { el.hidden = hide; }
       // A column none of whose agents match folds to its head, saying how many it holds.
-      column.classList.toggle("column-nomatch", filtering && matched === 0 && total > 0);
-      var note = $("[data-shown-note]", column);
-      if (note) { note.textContent = filtering ? matched + " of " + total + " shown" : ""; }
+      el.classList.toggle("column-nomatch", filtering && matched === 0 && total > 0);
+      var text = !filtering ? "" : column.lazy ? "closed: not searched" : matched + " of " + total + " shown";
+      if (column.note && column.note.textContent !== text) { column.note.textContent = text; }
     });
     updateCount();
     keepFiltersInUrl();
   }
-
   // The URL carries the filters (as the no-JavaScript form does), so a reload or a shared link
   // shows the same board; replaceState, not pushState: typing is not navigation.
   function keepFiltersInUrl() {
@@ -150,7 +216,55 @@
     });
   }
 
+  // -- collapsed columns: rendered when opened -------------------------------------------------
+
+  // Off and completed campaigns' cards are not on the page until their column is opened (they
+  // would be a fifth of a 5,000-agent board). Opening one asks for the board with it rendered;
+  // the hidden "open" field (sent with every refresh) keeps it rendered from then on.
+  var forceRefresh = false;
+  var refreshAfterDrag = false;
+
+  function openedField() { return $("[data-filter=open]"); }
+
+  function setOpened(id, on) {
+    var field = openedField();
+    if (!field) { return; }
+    var ids = field.value ? field.value.split("\n") : [];
+    var at = ids.indexOf(id);
+    if (on && at === -1) { ids.push(id); } else if (!on && at !== -1) { ids.splice(at, 1); } else { return; }
+    field.value = ids.join("\n");
+    keepFiltersInUrl();
+  }
+
+  document.addEventListener("toggle", function (event) {
+    var column = event.target;
+    if (!column.matches || !column.matches("#board-columns details[data-campaign-id]")) { return; }
+    if (!column.classList.contains("column-off")) { return; } // only these start collapsed
+    // Kept rendered while open, empty or not: a move into it must show its new cards.
+    setOpened(column.dataset.campaignId, column.open);
+    if (column.open && $("[data-lazy]", column)) {
+      if (dragging) { refreshAfterDrag = true; return; } // a refresh now would end the drag
+      forceRefresh = true;
+      window.htmx.trigger(document.body, "boardRefresh");
+    }
+  }, true); // toggle does not bubble
+
+  document.addEventListener("htmx:configRequest", function (event) {
+    if (forceRefresh && event.detail.elt && event.detail.elt.id === "board-columns") {
+      forceRefresh = false;
+      event.detail.parameters.rev = ""; // not "current": the server renders the opened column
+    }
+  });
+
+  document.addEventListener("click", function (event) {
+    // The link is the no-JavaScript way to the agents (the campaign's page); here, open the column.
+    var link = event.target.closest("[data-lazy-link]");
+    if (link) { event.preventDefault(); link.closest("details").open = true; }
+  });
+
   // -- drag and drop -----------------------------------------------------------------------------
+
+  var overColumn = null; // the column under the pointer during a drag (its head included)
 
   function initSortable() {
     if (!window.Sortable || !$("[data-move-open]")) { return; } // no mover role: nothing to drag
@@ -158,27 +272,67 @@
       window.Sortable.create(list, {
         group: "board",
         sort: false,
-        draggable: "[data-pick]",
+        draggable: "[data-agent-id]",
         filter: ".pending, input",
         preventOnFilter: false,
-        onStart: function (evt) { dragging = true; evt.item.classList.add("dragging"); },
+        onStart: function (evt) { dragging = true; overColumn = null; hovered = null; evt.item.classList.add("dragging"); },
         onEnd: onDrop
       });
     });
   }
 
+  // A closed column (off, completed, folded by a filter, or closed by hand) shows no list to drop
+  // into: a drop on its head counts as a drop on it, and holding a card over the head for a
+  // moment opens it. Not at once: opening moves every column below, and the one aimed at with it.
+  var OPEN_AFTER_MS = 600;
+  var hovered = null, hoveredSince = 0;
+  document.addEventListener("dragover", function (event) {
+    if (!dragging) { return; }
+    var column = event.target.closest && event.target.closest("#board-columns details[data-campaign-id]");
+    overColumn = column;
+    if (!column) { hovered = null; return; }
+    var closed = !column.open || column.classList.contains("column-nomatch") && !column.classList.contains("column-dropopen");
+    if (!closed) { return; }
+    if (hovered !== column) { hovered = column; hoveredSince = Date.now(); return; }
+    if (Date.now() - hoveredSince < OPEN_AFTER_MS) { return; }
+    if (!column.open) { column.open = true; closedColumns.set(column.dataset.campaignId, true); }
+    column.classList.add("column-dropopen");
+  });
+
   function onDrop(evt) {
     dragging = false;
+    if (refreshAfterDrag) {
+      refreshAfterDrag = false; forceRefresh = true;
+      window.setTimeout(function () { window.htmx.trigger(document.body, "boardRefresh"); }, 0);
+    }
     var card = evt.item;
     card.classList.remove("dragging");
+    $all("#board-columns .column-dropopen").forEach(function (c) { c.classList.remove("column-dropopen"); });
     var from = evt.from, to = evt.to;
     // Put the card back: the server renders where it goes, once the move is confirmed.
     from.insertBefore(card, from.children[evt.oldIndex] || null);
-    if (from === to) { return; }
-    var picks = selected.has(card.dataset.pick) ? Array.from(selected) : [card.dataset.pick];
-    var target = to.dataset.campaignId;
+    var target;
+    if (from !== to) {
+      target = to.dataset.campaignId;
+    } else if (overColumn && overColumn.dataset.campaignId !== from.dataset.campaignId) {
+      target = overColumn.dataset.campaignId; // dropped on a column's head
+    } else {
+      return;
+    }
+    var pick = pickOf(card);
+    var picks = selected.has(pick) ? Array.from(selected) : [pick];
     var quick = evt.originalEvent && evt.originalEvent.altKey && picks.length === 1;
     openPreview(picks, target, quick);
+  }
+
+  // -- card density: compact or comfortable, remembered (the server renders the page in it) ------
+
+  function toggleDensity(button) {
+    var layout = $(".board-layout");
+    var comfortable = layout.dataset.density !== "comfortable";
+    layout.dataset.density = comfortable ? "comfortable" : "compact";
+    button.setAttribute("aria-pressed", comfortable ? "true" : "false");
+    document.cookie = "board_density=" + layout.dataset.density + "; path=/; SameSite=Lax; max-age=31536000";
   }
 
   var quickSubmit = false; // a drop with Alt held: submit a single move without confirming
@@ -209,7 +363,7 @@
     var target = event.detail.target;
     if (!target) { return; }
     if (target.id === "board-columns") {
-      restoreColumns(); restoreSelection(); applyFilters(); initSortable();
+      index(); restoreColumns(); restoreSelection(); applyFilters(); initSortable(); tick();
     }
     if (target.id === "move-dialog-body") {
       var form = $("#move-dialog-body [data-move-confirm]");
@@ -248,24 +402,40 @@
       event.preventDefault(); closeDialog();
     }
     if (event.target.closest("[data-select-all]")) {
-      cards().filter(shown).forEach(function (c) { setSelected(c, true); });
+      model.cards.filter(shown).forEach(function (c) { setSelected(c, true); });
       updateCount();
     }
     var columnButton = event.target.closest("[data-select-column]");
     if (columnButton) {
-      $all("[data-pick]", columnButton.closest("details")).filter(shown).forEach(function (c) { setSelected(c, true); });
+      $all("[data-agent-id]", columnButton.closest("details")).filter(shown).forEach(function (c) { setSelected(c, true); });
       updateCount();
     }
+    var densityButton = event.target.closest("[data-density-toggle]");
+    if (densityButton) { toggleDensity(densityButton); }
     if (event.target.closest("[data-move-open]")) {
       event.preventDefault(); // the no-JavaScript GET; the selection is posted instead
       openPreview(Array.from(selected), ($("[data-move-target]") || {}).value || "", false);
     }
     if (event.target.closest("[data-select-none]")) { clearSelection(); }
-    if (event.target.closest("#board-columns [data-pick]")) { onCardClick(event); }
+    if (event.target.closest("#board-columns [data-agent-id]")) { onCardClick(event); }
   });
 
+  document.addEventListener("dblclick", function (event) {
+    var link = event.target.closest("#board-columns [data-agent-id] a");
+    if (link) { window.location.assign(link.href); }
+  });
+
+  // activity.js reports a drag by the dragged card's data-pick: set it as the pointer goes
+  // down, rather than on all 6,000 cards.
+  document.addEventListener("pointerdown", function (event) {
+    var card = event.target.closest && event.target.closest("#board-columns [data-agent-id]");
+    if (card && !card.dataset.pick) { card.dataset.pick = pickOf(card); }
+  }, true);
+
   document.addEventListener("change", function (event) {
-    if (event.target.closest("[data-filter]")) { applyFilters(); }
+    if (event.target.closest("[data-filter=workgroup]")) {
+      keepFiltersInUrl(); forceRefresh = true; window.htmx.trigger(document.body, "boardRefresh");
+    } else if (event.target.closest("[data-filter]")) { applyFilters(); }
   });
   document.addEventListener("input", function (event) {
     if (event.target.closest("[data-filter=q]")) { applyFilters(); }
@@ -278,6 +448,8 @@
   });
 
   document.addEventListener("DOMContentLoaded", function () {
-    applyFilters(); initSortable(); updateCount();
+    index(); applyFilters(); initSortable(); updateCount(); tick();
+    // Minutes are what the cards show: a tick every 10 s keeps them right within that.
+    window.setInterval(tick, 10000);
   });
 })();

@@ -105,3 +105,14 @@ def login(live_server, page):
         return page
 
     return sign_in
+
+
+@pytest.fixture(autouse=True)
+def _no_cached_board_columns():
+    """The live server runs in this process: a test must not be served the board columns the
+    last test rendered (tests change names in the database directly, which moves no revision)."""
+    from dashboard.board import columns_cache
+
+    columns_cache.clear()
+    yield
+    columns_cache.clear()

@@ -182,7 +182,7 @@ def test_an_agent_name_with_script_renders_as_text(
     (agent,), source, _target = pick_move(directory)
     Agent.objects.filter(id=agent).update(name="<script>window.__pwned = 1</script>Eve")
     login(supervisor_user)
-    name = card(page, source, agent).locator(".card-name")
+    name = card(page, source, agent).locator("label a")
     expect(name).to_have_text("<script>window.__pwned = 1</script>Eve")
     assert page.evaluate("window.__pwned") is None
 

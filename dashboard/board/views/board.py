@@ -2,19 +2,25 @@
 
 from __future__ import annotations
 
+import time
+
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
+from django.utils.functional import SimpleLazyObject
 from django.views.decorators.http import require_GET
 
 from dashboard.accounts import roles
 from dashboard.allocations.explain import explain_job
 from dashboard.allocations.models import AllocationJob
 from dashboard.board.context_processors import health
-from dashboard.board.selectors import PRESENCES, board_revision, board_view
+from dashboard.board.selectors import PRESENCES, board_revision, board_shell, board_view
 from dashboard.core.htmx import htmx_partial, wants_partial
 from dashboard.directory.models import Campaign
 
 RECENT_JOBS = 8
+# Card density, remembered by board.js in this cookie so the server renders the page in it.
+DENSITY_COOKIE = "board_density"
+DENSITIES = ("compact", "comfortable")
 
 
 @require_GET
@@ -28,6 +34,8 @@ def board_page(request: HttpRequest) -> HttpResponse:
         if request.GET.get("presence") in PRESENCES
         else "",
         "state": request.GET.get("state", "")[:20],
+        # Collapsed columns the user opened: rendered with their cards (board.js keeps the list).
+        "open": request.GET.get("open", "")[:20_000],
     }
     refresh = wants_partial(request, target="board-columns")
     # The poll carries the top bar's health too, so it turns with the board.
@@ -35,19 +43,28 @@ def board_page(request: HttpRequest) -> HttpResponse:
     revision = board_revision(_health_key(bar))
     if refresh and request.GET.get("rev") == revision:
         return HttpResponse(status=204)  # htmx swaps nothing: the board on screen is current
-    board = board_view(**filters)
+    opened = frozenset(filter(None, filters["open"].split("\n")))
+    can_move = roles.can_move_agents(request.user)
+    # Built only if the columns are not in the rendered-columns cache for this revision.
+    board = SimpleLazyObject(
+        lambda: board_view(**{k: v for k, v in filters.items() if k != "open"}, opened=opened)
+    )
     context = {
         "nav": "board",
         "board": board,
+        "columns_key": (revision, tuple(sorted(filters.items())), can_move),
+        "server_now": int(time.time()),
         "filters": filters,
         "presences": PRESENCES,
         "states": Campaign.State.choices,
-        "can_move": roles.can_move_agents(request.user),
+        "can_move": can_move,
         "revision": revision,
+        "density": _density(request),
         "live_health": bar if refresh else None,  # full pages have it in the top bar
     }
     if refresh:  # the decorator renders the columns only: the drawer's jobs are not needed
         return TemplateResponse(request, "board/board.html", context)
+    context["shell"] = board_shell()
     jobs = (
         AllocationJob.objects.filter(requested_by=request.user)
         .select_related("requested_by")
@@ -60,3 +77,8 @@ def board_page(request: HttpRequest) -> HttpResponse:
 
 def _health_key(bar: dict) -> str:
     return f"{bar['health']}|{bar['health_label']}|{bar['last_sync']}|{bar['listener']}"
+
+
+def _density(request: HttpRequest) -> str:
+    value = request.COOKIES.get(DENSITY_COOKIE, "")
+    return value if value in DENSITIES else DENSITIES[0]

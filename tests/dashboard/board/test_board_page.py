@@ -24,7 +24,7 @@ def columns_of(html: str, *, shown_only: bool = True) -> dict[str, list[str]]:
         cards = re.search(r'<ul class="cards" data-cards data-campaign-id="([^"]*)"', column[1])
         result[cards.group(1)] = [
             re.search(r'data-agent-id="([^"]+)"', tag).group(1)
-            for tag in re.findall(r"<li class=\"card[^>]*>", column.group(1))
+            for tag in re.findall(r"<li [^>]*data-agent-id=[^>]*>", column.group(1))
             if not (shown_only and re.search(r"\shidden>", tag))
         ]
     return result
@@ -109,7 +109,7 @@ def test_a_viewer_without_the_supervisor_role_sees_no_move_controls(client, audi
     html = client.get("/").content.decode()
     assert "data-move-open" not in html
     assert "may view the board but not move" in html or "not move agents" in html
-    assert all(" disabled" in box for box in re.findall(r'<input type="checkbox"[^>]*>', html))
+    assert all(" disabled" in box for box in re.findall(r"<input type=checkbox[^>]*>", html))
     assert "Drag an agent card" not in html  # no instructions it cannot follow
     assert "Your role does not move agents" in html
 
@@ -159,12 +159,15 @@ def _grow(n: int, campaigns: int) -> None:
 
 
 def test_the_query_count_does_not_grow_with_agents_or_campaigns(client, mover, dir_small):
+    from dashboard.board import columns_cache
+
     client.force_login(mover)
     client.get("/")
     counts = []
     for grow in (0, 1):
         if grow:
             _grow(60, 5)
+        columns_cache.clear()  # both renders build the columns
         with CaptureQueriesContext(connection) as queries:
             client.get("/")
         counts.append(len(queries))
@@ -218,7 +221,6 @@ def test_search_ignores_accents_and_case(board):
     shown = columns_of(board(q="jose nun"))
     assert shown["{C1}"] == ["a1"]
     assert columns_of(board(q="JOSÉ"))["{C1}"] == ["a1"]
-    assert 'data-name="jose nunez a1"' in board()
 
 
 def test_the_poll_carries_the_top_bar_health_out_of_band(client, mover, dir_small):
