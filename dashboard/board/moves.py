@@ -239,6 +239,13 @@ def _warn(preview: MovePreview, agents, campaigns) -> None:
                 f"{campaign.name} is {campaign.state_label.lower()} ({campaign.state_basis}): "
                 f"agents moved in get no calls from it until it runs.{provenance}"
             )
+    for count in preview.headcounts:
+        target = campaigns[count.campaign_id].staffing_target
+        if target is not None and count.after < target <= count.before:
+            preview.warnings.append(
+                f"{count.name} drops to {count.after} agent{'s' if count.after != 1 else ''}, "
+                f"under its staffing target of {target} (recorded by an admin)."
+            )
     leaving = set(preview.campaign_ids_out)
     joining = set(preview.campaign_ids_in)
     idle = [

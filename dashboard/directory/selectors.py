@@ -67,6 +67,7 @@ class CampaignRow:
     state_note: str = ""
     state_recorded_by: str = ""
     state_recorded_at: dt.datetime | None = None
+    staffing_target: int | None = None  # agents wanted, recorded by an admin
 
     @property
     def state_basis(self) -> str:
@@ -171,6 +172,7 @@ def campaign_rows(
             state_note=c["state_note"],
             state_recorded_by=c["state_recorded_by"],
             state_recorded_at=c["state_recorded_at"],
+            staffing_target=c["staffing_target"],
         )
         for c in campaigns.order_by("name", "id").values(
             "id",
@@ -181,6 +183,7 @@ def campaign_rows(
             "state_note",
             "state_recorded_by",
             "state_recorded_at",
+            "staffing_target",
         )
     }
     if not with_roster:

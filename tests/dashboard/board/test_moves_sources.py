@@ -66,3 +66,12 @@ def test_the_logon_campaign_right_names_the_sync_that_read_it(client, mover, dir
     html = _preview(client, mover)
     assert "Holds the Logon Campaign right: Agent 1 (the user&#x27;s securityRights in CIC" in html
     assert f"read by the directory sync at {timezone.localtime(read):%Y-%m-%d %H:%M %Z}" in html
+
+
+def test_falling_under_an_admin_staffing_target_is_warned(client, mover, dir_small):
+    Campaign.objects.filter(id="{C1}").update(staffing_target=2)  # a1 and a2 are in it
+    html = _preview(client, mover)
+    words = "Renewals drops to 1 agent, under its staffing target of 2 (recorded by an admin)."
+    assert words in html
+    Campaign.objects.filter(id="{C1}").update(staffing_target=1)
+    assert "staffing target" not in _preview(client, mover)
