@@ -42,13 +42,17 @@ VIEWS: dict[str, tuple[str, str, tuple[str, ...]]] = {
     "move-submit": (
         "POST",
         "/moves/",
-        ("pick", "picks", "target", "reason", "idempotency_key", "expected"),
+        ("pick", "picks", "target", "reason", "idempotency_key", "expected", "snapshot", "seen"),
     ),
     "job-list": ("GET", "/jobs/", ("before", "mine")),
     "job-detail": ("GET", "/jobs/{job}/", ()),
     "job-status": ("GET", "/jobs/{job}/status", ()),
     "job-retry": ("POST", "/jobs/{job}/retry", ()),
     "job-cancel": ("POST", "/jobs/{job}/cancel", ()),
+    "board-activity": ("GET", "/activity", ()),
+    "board-activity#post": ("POST", "/activity", ("action", "count", "target", "source")),
+    "move-check": ("POST", "/moves/check", ("pick", "picks", "target", "rev", "snapshot", "seen")),
+    "jobs-away": ("GET", "/jobs/away", ()),
     "agent-detail": ("GET", "/agents/{agent}/", ()),
     "campaign-detail": ("GET", "/campaigns/{campaign}/", ()),
     "audit-list": (
