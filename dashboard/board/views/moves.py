@@ -107,9 +107,10 @@ def move_submit(request: HttpRequest) -> HttpResponse:
     except BadParameter as exc:
         return _in_dialog(request, {"error": str(exc), "error_field": exc.name}, 400)
     if opened is not None:
-        context = _confirm_context(preview, key or uuid.uuid4().hex, opened, reason=reason)
-        if context["seen"] != request.POST.get("seen"):
-            # Something changed that the supervisor has not been shown: show it, do not move.
+        now = freshness.fingerprint(freshness.snapshot(preview))
+        if now not in (request.POST.get("seen"), freshness.fingerprint(opened)):
+            # Rosters changed in a way the dialog has not shown yet: show it, do not move.
+            context = _confirm_context(preview, key or uuid.uuid4().hex, opened, reason=reason)
             return _in_dialog(request, {**context, "ask_again": True}, 409)
     try:
         job, created = job_submit(

@@ -111,3 +111,15 @@ def test_a_presence_change_alone_is_shown_but_does_not_hold_the_confirm(client, 
     assert "Agent 1 is now on a call" in check(client, {**form, "rev": ""}).content.decode()
     assert client.post("/moves/", form, headers=HX).status_code == 200
     assert AllocationJob.objects.count() == 1
+
+
+def test_rosters_back_as_they_were_when_it_opened_are_confirmed(client, mover, dir_small):
+    client.force_login(mover)
+    form = open_dialog(client)
+    entry = RosterEntry.objects.create(agent_id="a4", campaign_id="{C1}")
+    Agent.objects.filter(id="a4").update(roster_version=F("roster_version") + 1)
+    html = check(client, form).content.decode()
+    shown = {**form, "seen": field(html, "seen")}
+    entry.delete()  # and undone again before the confirm: what it opened with
+    Agent.objects.filter(id="a4").update(roster_version=F("roster_version") + 1)
+    assert client.post("/moves/", shown, headers=HX).status_code == 200
