@@ -6,7 +6,7 @@ from __future__ import annotations
 from django import template
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.html import format_html, format_html_join
+from django.utils.html import escape, format_html, format_html_join
 from django.utils.safestring import mark_safe
 from django.utils.text import Truncator
 
@@ -50,33 +50,23 @@ def audit_steps(move) -> str:
     detail = reverse("audit-detail", args=[0])[:-2]  # ".../audit/0/" -> ".../audit/"
     lead, others = move.lead.pk, move.other_matched_ids
     items = []
-    for step in move.steps:
+    for step in move.steps:  # every interpolated text goes through escape()
         local = timezone.localtime(step.at)
         marks = ""
         if step.pk in others:
-            marks = format_html(' data-audit-id="{}" data-audit-matched', step.pk)
+            marks = f' data-audit-id="{step.pk}" data-audit-matched'
         elif step.pk == lead:
-            marks = mark_safe(" data-audit-matched")
+            marks = " data-audit-matched"
         icws = ""
         if step.icws_status or step.icws_message:
-            status = f" {step.icws_status}" if step.icws_status else ""
+            status = f" {int(step.icws_status)}" if step.icws_status else ""
             message = f": {Truncator(step.icws_message).chars(120)}" if step.icws_message else ""
-            icws = format_html(' <span class="error">ICWS{}{}</span>', status, message)
+            icws = f' <span class="error">ICWS{status}{escape(message)}</span>'
         items.append(
-            format_html(
-                '<li data-audit-step="{}"{}>\n        <a href="{}{}/"><time datetime="{}">{}'
-                "</time></a>\n        "
-                '<span class="badge badge-{}">{}</span>\n        {}{}\n      </li>',
-                step.pk,
-                marks,
-                detail,
-                step.pk,
-                local.isoformat(),
-                local.strftime("%Y-%m-%d %H:%M:%S"),
-                step.kind,
-                step.get_kind_display(),
-                step.headline,
-                icws,
-            )
+            f'<li data-audit-step="{step.pk}"{marks}>\n        <a href="{detail}{step.pk}/">'
+            f'<time datetime="{local.isoformat()}">{local:%Y-%m-%d %H:%M:%S}</time></a>\n'
+            f'        <span class="badge badge-{escape(step.kind)}">'
+            f"{escape(step.get_kind_display())}</span>\n        {escape(step.headline)}{icws}\n"
+            "      </li>"
         )
-    return format_html("<ol>{}</ol>", mark_safe("".join(items)))  # noqa: S308 - escaped above
+    return mark_safe(f"<ol>{''.join(items)}</ol>")  # noqa: S308 - escaped above

@@ -36,7 +36,7 @@ from dashboard.core.htmx import htmx_partial, wants_partial
 from dashboard.core.params import BadParameter
 from dashboard.directory.selectors import agent_names, campaign_names
 
-PAGE_SIZE = 50
+PAGE_SIZE = 25  # moves, each with its steps folded under it (about 90 events)
 REVERT_REASON_MAX = 500
 EXPORTS = {
     "csv": (export_csv, "text/csv; charset=utf-8"),
