@@ -12,9 +12,9 @@ end), the Redis broker and the ICWS simulator in its own process (the same gener
 1. Flood: 8 client threads POST one-agent moves back to back for ``--seconds``; no Celery
    worker runs, so what is measured is the request alone (validation, roles and scope, one write
    transaction, the broker publish). POSTs/s and latency.
-2. Supervisors: 20 client threads, each POSTs a move, GETs its job every 200 ms until it is
-   finished (at most 10 times), then pauses 1 s; one Celery worker runs the jobs. POST and job
-   GET latency.
+2. Supervisors: once the flood's jobs are finished, 20 client threads, each POSTs a move, GETs
+   its job every 200 ms until it is finished (at most 10 times), then pauses 1 s; one Celery
+   worker runs the jobs. POST and job GET latency.
 
 Figures are printed next to issue 14's before-figures and goals, with the load average.
 """
@@ -139,10 +139,20 @@ def _measure(args, env, port, token, roster, campaigns) -> dict:
             assert warm.post(f"{base}/api/allocations", json=next_move(), timeout=30).ok
         result["flood"] = _flood(base, session, next_move, args.seconds)
         with _processes(_workers(1), env):
-            time.sleep(3)  # the worker drains the flood's queue meanwhile, unmeasured
+            _drain()  # the flood's jobs finish first, unmeasured
             result["supervisors"] = _supervisors(base, session, next_move, args.seconds)
     result["uptime"] = _uptime()
     return result
+
+
+def _drain(timeout: float = 300) -> None:
+    from dashboard.allocations.models import AllocationJob
+
+    deadline = time.monotonic() + timeout
+    while AllocationJob.objects.exclude(status__in=AllocationJob.TERMINAL).exists():
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"the flood's jobs did not finish within {timeout:g} s")
+        time.sleep(0.2)
 
 
 def _flood(base, session, next_move, seconds: float) -> dict:
