@@ -17,9 +17,15 @@ venv: $(STAMP)
 
 ## run: the embedded default (SQLite, simulator, web on 127.0.0.1:8000); Ctrl-C stops it all.
 ## SIM_ARGS go to the simulator, e.g. make run SIM_ARGS="--generate 5000,200" (a big seed).
+## A generated seed's agents are in other workgroups than the demo's ("Dialer Team 001"...): run
+## names them in ICWS_AGENT_WORKGROUPS (unless it is set), so the directory sync finds them.
 RUN_ADDR ?= 127.0.0.1:8000
 SIM_ARGS ?=
+SEED_WORKGROUPS = import shlex, sys; from icws_client.simulator.seed import SUPERVISORS_WORKGROUP, generate_seed; \
+	a = shlex.split(sys.argv[1]); n, m = map(int, a[a.index("--generate") + 1].split(",")); \
+	print(",".join(w["id"] for w in generate_seed(n, m)["workgroups"] if w["id"] != SUPERVISORS_WORKGROUP))
 run: venv
+	$(if $(findstring --generate,$(SIM_ARGS)),ICWS_AGENT_WORKGROUPS="$${ICWS_AGENT_WORKGROUPS:-$$($(BIN)/python -c '$(SEED_WORKGROUPS)' '$(SIM_ARGS)')}") \
 	DJANGO_DEBUG=$${DJANGO_DEBUG:-1} DASHBOARD_DEMO=$${DASHBOARD_DEMO:-1} $(BIN)/python manage.py run_local --addr $(RUN_ADDR) --sim-args "$(SIM_ARGS)"
 
 ## test: lint, the whole suite on SQLite, then the database-facing tests again on PostgreSQL

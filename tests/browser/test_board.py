@@ -272,3 +272,104 @@ def test_select_all_shown_leaves_out_columns_a_filter_hides(
     expect(page.locator("[data-selection-count]")).to_have_text(
         f"{everything} selected ({everything - count} not shown)"
     )
+
+
+def _as_on_a_shift(directory) -> None:
+    """Campaign states as an admin records them (ICWS gives none), a staffing target, a long
+    name, and presence heard minutes ago, so the board looks as it does during a shift."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    for c in directory["campaigns"]:
+        Campaign.objects.filter(id=c["id"]).update(state=c["state"], state_source="admin")
+    first = directory["campaigns"][0]["id"]
+    Campaign.objects.filter(id=first).update(
+        name="Renewals and Winback for the Evening Shift, Northern Region", staffing_target=12
+    )
+    now = timezone.now()
+    for i, agent in enumerate(Agent.objects.order_by("id")):
+        Agent.objects.filter(pk=agent.pk).update(
+            status_changed=now - timedelta(seconds=(i * 97) % 5000), presence_updated_at=now
+        )
+
+
+@pytest.mark.parametrize("size", [(1366, 768), (1920, 1080), (800, 900)], ids=str)
+def test_screenshots_of_the_dense_board(login, page, directory, supervisor_user, size):
+    from tests.browser.conftest import SCREENSHOTS
+
+    _as_on_a_shift(directory)
+    width, height = size
+    page.set_viewport_size({"width": width, "height": height})
+    login(supervisor_user)
+    first = page.locator(".column-name").nth(1)  # after Unassigned
+    expect(first).to_be_visible()
+    page.locator("[data-agent-id] time").first.wait_for()
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS.parent / f"board_{width}x{height}.png"))
+    # Full campaign names: none is cut (wider than its box) at any of these widths.
+    cut = page.evaluate(
+        "() => [...document.querySelectorAll('.column-name')]"
+        ".filter(n => n.scrollWidth > n.clientWidth + 1).map(n => n.textContent)"
+    )
+    assert cut == []
+    # One line per card: a card is no taller than about one line of its text.
+    heights = page.evaluate(
+        "() => [...document.querySelectorAll('#board-columns [data-agent-id]')]"
+        ".filter(c => c.offsetParent).slice(0, 50).map(c => c.getBoundingClientRect().height)"
+    )
+    assert heights and max(heights) < 26, heights
+    if width <= 800:  # the jobs panel is on screen without scrolling past the columns
+        assert page.locator(".jobs-panel").bounding_box()["y"] < height
+
+
+def test_the_density_toggle_is_remembered_and_works_from_the_keyboard(
+    login, page, directory, supervisor_user
+):
+    login(supervisor_user)
+    layout, toggle = page.locator(".board-layout"), page.locator("[data-density-toggle]")
+    expect(layout).to_have_attribute("data-density", "compact")
+    toggle.focus()
+    page.keyboard.press("Space")
+    expect(layout).to_have_attribute("data-density", "comfortable")
+    expect(toggle).to_have_attribute("aria-pressed", "true")
+    page.reload()
+    expect(layout).to_have_attribute("data-density", "comfortable")  # rendered so by the server
+    page.locator("[data-density-toggle]").focus()
+    page.keyboard.press("Enter")
+    expect(layout).to_have_attribute("data-density", "compact")
+
+
+def test_a_drop_on_a_collapsed_column_opens_it_and_moves_there(
+    login, page, directory, worker, supervisor_user, simulator
+):
+    (agent,), source, target = pick_move(directory)
+    Campaign.objects.filter(id=target).update(state="off", state_source="admin")
+    login(supervisor_user)
+    column_el = page.locator(f'details[data-campaign-id="{target}"]')
+    expect(column_el).not_to_have_attribute("open", "")  # off: starts collapsed
+    head = column_el.locator("summary")
+    source_card = card(page, source, agent)
+    source_card.scroll_into_view_if_needed()
+    start, end = source_card.bounding_box(), head.bounding_box()
+    x0, y0 = start["x"] + start["width"] / 2, start["y"] + start["height"] / 2
+    x1, y1 = end["x"] + end["width"] / 2, end["y"] + end["height"] / 2
+    page.mouse.move(x0, y0)
+    page.mouse.down()
+    for step in range(1, 13):
+        page.mouse.move(x0 + (x1 - x0) * step / 12, y0 + (y1 - y0) * step / 12)
+    for _ in range(10):  # held over the head: it opens
+        page.mouse.move(x1 + 1, y1)
+        page.wait_for_timeout(100)
+        page.mouse.move(x1, y1)
+    page.mouse.up()
+    expect(column_el).to_have_attribute("open", "")
+    dialog = page.locator("#move-dialog")
+    expect(dialog).to_be_visible()
+    name = Campaign.objects.get(id=target).name
+    expect(dialog).to_contain_text(name)
+    page.click("[data-move-confirm-button]")
+    job = submitted_job(page)
+    expect_job_status(page, job.pk, "succeeded")
+    assert job.campaign_ids_in == [target]
+    expect(card(page, target, agent)).to_be_visible()  # rendered, now that it is open
