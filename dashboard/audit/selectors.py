@@ -283,7 +283,7 @@ def audit_moves(events: list[AuditEvent]) -> list[Move]:
 STEP_FIELDS = (
     "id", "at", "kind", "job_id", "actor_username", "reason", "message", "icws_status",
     "icws_error_id", "icws_message", "agent_ids", "campaign_ids_in", "campaign_ids_out",
-    "agent_names", "campaign_names",
+    "agent_names", "campaign_names", "details",
 )  # fmt: skip
 
 

@@ -315,3 +315,18 @@ def test_list_pages_show_a_move_straddling_the_boundary_once(as_auditor, mover, 
     leads = [int(pk) for pk in seen]
     assert len(leads) == len(set(leads)) == 5  # the job once, four imports
     assert leads[0] == job.audit_events.get(kind=Kind.SUCCEEDED).pk
+
+
+def test_steps_with_details_only_cost_no_query_each(as_auditor, mover, moved):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert as_auditor.get(reverse("audit-list")).status_code == 200
+        return len(captured)
+
+    before = queries()
+    for i in range(5):  # steps whose headline comes from their details
+        audit_record(kind=Kind.OBSERVED, job=moved, details={"seen": f"a1 in {{C2}} #{i}"})
+    assert queries() == before
