@@ -379,16 +379,31 @@ def job_retry(*, job_id: int, actor, request_id: str = "") -> AllocationJob:
         _refuse_on_job(job, actor, "Retry", refusal, request_id)
     if job.status != Status.FAILED:
         raise MoveConflict(f"Job {job.pk} is {job.status}; only failed jobs are retried")
+    key = f"retry-of-{job.pk}"
     reason = f"Retry of job {job.pk}" + (f": {job.reason}" if job.reason else "")
-    retry, _ = job_submit(
-        actor=actor,
-        agent_ids=job.agent_ids,
-        campaign_ids_in=job.campaign_ids_in,
-        campaign_ids_out=job.campaign_ids_out,
-        reason=reason[:MAX_REASON],
-        idempotency_key=f"retry-of-{job.pk}",
-        request_id=request_id,
-    )
+    with transaction.atomic():
+        # Locked so two supervisors retrying at once give one retry: the idempotency key is
+        # per requester, so without this each would send the move again.
+        AllocationJob.objects.select_for_update(no_key=True).filter(pk=job.pk).first()
+        earlier = (
+            AllocationJob.objects.filter(idempotency_key=key)
+            .exclude(requested_by=actor)
+            .select_related("requested_by")
+            .first()
+        )
+        if earlier is not None:
+            raise MoveConflict(
+                f"Job {job.pk} was already retried as job {earlier.pk} by {earlier.requested_by}"
+            )
+        retry, _ = job_submit(
+            actor=actor,
+            agent_ids=job.agent_ids,
+            campaign_ids_in=job.campaign_ids_in,
+            campaign_ids_out=job.campaign_ids_out,
+            reason=reason[:MAX_REASON],
+            idempotency_key=key,
+            request_id=request_id,
+        )
     return retry
 
 

@@ -10,13 +10,14 @@ from django.utils import timezone
 
 from dashboard.accounts.models import SupervisorScope
 from dashboard.allocations import execute, sweep, tasks
-from dashboard.allocations.errors import MoveRefused
+from dashboard.allocations.errors import MoveConflict, MoveRefused
 from dashboard.allocations.models import AllocationJob, JobBatch
 from dashboard.allocations.submit import job_cancel, job_retry, job_submit
 from dashboard.audit.models import AuditEvent
 from dashboard.directory.models import Agent
 from dashboard.directory.selectors import roster_of
 from icws_client import IcwsClient, IcwsForbidden, IcwsServerError, IcwsTimeout
+from tests.dashboard.conftest import user_with_role
 
 Status = AllocationJob.Status
 
@@ -340,6 +341,18 @@ def test_a_forbidden_cancel_or_retry_is_refused_and_audited(
     assert AllocationJob.objects.count() == 1
     job.refresh_from_db()
     assert job.status == (Status.FAILED if action == "retry" else Status.QUEUED)
+
+
+def test_a_failed_job_is_retried_once_whoever_retries_it(mover, dir_small, django_user_model):
+    job, _ = submit(mover)
+    AllocationJob.objects.filter(pk=job.pk).update(status=Status.FAILED)
+    retry = job_retry(job_id=job.pk, actor=mover)
+    assert job_retry(job_id=job.pk, actor=mover).pk == retry.pk  # the same user: the same retry
+    other = user_with_role(django_user_model, "second", "supervisor")
+    with pytest.raises(MoveConflict) as info:
+        job_retry(job_id=job.pk, actor=other)
+    assert f"already retried as job {retry.pk} by {mover.username}" in str(info.value)
+    assert AllocationJob.objects.count() == 2
 
 
 def test_an_unsupported_dialer_fails_with_its_class_stored_and_is_not_offered_retry(
