@@ -110,8 +110,10 @@ Configuration lists (REF 4.1)
 =============================
 ``GET /icws/{sid}/configuration/{users|workgroups|interaction-dialer-campaign-acls}`` ->
 ``{"items": [...]}``; ``.../{kind}/{id}`` -> the object at top level, unknown id -> 404.
-* Properties. users: ``configurationId, extension, workgroups, roles, securityRights``
-  (``securityRights`` is ``{"loginCampaign": {"effectiveValue": bool}}`` only, the one right
+* Properties. users: ``configurationId, extension, workgroups, roles, securityRights,
+  licenseProperties`` (``licenseProperties``: *choice*, its shape is not on record, so
+  selecting it is accepted and it is always omitted, as null properties are;
+  ``securityRights`` is ``{"loginCampaign": {"effectiveValue": bool}}`` only, the one right
   the record reads, REF 3.1: ``GET configuration/users/{id}?select=*&rightsFilter=loggedInUser``;
   from the seed user's ``logonCampaignRight``, default false; *choice*: no ``actualValue`` or
   inherited values, and the list form serves it too); workgroups:

@@ -23,6 +23,9 @@ PROPERTIES: dict[str, dict[str, str]] = {
         # securityRights.loginCampaign.effectiveValue is read on a user (REF 3.1, 10); the other
         # rights of the record are not served.
         "securityRights": "object",
+        # A property the record names (REF 4.1) but never shows: a select of it is accepted
+        # and, since no user has a value, it is omitted as null properties are (REF 4.1).
+        "licenseProperties": "object",
     },
     "workgroups": {
         "configurationId": "cid",

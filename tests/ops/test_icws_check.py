@@ -37,6 +37,8 @@ def test_a_healthy_server_has_no_fail_and_warns_on_the_unconfirmed(sim):
     assert _levels(lines, "alternate hosts") == {"OK"}
     assert _levels(lines, "rights") == {"WARN"}
     assert any("Dialer Add-on licence" in text for _, c, text in lines if c == "rights")
+    # The property is read, not refused: the server (like the record) just shows no value.
+    assert any("gave no licenseProperties" in text for _, c, text in lines if c == "rights")
     assert _levels(lines, "campaigns") == {"OK", "WARN"}
     assert any("unconfirmed" in text for _, c, text in lines if c == "campaigns")
     assert any("members" in text for _, c, text in lines if c == "agent workgroups")
