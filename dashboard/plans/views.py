@@ -204,7 +204,8 @@ def form_data(post) -> dict:
     who = post.get("who", "agents")
     weekdays = []
     for value in post.getlist("weekdays"):
-        weekdays.append(int(value) if value.isdigit() else -1)
+        # isdigit() alone takes "²", which int() refuses: ASCII digits only, else invalid (-1).
+        weekdays.append(int(value) if value.isascii() and value.isdigit() else -1)
     return {
         "name": post.get("name", ""),
         "agent_ids": [a for a in _SPLIT.split(post.get("agent_ids", "")) if a]
