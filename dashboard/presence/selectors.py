@@ -82,3 +82,16 @@ def job_observations(job) -> list[Observation]:
         Observation(e.at, e.message, bool((e.details or {}).get("observable")))
         for e in rows.only("at", "message", "details")
     ]
+
+
+def observation_expected(job, now: dt.datetime | None = None) -> bool:
+    """Whether the job page should look again for the job's observation: it succeeded a moment
+    ago and nothing is observed yet. Bounded by a few beat periods past the observer's delay, so
+    a page does not poll for the whole window when beat is not running."""
+    if job.status != "succeeded" or job.finished_at is None:
+        return False
+    now = now or timezone.now()
+    horizon = settings.OBSERVE_AFTER_SECONDS + 4 * settings.OBSERVE_EVERY_SECONDS
+    if (now - job.finished_at).total_seconds() > horizon:
+        return False
+    return not job.audit_events.filter(kind=AuditEvent.Kind.OBSERVED).exists()

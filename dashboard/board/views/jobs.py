@@ -25,6 +25,7 @@ from dashboard.board.job_words import describe_jobs, words_of
 from dashboard.core.pagination import keyset_page
 from dashboard.core.params import BadParameter, bad_parameter_response
 from dashboard.directory.models import Agent
+from dashboard.presence.selectors import observation_expected
 
 PAGE_SIZE = 50
 PAGE_CURSOR = "must be a job number (the page links set it)"
@@ -68,6 +69,7 @@ def job_detail(request: HttpRequest, job_id: int) -> HttpResponse:
         "nav": "jobs",
         "job": job,
         "explanation": explain_job(job),
+        "watch_observation": observation_expected(job),
         "agents": [(a, names.get(a, a)) for a in job.agent_ids],
         "requested_by_name": display_name(job.requested_by),
     }
@@ -100,9 +102,11 @@ def job_status(request: HttpRequest, job_id: int) -> HttpResponse:
 
 def _status_response(request: HttpRequest, job: AllocationJob) -> HttpResponse:
     explanation = explain_job(job)
-    response = TemplateResponse(
-        request, "board/job.html#job-status", {"job": job, "explanation": explanation}
-    )
+    context = {"job": job, "explanation": explanation}
+    if request.htmx and _on_job_page(request, job):
+        # The observation after the move lands a few seconds after the job ends (presence.observe).
+        context["watch_observation"] = observation_expected(job)
+    response = TemplateResponse(request, "board/job.html#job-status", context)
     if job.is_terminal:
         response.status_code = HTMX_STOP_POLLING
         trigger_client_event(

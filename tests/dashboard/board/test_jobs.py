@@ -130,6 +130,26 @@ def test_the_job_page_reloads_its_details_when_the_job_ends(client, mover, job):
     assert 'hx-select="#job-facts"' in html
 
 
+def test_the_job_page_looks_again_until_the_move_is_observed(client, mover, job):
+    from django.utils import timezone
+
+    from dashboard.audit.services import audit_record
+
+    job.status, job.finished_at = Status.SUCCEEDED, timezone.now()
+    job.save()
+    client.force_login(mover)
+    on_page = {**HX, "HX-Current-URL": f"http://testserver/jobs/{job.pk}/"}
+    assert 'hx-trigger="load delay:3s"' in client.get(f"/jobs/{job.pk}/").content.decode()
+    status = client.get(f"/jobs/{job.pk}/status", headers=on_page).content.decode()
+    assert 'hx-trigger="load delay:3s"' in status
+    # The board's panel shows the same partial: it never looks again (one toast per job).
+    assert "hx-trigger" not in client.get(f"/jobs/{job.pk}/status", headers=HX).content.decode()
+    audit_record(kind=AuditEvent.Kind.OBSERVED, job=job, message="Presence of Agent 1: Available")
+    status = client.get(f"/jobs/{job.pk}/status", headers=on_page).content.decode()
+    assert "hx-trigger" not in status
+    assert "Presence of Agent 1: Available" in status
+
+
 def test_cancel_from_the_panel(client, mover, job):
     client.force_login(mover)
     response = client.post(f"/jobs/{job.pk}/cancel", headers=HX)
