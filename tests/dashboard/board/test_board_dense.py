@@ -50,6 +50,7 @@ def test_time_in_state_reads_in_minutes_and_hours(seconds, text):
     assert elapsed(seconds) == text
 
 
+@pytest.mark.postgres_too  # time in state is computed by the database there
 def test_a_card_is_one_line_with_status_on_call_marker_and_time_in_state(page):
     five_minutes_ago = timezone.now() - timedelta(minutes=5, seconds=3)
     Agent.objects.filter(id="a1").update(
@@ -68,6 +69,7 @@ def test_a_card_is_one_line_with_status_on_call_marker_and_time_in_state(page):
     assert 'class="offline"' in card_of(html, "", "a3")
 
 
+@pytest.mark.postgres_too
 def test_time_in_state_is_cics_status_change_before_when_the_listener_heard_it(page):
     now = timezone.now()
     Agent.objects.filter(id="a1").update(
@@ -142,6 +144,7 @@ def test_the_density_is_remembered_in_a_cookie(client, mover, dir_small, cookie,
     assert re.search(rf'data-density-toggle aria-pressed="{pressed}"', html)
 
 
+@pytest.mark.postgres_too
 def test_the_columns_are_rendered_once_per_revision(client, mover, dir_small):
     client.force_login(mover)
     client.get("/", headers=REFRESH)
