@@ -362,6 +362,19 @@ def _user(world, view: str, role: str):
     return world["dialer-agent"] if view in AGENT_VIEWS else world[role]
 
 
+def test_the_world_gets_past_each_role_check(client, world):
+    """Generated input only tests the parsers if the request reaches them: the agent opens their
+    page, the supervisor the plan and the approval it may decide."""
+    agent_page = _request(client, world["dialer-agent"], "GET", "/me/", [], None)
+    assert agent_page.status_code == 200
+    approval = _request(
+        client, world["supervisor"], "GET", f"/approvals/{world['approval']}/", [], None
+    )
+    assert approval.status_code == 200 and b"Approve and run" in approval.content
+    plan = _request(client, world["supervisor"], "GET", f"/plans/{world['plan']}/edit", [], None)
+    assert plan.status_code == 200
+
+
 def names_a_parameter(body: str, names: set[str]) -> bool:
     """The ways our 400s name a field: ``name: why`` (plain text, the NUL guard), the pages'
     ``<strong>name</strong>``, a JSON ``errors`` key, the move dialog's error field."""
