@@ -373,3 +373,19 @@ def test_a_drop_on_a_collapsed_column_opens_it_and_moves_there(
     expect_job_status(page, job.pk, "succeeded")
     assert job.campaign_ids_in == [target]
     expect(card(page, target, agent)).to_be_visible()  # rendered, now that it is open
+
+
+def test_time_in_state_keeps_counting_without_a_re_render(login, page, directory, supervisor_user):
+    """The page counts on from the server's clock: 7 minutes later the card says 7 more."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    (agent,), source, _ = pick_move(directory)
+    Agent.objects.filter(id=agent).update(status_changed=timezone.now() - timedelta(minutes=3))
+    page.clock.install()
+    login(supervisor_user)
+    clock = card(page, source, agent).locator("time")
+    expect(clock).to_have_text("3m")
+    page.clock.fast_forward("07:00")  # no roster or presence change: no re-render either
+    expect(clock).to_have_text("10m")

@@ -116,7 +116,8 @@ class _CachedColumns(template.Node):
             return self.nodelist.render(context)
         html = columns_cache.get(key)
         if html is None:
-            html = self.nodelist.render(context)
+            with columns_cache.gc_paused():
+                html = self.nodelist.render(context)
             columns_cache.put(key, html)
         return html
 
