@@ -10,12 +10,9 @@ without JavaScript sees) is never older than that.
 
 from __future__ import annotations
 
-import contextlib
-import gc
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Iterator
 
 ENTRIES = 4
 MAX_AGE = 30.0
@@ -47,32 +44,3 @@ def put(key: tuple, html: str) -> None:
 def clear() -> None:
     with _lock:
         _entries.clear()
-
-
-_gc_lock = threading.Lock()
-_gc_pausers = 0
-_gc_was_enabled = True
-
-
-@contextlib.contextmanager
-def gc_paused() -> Iterator[None]:
-    """The cyclic garbage collector held off while the columns are built and rendered.
-
-    A render makes some 40,000 short-lived objects (rows, cards, strings); the collector's full
-    passes in the middle of it were the slowest renders' extra 100-300 ms. Reference counting
-    frees them all the same, and the collector runs again as soon as the last render ends (a
-    count, since threads of one worker may render at once).
-    """
-    global _gc_pausers, _gc_was_enabled
-    with _gc_lock:
-        if _gc_pausers == 0:
-            _gc_was_enabled = gc.isenabled()
-        _gc_pausers += 1
-        gc.disable()
-    try:
-        yield
-    finally:
-        with _gc_lock:
-            _gc_pausers -= 1
-            if _gc_pausers == 0 and _gc_was_enabled:
-                gc.enable()

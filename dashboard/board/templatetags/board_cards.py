@@ -116,8 +116,7 @@ class _CachedColumns(template.Node):
             return self.nodelist.render(context)
         html = columns_cache.get(key)
         if html is None:
-            with columns_cache.gc_paused():
-                html = self.nodelist.render(context)
+            html = self.nodelist.render(context)
             columns_cache.put(key, html)
         return html
 

@@ -168,17 +168,3 @@ def test_the_clock_and_the_render_time_are_both_on_the_page(client, mover, dir_s
     now = int(re.search(r'data-now="(\d+)"', html).group(1))
     rendered = int(re.search(r'data-rendered-at="(\d+)"', html).group(1))
     assert abs(now - timezone.now().timestamp()) < 5 and rendered <= now
-
-
-def test_the_garbage_collector_is_back_on_after_a_render_even_a_failing_one():
-    import gc
-
-    from dashboard.board import columns_cache
-
-    assert gc.isenabled()
-    with columns_cache.gc_paused(), columns_cache.gc_paused():
-        assert not gc.isenabled()
-    assert gc.isenabled()
-    with pytest.raises(RuntimeError), columns_cache.gc_paused():
-        raise RuntimeError("a template error")
-    assert gc.isenabled()
