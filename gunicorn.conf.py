@@ -26,3 +26,17 @@ keepalive = 5
 worker_tmp_dir = "/dev/shm" if Path("/dev/shm").is_dir() else None  # noqa: S108
 accesslog = os.environ.get("GUNICORN_ACCESS_LOG") or None
 loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
+
+
+def post_worker_init(worker):
+    """Move everything the app loaded at start-up out of the garbage collector's sight.
+
+    A worker holds hundreds of thousands of long-lived objects (Django, templates, the app's
+    modules); without this each full collection walks all of them, and at 5,000 agents such
+    passes (70-160 ms) landed inside board renders. Frozen objects are never collected, which
+    is right for objects that live as long as the worker.
+    """
+    import gc
+
+    gc.collect()
+    gc.freeze()
