@@ -30,7 +30,7 @@ def role_label(user) -> str:
     for role in (ADMIN, SUPERVISOR, AUDITOR):
         if role in roles:
             return role
-    return "viewer"
+    return "agent" if is_agent(user) else "viewer"
 
 
 def can_move_agents(user) -> bool:

@@ -28,7 +28,7 @@ def me_page(request: HttpRequest) -> HttpResponse:
     refresh = wants_partial(request, target="me-panel")
     if refresh and request.GET.get("rev") == revision:
         return HttpResponse(status=204)  # nothing new: the page on screen is current
-    context = {"page": agent_page(agent_id), "revision": revision, "answer": None}
+    context = {"nav": "me", "page": agent_page(agent_id), "revision": revision, "answer": None}
     return TemplateResponse(request, PANEL if refresh else "me/page.html", context)
 
 

@@ -47,8 +47,10 @@ def _role(user) -> dict:
     return {
         "role": roles.role_label(user),
         "is_admin": roles.ADMIN in user_roles,
+        "can_view_board": roles.can_view_board(user),
         "can_view_audit": roles.can_view_audit(user),
         "can_move": roles.can_move_agents(user),
+        "is_agent": roles.is_agent(user),
     }
 
 

@@ -177,6 +177,17 @@ def test_only_cic_agents_open_the_page(client, world):
     assert client.post("/me/ready/").status_code == 403
 
 
+def test_the_top_bar_offers_each_user_only_the_pages_they_may_open(agent_client, client, world):
+    page = agent_client.get("/me/").content.decode()
+    assert '<a href="/me/" aria-current="page">My campaigns</a>' in page
+    assert 'href="/jobs/"' not in page and 'href="/approvals/"' not in page
+    assert '<a class="brand" href="/me/">' in page
+    client.force_login(world["supervisor"])
+    board = client.get("/").content.decode()
+    assert 'href="/approvals/"' in board and 'href="/plans/"' in board
+    assert "My campaigns" not in board
+
+
 def test_the_board_marks_the_moved_agent_and_its_poll_re_renders(client, world):
     client.force_login(world["supervisor"])
     first = client.get("/")
