@@ -2,8 +2,12 @@
 
 Every open board polls each second; while the revision (roster, presence, jobs, health,
 campaigns) and the filters are the same, every supervisor's board is the same HTML, so it is
-rendered once (about 150 ms at 5,000 agents) and then served from here. A few entries, not the
-Django cache: an entry is over a megabyte, and the default local-memory cache keeps 300 of them.
+rendered once (about 150 ms at 5,000 agents) and then served from here. The key holds the whole
+revision, presence stamp included: a presence-only change reaches open boards as a delta
+(``selectors.presence_delta``), never through here, and a page loaded after it is rendered
+with it, so the cached cards' presence is never older than the revision they are served for.
+A few entries, not the Django cache: an entry is over a megabyte, and the default local-memory
+cache keeps 300 of them.
 Entries expire after ``MAX_AGE`` seconds so the server-rendered time in state (what a browser
 without JavaScript sees) is never older than that.
 """

@@ -11,6 +11,7 @@ so the page can count time in state itself between renders (``board.js``).
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import unicodedata
 from dataclasses import dataclass, field
@@ -18,13 +19,13 @@ from functools import cached_property
 from urllib.parse import quote
 
 from django.db import connection
-from django.db.models import BigIntegerField, Count, Max, Sum
-from django.db.models.functions import Cast, Coalesce, Extract
+from django.db.models import BigIntegerField, Count, Max, Q, Sum
+from django.db.models.functions import Cast, Coalesce, Extract, Floor
 from django.utils import timezone
 
 from dashboard.agentpage.selectors import waiting_agent_ids, waiting_revision
 from dashboard.allocations.models import AllocationJob
-from dashboard.directory.models import Agent, Campaign, SyncRun
+from dashboard.directory.models import Agent, Campaign, RosterEntry, SyncRun
 from dashboard.directory.selectors import AgentRow, CampaignRow, agent_rows, campaign_rows
 from dashboard.directory.selectors import workgroup_names as _workgroup_names
 
@@ -213,26 +214,39 @@ def _state_since() -> dict[str, int]:
     since = Coalesce("status_changed", "presence_updated_at")
     rows = Agent.objects.filter(active=True).annotate(since=since).filter(since__isnull=False)
     if connection.vendor == "postgresql":
-        epoch = Cast(Extract(since, "epoch"), BigIntegerField())
+        # Floored as Python's int() does: a cast rounds, a second ahead half the time.
+        epoch = Cast(Floor(Extract(since, "epoch")), BigIntegerField())
         return dict(rows.annotate(epoch=epoch).values_list("id", "epoch"))
     return {agent_id: int(value.timestamp()) for agent_id, value in rows.values_list("id", "since")}
 
 
+STRUCTURE_LENGTH = 16  # hex digits of the structure part; the presence stamp follows
+HEX = "0123456789abcdef"
+# A presence-only poll answers with at most this many agents; more, and the board re-renders.
+DELTA_MAX = 300
+# A presence write may commit after a later-stamped one was already read (the listener's bulk
+# UPDATE and the poll race): the delta looks this far back past the stamp the page shows, and
+# re-sending an unchanged agent is harmless.
+DELTA_OVERLAP = dt.timedelta(seconds=2)
+
+
 def board_revision(health_key: str = "") -> str:
-    """Changes whenever anything the board shows may have changed; four small queries.
+    """Structure then presence, in hex: changes whenever anything the board shows may have.
 
     The board's one-second poll sends the revision it shows and gets 204 (nothing to swap)
-    while it is current, instead of re-rendering thousands of cards. Presence is in it (the
-    listener stamps ``presence_updated_at``), and so is the health the top bar shows: a poll
-    that is cheap when nothing changed is why this is a poll, not server-sent events, which
-    would hold a gunicorn sync worker per open board.
+    while it is current, instead of re-rendering thousands of cards; when only the presence
+    part moved, it gets the changed agents (``presence_delta``). The health the top bar shows
+    is in the structure part: a poll that is cheap when nothing changed is why this is a poll,
+    not server-sent events, which would hold a gunicorn sync worker per open board.
     """
+    return f"{structure_revision(health_key)}{presence_stamp():x}"
+
+
+def structure_revision(health_key: str = "") -> str:
+    """What only a full render shows: roster, campaigns, jobs, sync, health, ready-for-calls."""
     jobs = AllocationJob.objects.aggregate(last=Max("updated_at"), count=Count("id"))
     roster = Agent.objects.aggregate(
-        versions=Sum("roster_version"),
-        count=Count("id"),
-        presence=Max("presence_updated_at"),
-        status=Max("status_changed"),
+        versions=Sum("roster_version"), count=Count("id"), active=Count("id", filter=Q(active=True))
     )
     sync = SyncRun.objects.aggregate(last=Max("id"), finished=Max("finished_at"))
     # What an admin records on a campaign (state, target, name) changes no timestamp.
@@ -241,10 +255,84 @@ def board_revision(health_key: str = "") -> str:
     )
     raw = (
         f"{jobs['last']}|{jobs['count']}|{roster['versions']}|{roster['count']}|"
-        f"{roster['presence']}|{roster['status']}|{sync['last']}|{sync['finished']}|{health_key}|"
+        f"{roster['active']}|{sync['last']}|{sync['finished']}|{health_key}|"
         f"{list(campaigns)}|{waiting_revision()}"
     )
-    return hashlib.sha256(raw.encode()).hexdigest()[:16]
+    return hashlib.sha256(raw.encode()).hexdigest()[:STRUCTURE_LENGTH]
+
+
+def presence_stamp() -> int:
+    """The newest presence write, microseconds since the epoch (0: none yet); one query.
+
+    The listener stamps ``presence_updated_at`` on every status it applies (presence, CIC
+    status, on-call and ``status_changed`` together), so this moves whenever a card's
+    presence part may have.
+    """
+    last = Agent.objects.aggregate(last=Max("presence_updated_at"))["last"]
+    return 0 if last is None else _micros(last)
+
+
+def presence_delta(
+    shown: str, current: str, opened: frozenset[str] = frozenset()
+) -> list[dict] | None:
+    """The agents whose presence may differ from the board showing revision ``shown``.
+
+    None when a delta cannot bring that board up to ``current``: the structure part differs,
+    ``shown`` is not a revision, or more than ``DELTA_MAX`` agents changed (one render is then
+    cheaper than patching), or one of them is in a column the page has not rendered (collapsed
+    and not in ``opened``: its head's totals were counted by the server). Each entry is what a
+    card's presence part shows: ``presence`` (its class), the CIC ``status`` (blank when logged
+    out), ``on_phone`` and ``since`` (epoch seconds the state began, or None).
+    """
+    size = STRUCTURE_LENGTH
+    stamp = shown[size:]
+    if shown[:size] != current[:size] or not 0 < len(stamp) <= 16 or stamp.strip(HEX):
+        return None
+    if int(stamp, 16) >= int(current[size:], 16):
+        return []
+    after = dt.datetime.fromtimestamp(int(stamp, 16) / 1e6, tz=dt.UTC) - DELTA_OVERLAP
+    rows = list(
+        Agent.objects.filter(active=True, presence_updated_at__gt=after)
+        .order_by()
+        .values_list(
+            "id", "status_id", "logged_in", "on_phone", "status_changed", "presence_updated_at"
+        )[: DELTA_MAX + 1]
+    )
+    if len(rows) > DELTA_MAX:
+        return None
+    if rows and _in_unrendered_column([row[0] for row in rows], opened):
+        return None
+    out = []
+    for agent_id, status_id, logged_in, on_phone, changed, heard in rows:
+        # The directory's one rule for the presence word (AgentRow.presence).
+        word = AgentRow(agent_id, "", "", status_id, logged_in, on_phone, 0, None).presence
+        since = changed or heard
+        out.append(
+            {
+                "id": agent_id,
+                "presence": word,
+                "status": "" if word == "offline" else status_id,
+                "on_phone": bool(on_phone) and word != "offline",
+                "since": int(since.timestamp()) if since else None,
+            }
+        )
+    return out
+
+
+def _in_unrendered_column(agent_ids: list[str], opened: frozenset[str]) -> bool:
+    return (
+        RosterEntry.objects.filter(
+            agent_id__in=agent_ids,
+            campaign__active=True,
+            campaign__state__in=COLLAPSED_STATES,
+        )
+        .exclude(campaign_id__in=opened)
+        .exists()
+    )
+
+
+def _micros(value: dt.datetime) -> int:
+    return int(value.timestamp()) * 1_000_000 + value.microsecond
 
 
 def _pending_moves() -> dict[str, tuple[int, list[str], list[str]]]:

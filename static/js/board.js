@@ -11,7 +11,7 @@
   var lastClicked = null;
   // Rebuilt from the DOM after every render of the columns (index()): 6,000 cards are too many
   // to query on every keystroke.
-  var model = { columns: [], cards: [], byPick: new Map(), timers: [] };
+  var model = { columns: [], cards: [], byPick: new Map(), timers: [], byAgent: new Map(), timerOf: new Map() };
   var clockOffset = 0;           // local clock minus the server's, seconds
 
   function $(selector, root) { return (root || document).querySelector(selector); }
@@ -22,7 +22,7 @@
 
   function index() {
     var root = document.getElementById("board-columns");
-    model = { columns: [], cards: [], byPick: new Map(), timers: [] };
+    model = { columns: [], cards: [], byPick: new Map(), timers: [], byAgent: new Map(), timerOf: new Map() };
     if (!root) { return; }
     // The server's clock now (data-now) and when the columns were rendered (they may come
     // from the server's cache): cards say how long before that (data-s) their state began.
@@ -36,13 +36,22 @@
       entry.cards.forEach(function (card) {
         model.cards.push(card);
         model.byPick.set(pickOf(card), card);
-        if (card.dataset.s) { model.timers.push({ el: card.querySelector("time"), since: renderedAt - Number(card.dataset.s), text: elapsed(Number(card.dataset.s)) }); }
+        var id = card.dataset.agentId;
+        if (!model.byAgent.has(id)) { model.byAgent.set(id, []); }
+        model.byAgent.get(id).push({ card: card, column: entry });
+        if (card.dataset.s) { addTimer(card, card.querySelector("time"), renderedAt - Number(card.dataset.s)); }
       });
       model.columns.push(entry);
     });
   }
 
   // -- time in state: counted here between renders, from the server's clock ---------------------
+
+  function addTimer(card, el, since) {
+    var timer = { el: el, since: since, text: el ? el.textContent : "" };
+    model.timers.push(timer); model.timerOf.set(card, timer);
+    return timer;
+  }
 
   // As the server formats it (templatetags/board_cards.py elapsed()).
   function elapsed(seconds) {
@@ -60,6 +69,69 @@
       if (t.text !== text && t.el) { t.el.textContent = text; }
       t.text = text;
     });
+  }
+
+  // -- presence: patched in place when only presence changed (the poll's JSON answer) ------------
+  // A presence-only change answers {rev, agents: [{id, presence, status, on_phone, since}]}
+  // (views/board.py): every card of each agent, in every column, and those columns' totals are
+  // updated here, so selection, focus and scroll stay as they are. The markup mirrors CARD in
+  // templatetags/board_cards.py.
+
+  var PRESENCES = ["available", "on-call", "away", "offline"];
+
+  function patchCard(card, agent) {
+    PRESENCES.forEach(function (word) { card.classList.toggle(word, word === agent.presence); });
+    var status = $("small", card);
+    if (status) { status.textContent = agent.status || ""; }
+    var onCall = $(".oc", card);
+    if (agent.on_phone && !onCall && status) {
+      onCall = document.createElement("span");
+      onCall.className = "oc"; onCall.setAttribute("role", "img");
+      onCall.setAttribute("aria-label", "on a call"); onCall.title = "On a call"; onCall.textContent = "\u260e";
+      status.after(onCall);
+    } else if (!agent.on_phone && onCall) { onCall.remove(); }
+    if (agent.since === null || agent.since === undefined) { return; }
+    var timer = model.timerOf.get(card);
+    if (!timer) {
+      var el = document.createElement("time");
+      (onCall || status || card.lastChild).after(el);
+      timer = addTimer(card, el, agent.since);
+    }
+    timer.since = agent.since; timer.text = "";
+  }
+
+  function patchTotals(entry) {
+    var counts = { "on-call": 0, available: 0, away: 0, offline: 0 };
+    entry.cards.forEach(function (card) {
+      for (var i = 0; i < PRESENCES.length; i++) {
+        if (card.classList.contains(PRESENCES[i])) { counts[PRESENCES[i]] += 1; break; }
+      }
+    });
+    var totals = $("[data-totals]", entry.el);
+    if (totals) {
+      var spans = totals.children;
+      spans[0].textContent = counts["on-call"]; spans[1].textContent = counts.available; spans[2].textContent = counts.away;
+      totals.setAttribute("aria-label", counts["on-call"] + " on a call, " + counts.available + " available, " + counts.away + " away");
+    }
+    var staffing = $("[data-staffing]", entry.el);
+    if (staffing) {
+      var target = Number(staffing.textContent.split("/")[1]);
+      var loggedIn = entry.cards.length - counts.offline;
+      staffing.textContent = loggedIn + "/" + target;
+      staffing.classList.toggle("under", loggedIn < target);
+      staffing.title = loggedIn + " logged in, staffing target " + target + " (set by an admin)";
+    }
+  }
+
+  function applyPresence(delta) {
+    var touched = new Set();
+    (delta.agents || []).forEach(function (agent) {
+      (model.byAgent.get(agent.id) || []).forEach(function (place) { patchCard(place.card, agent); touched.add(place.column); });
+    });
+    touched.forEach(patchTotals);
+    var root = document.getElementById("board-columns");
+    if (root && delta.rev) { root.setAttribute("hx-vals", JSON.stringify({ rev: delta.rev })); }
+    if (touched.size) { applyFilters(); tick(); }
   }
 
   // -- selection ---------------------------------------------------------------------------------
@@ -373,6 +445,13 @@
     if (target.id === "jobs-live") {
       var empty = $("[data-jobs-empty]"); if (empty) { empty.remove(); }
     }
+  });
+
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    var xhr = event.detail.xhr, target = event.detail.target;
+    if (!target || target.id !== "board-columns" || !xhr || xhr.getResponseHeader("X-Board-Delta") !== "presence") { return; }
+    event.detail.shouldSwap = false;
+    try { applyPresence(JSON.parse(xhr.responseText)); } catch (err) { forceRefresh = true; } // the next poll re-renders
   });
 
   document.addEventListener("htmx:beforeRequest", function (event) {

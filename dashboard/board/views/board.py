@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.template.response import TemplateResponse
 from django.utils.functional import SimpleLazyObject
 from django.views.decorators.http import require_GET
@@ -13,7 +13,13 @@ from dashboard.accounts import roles
 from dashboard.allocations.explain import explain_job
 from dashboard.allocations.models import AllocationJob
 from dashboard.board.context_processors import health
-from dashboard.board.selectors import PRESENCES, board_revision, board_shell, board_view
+from dashboard.board.selectors import (
+    PRESENCES,
+    board_revision,
+    board_shell,
+    board_view,
+    presence_delta,
+)
 from dashboard.core.htmx import htmx_partial, wants_partial
 from dashboard.directory.models import Campaign
 
@@ -41,8 +47,20 @@ def board_page(request: HttpRequest) -> HttpResponse:
     # The poll carries the top bar's health too, so it turns with the board.
     bar = health()
     revision = board_revision(_health_key(bar))
-    if refresh and request.GET.get("rev") == revision:
-        return HttpResponse(status=204)  # htmx swaps nothing: the board on screen is current
+    if refresh:
+        shown = request.GET.get("rev", "")[:100]
+        if shown == revision:
+            return HttpResponse(status=204)  # htmx swaps nothing: the board on screen is current
+        # Only presence moved (the listener writes it all shift long): the changed agents, for
+        # board.js to patch their cards and the column totals, not thousands of cards again.
+        opened = frozenset(filter(None, filters["open"].split("\n")))
+        delta = presence_delta(shown, revision, opened)
+        if delta is not None:
+            return JsonResponse(
+                {"rev": revision, "agents": delta},
+                # Without board.js's handler htmx still leaves the board alone.
+                headers={"X-Board-Delta": "presence", "HX-Reswap": "none"},
+            )
     opened = frozenset(filter(None, filters["open"].split("\n")))
     can_move = roles.can_move_agents(request.user)
     # Built only if the columns are not in the rendered-columns cache for this revision.
