@@ -304,3 +304,37 @@ def test_a_retried_failure_says_retried_as_job_n(login, page, directory, supervi
     expect(entry.locator("[data-job-retry]")).to_have_count(0)
     entry.get_by_role("link", name=f"job {retry_id}").click()
     expect(page.locator("h1")).to_have_text(f"Job {retry_id}")
+
+
+def test_a_presence_change_patches_the_card_in_place_keeping_the_selection(
+    login, page, directory, listener, supervisor_user, simulator
+):
+    """Only presence changed: the poll's delta patches the card (the same DOM node, still
+    selected, focus where it was) and the column's totals; the columns are not swapped."""
+    (agent,), source, _ = pick_move(directory)
+    login(supervisor_user)
+    page.wait_for_timeout(1_200)  # let the first poll settle
+    the_card = card(page, source, agent)
+    box = the_card.locator("input[name=pick]")
+    box.check()
+    box.focus()
+    expect(the_card).to_have_class(re.compile(r"\bselected\b"))
+    # Marks on the nodes: a swap of the columns would bring new nodes without them.
+    the_card.evaluate("el => { el.dataset.probe = 'kept'; }")
+    page.locator("#board-columns").evaluate("el => { window.boardColumnsNode = el; }")
+    totals = page.locator(f'details[data-campaign-id="{source}"] [data-totals]')
+    away_before = int(totals.locator(".tot.away").inner_text())
+    was_away = "away" in (the_card.get_attribute("class") or "").split()
+    body = {"userId": agent, "statusId": "At Lunch", "onPhone": False}
+    requests.post(f"{simulator.base_url}/sim/user-status", json=body, timeout=5).raise_for_status()
+    expect(the_card).to_contain_text("At Lunch", timeout=LIVE_MS)
+    expect(the_card).to_have_class(re.compile(r"\baway\b"))
+    assert the_card.evaluate("el => el.dataset.probe") == "kept"
+    assert page.evaluate(
+        "() => window.boardColumnsNode === document.getElementById('board-columns')"
+    )
+    expect(box).to_be_checked()
+    expect(the_card).to_have_class(re.compile(r"\bselected\b"))
+    assert box.evaluate("el => el === document.activeElement")
+    expect(page.locator("[data-selection-count]")).to_have_text("1 selected")
+    expect(totals.locator(".tot.away")).to_have_text(str(away_before + (0 if was_away else 1)))
