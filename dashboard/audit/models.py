@@ -163,6 +163,29 @@ class AuditEvent(models.Model):
         return search.named(self.campaign_ids_out, self.campaign_names)
 
 
+class AuditWord(models.Model):
+    """Every word (space-separated token) of a folded search column, once per column
+    (``audit.search.WORD_COLUMNS``): the filters' vocabulary on PostgreSQL.
+
+    A typed text is found by the words that contain it, then by the rows holding one of those
+    words (a GIN index over each column's word array, migration 0008), then checked by
+    substring as before. A trigger adds the words of every inserted row, so no writer has to.
+    Derived from hashed columns only; ``audit.search.missing_words`` finds a vocabulary that
+    lost words (which would hide rows from the filters) and ``rebuild_words`` restores it.
+    """
+
+    column = models.CharField(max_length=20)
+    word = models.TextField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["column", "word"], name="audit_word_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.column}: {self.word}"
+
+
 class AuditChainHead(models.Model):
     """One row: the last appended seq and hash. Appending locks it (``select_for_update``).
 

@@ -5,7 +5,9 @@ as they were then), since the audit app reads no other app (``tests/test_import_
 and a renamed campaign should not rewrite history. The ``*_search`` columns hold the same
 words folded (``fold``): casefolded with accents stripped, so "jose" finds "José" and "spring"
 finds "Spring Upsell". Filters fold their input the same way and match by substring
-(``LIKE '%x%'``), which PostgreSQL serves from pg_trgm GIN indexes (migration 0005).
+(``LIKE '%x%'``), which PostgreSQL serves from pg_trgm GIN indexes (migration 0005) or, for
+the agent, campaign and text columns, from the rows' words (``selectors.narrowest_words``,
+migration 0008).
 
 Who supplies the names: callers may pass them to ``audit_record``; otherwise the resolver
 registered with ``set_name_resolver`` (the directory app registers one in its ``ready``) is
@@ -71,6 +73,44 @@ def search_columns(
         "campaign_search": campaigns,
         "search_text": words,
     }
+
+
+# The folded columns with a vocabulary (``AuditWord``) and a word-array index on PostgreSQL.
+# The actor column is short and its btree/trigram paths are already fast.
+WORD_COLUMNS = ("agent_search", "campaign_search", "search_text")
+
+
+def rebuild_words(connection) -> None:
+    """Add every word the rows hold to the vocabulary (the migration's backfill; run again
+    after a restore that skipped triggers, or if ``missing_words`` finds any)."""
+    with connection.cursor() as cursor:
+        for column in WORD_COLUMNS:
+            cursor.execute(
+                f'INSERT INTO audit_auditword ("column", word) '  # noqa: S608 - fixed names
+                f"SELECT DISTINCT %s, w FROM audit_auditevent, "
+                f"unnest(string_to_array({column}, ' ')) AS w WHERE w <> '' "
+                f"ON CONFLICT DO NOTHING",
+                [column],
+            )
+
+
+def missing_words(connection) -> int:
+    """How many (column, word) pairs the rows hold that the vocabulary lacks: rows holding
+    them would be hidden from the filters on PostgreSQL. Zero on a sound database."""
+    if connection.vendor != "postgresql":
+        return 0
+    total = 0
+    with connection.cursor() as cursor:
+        for column in WORD_COLUMNS:
+            cursor.execute(
+                f"SELECT count(*) FROM (SELECT DISTINCT w FROM audit_auditevent, "  # noqa: S608
+                f"unnest(string_to_array({column}, ' ')) AS w WHERE w <> '') AS t "
+                f"WHERE NOT EXISTS (SELECT 1 FROM audit_auditword v "
+                f'WHERE v."column" = %s AND v.word = t.w)',
+                [column],
+            )
+            total += cursor.fetchone()[0]
+    return total
 
 
 def named(ids: Iterable[str], names: Mapping[str, str] | None) -> list[tuple[str, str]]:

@@ -11,16 +11,20 @@ test_import_layers.py``). Job outcomes are read through the ``job`` foreign key 
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.contrib.postgres.fields import ArrayField
+from django.db import connections
+from django.db.models import DateTimeField, Exists, Func, OuterRef, Q, QuerySet, TextField, Value
+from django.db.models.functions import StrIndex
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 
-from dashboard.audit.models import AuditEvent
+from dashboard.audit.models import AuditEvent, AuditWord
 from dashboard.audit.search import fold
 from dashboard.core.pagination import Page, keyset_page
 
@@ -186,9 +190,9 @@ def audit_queryset(audit_filter: AuditFilter) -> QuerySet[AuditEvent]:
     if f.actor:
         events = events.filter(actor_search__contains=fold(f.actor))
     if f.agent:
-        events = events.filter(agent_search__contains=fold(f.agent))
+        events = _containing(events, "agent_search", fold(f.agent))
     if f.campaign:
-        events = events.filter(campaign_search__contains=fold(f.campaign))
+        events = _containing(events, "campaign_search", fold(f.campaign))
     if f.kind:
         events = events.filter(kind=f.kind)
     if f.outcome == "refused":
@@ -197,12 +201,190 @@ def audit_queryset(audit_filter: AuditFilter) -> QuerySet[AuditEvent]:
         events = events.filter(job__isnull=False).exclude(job__status__in=JOB_FINISHED)
     elif f.outcome:
         events = events.filter(job__status=f.outcome)
-    if f.since:
-        events = events.filter(at__gte=f.since)
-    if f.until:
-        events = events.filter(at__lte=f.until)
+    if f.since or f.until:
+        events = _in_time(events, f.since, f.until)
     if f.q:
-        events = events.filter(search_text__contains=fold(f.q))
+        events = _containing(events, "search_text", fold(f.q))
+    return events
+
+
+def _on_postgresql() -> bool:
+    return connections[AuditEvent.objects.db].vendor == "postgresql"
+
+
+def _containing(events: QuerySet[AuditEvent], column: str, folded: str) -> QuerySet[AuditEvent]:
+    """Rows whose folded ``column`` contains ``folded``. On PostgreSQL, first narrowed to the
+    rows holding one of the few words that can contain it (``narrowest_words``), which
+    the word-array index finds without walking the common trigrams; the substring test still
+    decides, so the answer is the same as SQLite's plain scan."""
+    if not folded or not _on_postgresql():
+        return events.filter(**{f"{column}__contains": folded})
+    words, share, whole = narrowest_words(column, folded)
+    if words is None:
+        return events.filter(**{f"{column}__contains": folded})
+    if not words:
+        return events.none()
+    rows = _row_count()
+    if share * rows <= NARROW_ROWS and whole * rows <= FEW_MATCHES:
+        # Few rows match: fetch those holding the words through the word index and sort. The
+        # substring test on a bare expression keeps the trigram index out (with both at hand
+        # the planner intersected them, walking the common trigrams again).
+        return events.alias(
+            **{f"{column}_words": _Words(column), f"{column}_text": _Unindexed(column)}
+        ).filter(**{f"{column}_words__overlap": words, f"{column}_text__contains": folded})
+    # Many match: walk the newest rows first. The substring test as ``strpos`` (the same
+    # test as ``LIKE '%x%'``), which no index serves and the planner rates as a third of the
+    # rows, so it keeps the walk; a LIKE on a bare expression it rates near zero, and then a
+    # common word sent it scanning the whole table.
+    return events.alias(
+        **{
+            f"{column}_words": _Words(column),
+            f"{column}_at": StrIndex(column, Value(folded)),
+        }
+    ).filter(**{f"{column}_words__overlap": words, f"{column}_at__gt": 0})
+
+
+# A typed word contained in more words than this is broad: the rows holding it are many, and
+# walking the newest rows with the substring test finds a page sooner than the index would.
+MOST_WORDS = 500
+
+
+def words_containing(column: str, word: str, *, most: int | None = None) -> list[str] | None:
+    """The vocabulary's words of ``column`` that contain ``word``; ``None`` if more than
+    ``most`` (``MOST_WORDS``) do."""
+    most = MOST_WORDS if most is None else most
+    found = list(
+        AuditWord.objects.filter(column=column, word__contains=word).values_list("word", flat=True)[
+            : most + 1
+        ]
+    )
+    return None if len(found) > most else found
+
+
+def narrowest_words(column: str, folded: str) -> tuple[list[str] | None, float, float]:
+    """The words a row must hold one of to contain ``folded`` in ``column``: every word of
+    the typed text lies inside one word of the row (both are folded, so single spaces
+    separate words; the first typed word may end a row's word and the last begin one), so the
+    words containing any one typed word are such a set. Returns the set the fewest rows hold
+    (``word_frequencies``; ``None`` when every typed word is broad), the share of rows holding
+    it, and the share guessed to match the whole text (the typed words' shares multiplied, as
+    if independent)."""
+    frequencies, rare = word_frequencies(column)
+    best, best_share, whole = None, 0.0, 1.0
+    for word in set(folded.split(" ")):
+        found = words_containing(column, word)
+        if found is None:
+            continue
+        share = min(1.0, sum(frequencies.get(w, rare) for w in found))
+        whole *= share
+        if best is None or (share, len(found)) < (best_share, len(best)):
+            best, best_share = found, share
+    return best, best_share, whole
+
+
+_frequencies: dict[str, tuple[float, dict[str, float], float]] = {}
+FREQUENCIES_TTL = 300.0  # seconds; ANALYZE refreshes them far less often
+
+
+def word_frequencies(column: str) -> tuple[dict[str, float], float]:
+    """(word -> share of rows holding it, share assumed for any other word), from
+    PostgreSQL's statistics of the word index (ANALYZE keeps the commonest ~1,000 words):
+    "jose" may be one word and still be in a tenth of the rows, "0120" several rare ones."""
+    cached = _frequencies.get(column)
+    if cached and time.monotonic() - cached[0] < FREQUENCIES_TTL:
+        return cached[1], cached[2]
+    with connections[AuditEvent.objects.db].cursor() as cursor:
+        cursor.execute(
+            "SELECT most_common_elems::text::text[], most_common_elem_freqs FROM pg_stats "
+            "WHERE schemaname = current_schema() AND tablename = %s",
+            [f"audit_words_{column}"],
+        )
+        row = cursor.fetchone()
+    frequencies, rare = {}, 0.0
+    if row and row[0] and row[1]:
+        # The frequencies end with the least and greatest of them and the nulls' share.
+        frequencies = dict(zip(row[0], row[1], strict=False))
+        rare = row[1][-3] / 2
+    _frequencies[column] = (time.monotonic(), frequencies, rare)
+    return frequencies, rare
+
+
+class _Words(Func):
+    """``string_to_array(column, ' ')``: the expression the word indexes are built on."""
+
+    function = "string_to_array"
+    template = "%(function)s(%(expressions)s, ' ')"
+    output_field = ArrayField(TextField())
+
+
+# The word index fetches and sorts every row holding the words (a few ms per thousand), so up
+# to this many; the newest-first walk instead costs the rows it passes before a page of
+# matches, so it wins once more than this many rows are guessed to match.
+NARROW_ROWS = 30_000
+FEW_MATCHES = 5_000
+
+
+def _row_count() -> float:
+    """The planner's row count of the table (``reltuples``, kept by ANALYZE)."""
+    with connections[AuditEvent.objects.db].cursor() as cursor:
+        cursor.execute(
+            "SELECT reltuples FROM pg_class WHERE oid = %s::regclass",
+            [AuditEvent._meta.db_table],
+        )
+        row = cursor.fetchone()
+    return max(row[0], 0) if row else 0
+
+
+class _Unindexed(Func):
+    """The column as an expression no index is built on, so it is tested row by row."""
+
+    template = "(%(expressions)s || '')"
+    output_field = TextField()
+
+
+class _UnindexedTime(Func):
+    """``at`` as an expression no index is built on, so it is tested row by row."""
+
+    template = "(%(expressions)s + interval '0')"
+    output_field = DateTimeField()
+
+
+# How far a row's ``at`` may trail its id: ``at`` is stamped just before the INSERT that takes
+# the id (``audit_record``), so ids follow time to within a transaction's wait, and a clock
+# step back smaller than this keeps them in order too.
+ID_TIME_SKEW = timedelta(minutes=15)
+
+
+def _in_time(
+    events: QuerySet[AuditEvent], since: datetime | None, until: datetime | None
+) -> QuerySet[AuditEvent]:
+    """Rows with ``since <= at <= until``, also bounded by id so the newest-first walk of the
+    id index stays the plan (PostgreSQL assumes time and id unrelated and otherwise reads the
+    whole range through the time index, then sorts it).
+
+    The bounds are ids of rows well outside the range: a row stamped more than
+    ``ID_TIME_SKEW`` before ``since`` took its id before any row of the range, one stamped as
+    long after ``until`` after them; each is one step of the ``at`` index. The time test
+    stays, so the bounds only skip rows that cannot match."""
+    if _on_postgresql():
+        # The time test row by row: given the time index too, PostgreSQL intersects it with
+        # the id range as if the two were unrelated, then sorts what it found.
+        events = events.alias(at_unindexed=_UnindexedTime("at"))
+        at = "at_unindexed"
+    else:
+        at = "at"
+    if since:
+        events = events.filter(**{f"{at}__gte": since})
+        below = AuditEvent.objects.filter(at__lt=since - ID_TIME_SKEW).order_by("-at")
+        lowest = below.values_list("pk", flat=True).first()
+        if lowest is not None:
+            events = events.filter(pk__gt=lowest)
+    if until:
+        events = events.filter(**{f"{at}__lte": until})
+        above = AuditEvent.objects.filter(at__gt=until + ID_TIME_SKEW).order_by("at")
+        highest = above.values_list("pk", flat=True).first()
+        if highest is not None:
+            events = events.filter(pk__lt=highest)
     return events
 
 
