@@ -272,24 +272,27 @@ def presence_stamp() -> int:
     return 0 if last is None else _micros(last)
 
 
-def presence_delta(
-    shown: str, current: str, opened: frozenset[str] = frozenset()
-) -> list[dict] | None:
-    """The agents whose presence may differ from the board showing revision ``shown``.
+def presence_delta(shown: str, current: str, opened: frozenset[str] = frozenset()) -> dict | None:
+    """What brings the presence on a board showing revision ``shown`` up to ``current``.
+
+    ``agents``: those whose presence may differ. Each
+
+    entry is what a card's presence part shows: ``presence`` (its class), the CIC ``status``
+    (blank when logged out), ``on_phone`` and ``since`` (epoch seconds the state began, or None).
+    ``columns``: campaign id -> totals (as ``Column.totals``) of the columns the page shows no
+    cards of (collapsed, not in ``opened``) that hold one of those agents, counted here.
 
     None when a delta cannot bring that board up to ``current``: the structure part differs,
-    ``shown`` is not a revision, or more than ``DELTA_MAX`` agents changed (one render is then
-    cheaper than patching), or one of them is in a column the page has not rendered (collapsed
-    and not in ``opened``: its head's totals were counted by the server). Each entry is what a
-    card's presence part shows: ``presence`` (its class), the CIC ``status`` (blank when logged
-    out), ``on_phone`` and ``since`` (epoch seconds the state began, or None).
+    ``shown`` is not a revision, more than ``DELTA_MAX`` agents changed (one render is then
+    cheaper than patching), or such an unrendered column is touched while a move is in flight
+    (its cards are then where the job will put them, not where the roster says).
     """
     size = STRUCTURE_LENGTH
     stamp = shown[size:]
     if shown[:size] != current[:size] or not 0 < len(stamp) <= 16 or stamp.strip(HEX):
         return None
     if int(stamp, 16) >= int(current[size:], 16):
-        return []
+        return {"agents": [], "columns": {}}
     after = dt.datetime.fromtimestamp(int(stamp, 16) / 1e6, tz=dt.UTC) - DELTA_OVERLAP
     rows = list(
         Agent.objects.filter(active=True, presence_updated_at__gt=after)
@@ -300,7 +303,8 @@ def presence_delta(
     )
     if len(rows) > DELTA_MAX:
         return None
-    if rows and _in_unrendered_column([row[0] for row in rows], opened):
+    columns = _unrendered_totals([row[0] for row in rows], opened) if rows else {}
+    if columns is None:
         return None
     out = []
     for agent_id, status_id, logged_in, on_phone, changed, heard in rows:
@@ -316,19 +320,30 @@ def presence_delta(
                 "since": int(since.timestamp()) if since else None,
             }
         )
-    return out
+    return {"agents": out, "columns": columns}
 
 
-def _in_unrendered_column(agent_ids: list[str], opened: frozenset[str]) -> bool:
-    return (
+def _unrendered_totals(agent_ids: list[str], opened: frozenset[str]) -> dict | None:
+    """Totals of the collapsed, unopened columns holding ``agent_ids``; None during a move."""
+    touched = set(
         RosterEntry.objects.filter(
-            agent_id__in=agent_ids,
-            campaign__active=True,
-            campaign__state__in=COLLAPSED_STATES,
+            agent_id__in=agent_ids, campaign__active=True, campaign__state__in=COLLAPSED_STATES
         )
         .exclude(campaign_id__in=opened)
-        .exists()
+        .values_list("campaign_id", flat=True)
     )
+    if not touched:
+        return {}
+    if AllocationJob.objects.exclude(status__in=AllocationJob.TERMINAL).exists():
+        return None
+    totals = {cid: dict.fromkeys(("on_call", "available", "away", "offline"), 0) for cid in touched}
+    rows = RosterEntry.objects.filter(campaign_id__in=touched, agent__active=True).values_list(
+        "campaign_id", "agent__status_id", "agent__logged_in", "agent__on_phone"
+    )
+    for campaign_id, status_id, logged_in, on_phone in rows:
+        word = AgentRow("", "", "", status_id, logged_in, on_phone, 0, None).presence
+        totals[campaign_id][word.replace("-", "_")] += 1
+    return totals
 
 
 def _micros(value: dt.datetime) -> int:

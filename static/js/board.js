@@ -100,23 +100,29 @@
     timer.since = agent.since; timer.text = "";
   }
 
-  function patchTotals(entry) {
-    var counts = { "on-call": 0, available: 0, away: 0, offline: 0 };
+  function countTotals(entry) {
+    var counts = { on_call: 0, available: 0, away: 0, offline: 0 };
     entry.cards.forEach(function (card) {
       for (var i = 0; i < PRESENCES.length; i++) {
-        if (card.classList.contains(PRESENCES[i])) { counts[PRESENCES[i]] += 1; break; }
+        if (card.classList.contains(PRESENCES[i])) { counts[PRESENCES[i].replace("-", "_")] += 1; break; }
       }
     });
+    return counts;
+  }
+
+  // counts: as the server's Column.totals; a collapsed column's come from the delta (no cards here).
+  function patchTotals(entry, counts) {
     var totals = $("[data-totals]", entry.el);
     if (totals) {
       var spans = totals.children;
-      spans[0].textContent = counts["on-call"]; spans[1].textContent = counts.available; spans[2].textContent = counts.away;
-      totals.setAttribute("aria-label", counts["on-call"] + " on a call, " + counts.available + " available, " + counts.away + " away");
+      spans[0].textContent = counts.on_call; spans[1].textContent = counts.available; spans[2].textContent = counts.away;
+      totals.setAttribute("aria-label", counts.on_call + " on a call, " + counts.available + " available, " + counts.away + " away");
     }
     var staffing = $("[data-staffing]", entry.el);
     if (staffing) {
       var target = Number(staffing.textContent.split("/")[1]);
-      var loggedIn = entry.cards.length - counts.offline;
+      var headcount = counts.on_call + counts.available + counts.away + counts.offline;
+      var loggedIn = headcount - counts.offline;
       staffing.textContent = loggedIn + "/" + target;
       staffing.classList.toggle("under", loggedIn < target);
       staffing.title = loggedIn + " logged in, staffing target " + target + " (set by an admin)";
@@ -128,7 +134,11 @@
     (delta.agents || []).forEach(function (agent) {
       (model.byAgent.get(agent.id) || []).forEach(function (place) { patchCard(place.card, agent); touched.add(place.column); });
     });
-    touched.forEach(patchTotals);
+    touched.forEach(function (entry) { patchTotals(entry, countTotals(entry)); });
+    var counted = delta.columns || {};
+    model.columns.forEach(function (entry) {
+      if (entry.lazy && counted[entry.el.dataset.campaignId]) { patchTotals(entry, counted[entry.el.dataset.campaignId]); }
+    });
     var root = document.getElementById("board-columns");
     if (root && delta.rev) { root.setAttribute("hx-vals", JSON.stringify({ rev: delta.rev })); }
     if (touched.size) { applyFilters(); tick(); }

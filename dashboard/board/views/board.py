@@ -57,7 +57,7 @@ def board_page(request: HttpRequest) -> HttpResponse:
         delta = presence_delta(shown, revision, opened)
         if delta is not None:
             return JsonResponse(
-                {"rev": revision, "agents": delta},
+                {"rev": revision, **delta},
                 # Without board.js's handler htmx still leaves the board alone.
                 headers={"X-Board-Delta": "presence", "HX-Reswap": "none"},
             )

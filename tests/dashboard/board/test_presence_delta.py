@@ -10,6 +10,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from dashboard.allocations.models import AllocationJob
 from dashboard.board import selectors
 from dashboard.directory.models import Agent, Campaign, RosterEntry
 from dashboard.presence.writes import apply_statuses
@@ -53,6 +54,7 @@ def test_a_presence_only_change_answers_the_changed_agents_not_the_columns(board
     assert response["HX-Reswap"] == "none"  # htmx never swaps the JSON into the board
     body = response.json()
     assert "data-agent-id" not in response.content.decode()
+    assert body["columns"] == {}  # every column they are in is rendered: board.js counts
     agents = sorted(body["agents"], key=lambda a: a["id"])
     # CIC gave no statusChanged for a2: its state began when the listener heard it.
     assert heard_at - 2 <= agents[1].pop("since") <= heard_at
@@ -114,17 +116,28 @@ def test_more_changed_agents_than_the_bound_re_render(board, monkeypatch):
     assert poll(board)["X-Board-Delta"] == "presence"
 
 
-def test_an_agent_in_a_column_not_rendered_re_renders_its_totals(board):
-    """A collapsed (off) column shows the server's totals and no cards: nothing to patch."""
+def test_a_column_not_rendered_gets_its_totals_counted_by_the_server(board, mover):
+    """A collapsed (off) column shows the server's totals and no cards: the delta counts them."""
     RosterEntry.objects.create(agent_id="a3", campaign_id="{C3}")  # Surveys, off
-    Agent.objects.filter(id="a3").update(roster_version=1)
+    RosterEntry.objects.create(agent_id="a4", campaign_id="{C3}")
+    Agent.objects.filter(id__in=["a3", "a4"]).update(roster_version=1)
     board["rev"] = re.search(
         r'"rev": "([0-9a-f]+)"', board["client"].get("/").content.decode()
     ).group(1)
     heard(UserStatus("a3", "At Lunch", logged_in=True))
+    body = poll(board).json()
+    # a1 was heard at the shown stamp: sent again (the overlap), harmless.
+    assert sorted(a["id"] for a in body["agents"]) == ["a1", "a3"]
+    assert body["columns"] == {"{C3}": {"on_call": 0, "available": 1, "away": 1, "offline": 0}}
+    # Opened by the user, its cards are on the page: board.js counts them.
+    assert poll(board, open="{C3}").json()["columns"] == {}
+    # While a move is in flight its cards are where the job will put them: the board re-renders.
+    AllocationJob.objects.create(requested_by=mover, agent_ids=["a1"], campaign_ids_in=["{C2}"])
+    board["rev"] = re.search(
+        r'"rev": "([0-9a-f]+)"', board["client"].get("/").content.decode()
+    ).group(1)
+    heard(UserStatus("a4", "At Lunch", logged_in=True))
     assert "X-Board-Delta" not in poll(board)
-    # Opened by the user, its cards are on the page: patched like any other.
-    assert poll(board, open="{C3}")["X-Board-Delta"] == "presence"
 
 
 @pytest.mark.parametrize(
