@@ -227,7 +227,7 @@ DELTA_MAX = 300
 # A presence write may commit after a later-stamped one was already read (the listener's bulk
 # UPDATE and the poll race): the delta looks this far back past the stamp the page shows, and
 # re-sending an unchanged agent is harmless.
-DELTA_OVERLAP = dt.timedelta(seconds=2)
+DELTA_OVERLAP = dt.timedelta(seconds=1)
 
 
 def board_revision(health_key: str = "") -> str:
