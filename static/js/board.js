@@ -141,7 +141,10 @@
     });
     var root = document.getElementById("board-columns");
     if (root && delta.rev) { root.setAttribute("hx-vals", JSON.stringify({ rev: delta.rev })); }
-    if (touched.size) { applyFilters(); tick(); }
+    if (!touched.size) { return; }
+    // Only the presence filter reads what was patched; the others need no pass over 6,000 cards.
+    if (($("[data-filter=presence]") || {}).value) { applyFilters(); }
+    tick();
   }
 
   // -- selection ---------------------------------------------------------------------------------
