@@ -338,3 +338,24 @@ def test_a_presence_change_patches_the_card_in_place_keeping_the_selection(
     assert box.evaluate("el => el === document.activeElement")
     expect(page.locator("[data-selection-count]")).to_have_text("1 selected")
     expect(totals.locator(".tot.away")).to_have_text(str(away_before + (0 if was_away else 1)))
+
+
+def test_a_patched_presence_is_filtered_like_the_rest(
+    login, page, directory, listener, supervisor_user, simulator
+):
+    """With "Presence: available" chosen, an agent going to lunch leaves the board in place."""
+    (agent,), source, _ = pick_move(directory)
+    requests.post(
+        f"{simulator.base_url}/sim/user-status",
+        json={"userId": agent, "statusId": "Available", "onPhone": False},
+        timeout=5,
+    ).raise_for_status()
+    login(supervisor_user)
+    page.select_option("[data-filter=presence]", "available")
+    the_card = card(page, source, agent)
+    expect(the_card).to_be_visible(timeout=LIVE_MS)
+    the_card.evaluate("el => { el.dataset.probe = 'kept'; }")
+    body = {"userId": agent, "statusId": "At Lunch", "onPhone": False}
+    requests.post(f"{simulator.base_url}/sim/user-status", json=body, timeout=5).raise_for_status()
+    expect(the_card).to_be_hidden(timeout=LIVE_MS)
+    assert the_card.evaluate("el => el.dataset.probe") == "kept"
