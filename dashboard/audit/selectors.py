@@ -226,14 +226,14 @@ def _containing(events: QuerySet[AuditEvent], column: str, folded: str) -> Query
         return events.none()
     rows = _row_count()
     # One typed word: every row holding one of the words matches, so the guess is sound.
-    # Several: the words' shares say little ("upsell 0040" matches every row holding 0040,
-    # "spring 0041" none, as no campaign is both, and a walk that finds nothing reads the
-    # whole table), so the newest rows are tried instead.
+    # Several: the words' shares multiplied say little when the guess is high ("upsell 0040"
+    # matches every row holding 0040, "spring 0041" none, as no campaign is both, and a walk
+    # that finds nothing reads the whole table), so the newest rows are tried instead.
     if share * rows > NARROW_ROWS:
         few = False
-    elif " " in folded:
+    elif " " in folded and whole * rows > FEW_MATCHES:
         few = _newest_matches(column, folded) < PROBE_HITS
-    else:
+    else:  # a guess too low costs at most the NARROW_ROWS fetch
         few = whole * rows <= FEW_MATCHES
     if few:
         # Few rows match: fetch those holding the words through the word index and sort. The
@@ -257,16 +257,36 @@ def _containing(events: QuerySet[AuditEvent], column: str, folded: str) -> Query
 MOST_WORDS = 500
 
 
-def words_containing(column: str, word: str, *, most: int | None = None) -> list[str] | None:
-    """The vocabulary's words of ``column`` that contain ``word``; ``None`` if more than
-    ``most`` (``MOST_WORDS``) do."""
+def words_containing(
+    column: str, word: str, *, most: int | None = None, known: list[str] | None = None
+) -> list[str] | None:
+    """The vocabulary's words of ``column`` (or of ``known``) that contain ``word``; ``None``
+    if more than ``most`` (``MOST_WORDS``) do."""
     most = MOST_WORDS if most is None else most
-    found = list(
-        AuditWord.objects.filter(column=column, word__contains=word).values_list("word", flat=True)[
-            : most + 1
-        ]
-    )
-    return None if len(found) > most else found
+    found = []
+    for candidate in vocabulary(column) if known is None else known:
+        if word in candidate:
+            found.append(candidate)
+            if len(found) > most:
+                return None
+    return found
+
+
+_vocabularies: dict[str, tuple[int, list[str]]] = {}
+
+
+def vocabulary(column: str) -> list[str]:
+    """Every word of ``column`` the vocabulary holds, kept in memory while its count stays
+    the same (words are only added; counted, not "ids above the last seen", since a word
+    committed late can have the lower id): a few thousand words are searched quicker here
+    than by a query for each typed word."""
+    words = AuditWord.objects.filter(column=column)
+    count = words.count()
+    cached = _vocabularies.get(column)
+    if cached is None or cached[0] != count:
+        cached = (count, list(words.values_list("word", flat=True)))
+        _vocabularies[column] = cached
+    return cached[1]
 
 
 def narrowest_words(column: str, folded: str) -> tuple[list[str] | None, float, float]:
@@ -279,8 +299,9 @@ def narrowest_words(column: str, folded: str) -> tuple[list[str] | None, float, 
     if independent)."""
     frequencies, rare = word_frequencies(column)
     best, best_share, whole = None, 0.0, 1.0
+    known = vocabulary(column)
     for word in set(folded.split(" ")):
-        found = words_containing(column, word)
+        found = words_containing(column, word, known=known)
         if found is None:
             continue
         share = min(1.0, sum(frequencies.get(w, rare) for w in found))
