@@ -258,14 +258,26 @@ MOST_WORDS = 500
 
 
 def words_containing(
-    column: str, word: str, *, most: int | None = None, known: list[str] | None = None
+    column: str,
+    word: str,
+    *,
+    most: int | None = None,
+    known: list[str] | None = None,
+    place: str = "inside",
 ) -> list[str] | None:
-    """The vocabulary's words of ``column`` (or of ``known``) that contain ``word``; ``None``
-    if more than ``most`` (``MOST_WORDS``) do."""
+    """The vocabulary's words of ``column`` (or of ``known``) that hold ``word`` at
+    ``place``: "inside", "end", "start" or "whole"; ``None`` if more than ``most``
+    (``MOST_WORDS``) do."""
     most = MOST_WORDS if most is None else most
+    holds = {
+        "inside": lambda w: word in w,
+        "end": lambda w: w.endswith(word),
+        "start": lambda w: w.startswith(word),
+        "whole": lambda w: w == word,
+    }[place]
     found = []
     for candidate in vocabulary(column) if known is None else known:
-        if word in candidate:
+        if holds(candidate):
             found.append(candidate)
             if len(found) > most:
                 return None
@@ -292,16 +304,22 @@ def vocabulary(column: str) -> list[str]:
 def narrowest_words(column: str, folded: str) -> tuple[list[str] | None, float, float]:
     """The words a row must hold one of to contain ``folded`` in ``column``: every word of
     the typed text lies inside one word of the row (both are folded, so single spaces
-    separate words; the first typed word may end a row's word and the last begin one), so the
-    words containing any one typed word are such a set. Returns the set the fewest rows hold
+    separate words): of several typed words the first ends a row's word, the last begins
+    one and the others are whole words, so the words holding any one typed word so are such
+    a set. Returns the set the fewest rows hold
     (``word_frequencies``; ``None`` when every typed word is broad), the share of rows holding
     it, and the share guessed to match the whole text (the typed words' shares multiplied, as
     if independent)."""
     frequencies, rare = word_frequencies(column)
     best, best_share, whole = None, 0.0, 1.0
     known = vocabulary(column)
-    for word in set(folded.split(" ")):
-        found = words_containing(column, word, known=known)
+    typed = folded.split(" ")
+    for i, word in enumerate(typed):
+        if len(typed) == 1:
+            place = "inside"
+        else:
+            place = "end" if i == 0 else "start" if i == len(typed) - 1 else "whole"
+        found = words_containing(column, word, known=known, place=place)
         if found is None:
             continue
         share = min(1.0, sum(frequencies.get(w, rare) for w in found))
