@@ -226,14 +226,14 @@ def _containing(events: QuerySet[AuditEvent], column: str, folded: str) -> Query
         return events.none()
     rows = _row_count()
     # One typed word: every row holding one of the words matches, so the guess is sound.
-    # Several: the words' shares multiplied say little when the guess is high ("upsell 0040"
-    # matches every row holding 0040, "spring 0041" none, as no campaign is both, and a walk
-    # that finds nothing reads the whole table), so the newest rows are tried instead.
+    # Several: the words' shares multiplied say little, either way ("upsell 0040" matches
+    # every row holding 0040, "spring 0041" none, as no campaign is both, and a walk that
+    # finds nothing reads the whole table), so the newest rows are tried instead.
     if share * rows > NARROW_ROWS:
         few = False
-    elif " " in folded and whole * rows > FEW_MATCHES:
+    elif " " in folded:
         few = _newest_matches(column, folded) < PROBE_HITS
-    else:  # a guess too low costs at most the NARROW_ROWS fetch
+    else:
         few = whole * rows <= FEW_MATCHES
     if few:
         # Few rows match: fetch those holding the words through the word index and sort. The

@@ -110,7 +110,6 @@ def test_both_word_plans_are_the_substring_test(rows, text, path, monkeypatch):
 @on_postgresql
 def test_the_newest_rows_decide_for_several_words(rows, monkeypatch):
     monkeypatch.setattr(selectors, "PROBE_HITS", 1)
-    monkeypatch.setattr(selectors, "FEW_MATCHES", -1)  # the shares guess many matches
     assert selectors._newest_matches("campaign_search", "upsell 0040") >= 1
     assert selectors._newest_matches("campaign_search", "spring 0041") == 0
     audit_filter, _ = audit_filter_from_params({"campaign": "spring 0041"})
