@@ -139,7 +139,7 @@ def _seed(rows: int) -> None:
 
     from dashboard.audit.chain import canonical_v4_from_text, hash_v4, jsonb_text, utc_text
     from dashboard.audit.models import AuditChainHead, AuditEvent
-    from dashboard.audit.search import search_columns
+    from dashboard.audit.search import WORD_COLUMNS, rebuild_words, search_columns
 
     rng = random.Random(7)
     start = datetime.now(UTC) - timedelta(days=365)
@@ -156,6 +156,10 @@ def _seed(rows: int) -> None:
     with connection.cursor() as cursor:
         for column in trigram:  # built after the COPY (as a restore would): much faster
             cursor.execute(f"DROP INDEX IF EXISTS audit_trgm_{column}")
+        for column in WORD_COLUMNS:
+            cursor.execute(f"DROP INDEX IF EXISTS audit_words_{column}")
+        # The vocabulary is filled once after the COPY, not row by row by its trigger.
+        cursor.execute(f"ALTER TABLE {AuditEvent._meta.db_table} DISABLE TRIGGER audit_words")
         raw = cursor.cursor  # psycopg's own cursor, for COPY
         with raw.copy(f"COPY {AuditEvent._meta.db_table} ({event_cols}) FROM STDIN") as events:
             move = None
@@ -214,6 +218,13 @@ def _seed(rows: int) -> None:
             cursor.execute(
                 f"CREATE INDEX audit_trgm_{column} ON {table} USING gin ({column} gin_trgm_ops)"
             )
+        for column in WORD_COLUMNS:
+            cursor.execute(
+                f"CREATE INDEX audit_words_{column} ON {table} "
+                f"USING gin (string_to_array({column}, ' '))"
+            )
+        cursor.execute(f"ALTER TABLE {table} ENABLE TRIGGER audit_words")
+        rebuild_words(connection)
         cursor.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), %s)", [rows])
         cursor.execute(f"ANALYZE {table}")
     AuditChainHead.objects.update_or_create(pk=1, defaults={"seq": rows, "hash": prev})
