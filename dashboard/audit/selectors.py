@@ -269,19 +269,16 @@ def words_containing(
     ``place``: "inside", "end", "start" or "whole"; ``None`` if more than ``most``
     (``MOST_WORDS``) do."""
     most = MOST_WORDS if most is None else most
-    holds = {
-        "inside": lambda w: word in w,
-        "end": lambda w: w.endswith(word),
-        "start": lambda w: w.startswith(word),
-        "whole": lambda w: w == word,
-    }[place]
-    found = []
-    for candidate in vocabulary(column) if known is None else known:
-        if holds(candidate):
-            found.append(candidate)
-            if len(found) > most:
-                return None
-    return found
+    known = vocabulary(column) if known is None else known
+    if place == "inside":
+        found = [w for w in known if word in w]
+    elif place == "end":
+        found = [w for w in known if w.endswith(word)]
+    elif place == "start":
+        found = [w for w in known if w.startswith(word)]
+    else:
+        found = [w for w in known if w == word]
+    return None if len(found) > most else found
 
 
 _vocabularies: dict[str, tuple[int, list[str]]] = {}
