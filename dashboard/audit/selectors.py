@@ -219,34 +219,29 @@ def _containing(events: QuerySet[AuditEvent], column: str, folded: str) -> Query
     decides, so the answer is the same as SQLite's plain scan."""
     if not folded or not _on_postgresql():
         return events.filter(**{f"{column}__contains": folded})
-    words, share, whole = narrowest_words(column, folded)
+    words, share = narrowest_words(column, folded)
     if words is None:
         return events.filter(**{f"{column}__contains": folded})
     if not words:
         return events.none()
-    rows = _row_count()
-    # One typed word: every row holding one of the words matches, so the guess is sound.
-    # Several: the words' shares multiplied say little, either way ("upsell 0040" matches
-    # every row holding 0040, "spring 0041" none, as no campaign is both, and a walk that
-    # finds nothing reads the whole table), so the newest rows are tried instead.
-    if share * rows > NARROW_ROWS:
-        few = False
-    elif " " in folded:
-        few = _newest_matches(column, folded) < PROBE_HITS
-    else:
-        few = whole * rows <= FEW_MATCHES
-    if few:
-        # Few rows match: fetch those holding the words through the word index and sort. The
+    if share * _row_count() <= FEW_ROWS:
+        # Few rows hold the words: fetch them through the word index and sort. The
         # substring test on a bare expression keeps the trigram index out (with both at hand
         # the planner intersected them, walking the common trigrams again).
         return events.alias(
             **{f"{column}_words": _Words(column), f"{column}_text": _Unindexed(column)}
         ).filter(**{f"{column}_words__overlap": words, f"{column}_text__contains": folded})
-    # Many match: walk the newest rows first. The substring test as ``strpos`` (the same
-    # test as ``LIKE '%x%'``), which no index serves and the planner rates as a third of the
-    # rows, so it keeps the walk; a LIKE on a bare expression it rates near zero, and then a
-    # common word sent it scanning the whole table.
-    # The word test is left out so that no index competes with the walk.
+    if " " in folded:
+        # Several typed words, each in many rows: their trigrams together are rare where the
+        # words seldom meet ("spring 0041": no campaign is both), which a walk would only
+        # learn by reading the whole table; the planner weighs the two by the column's stats.
+        return events.filter(**{f"{column}__contains": folded})
+    # One common word: every row holding one of the words matches, so walking the newest
+    # rows finds a page at once. The substring test as ``strpos`` (the same test as
+    # ``LIKE '%x%'``), which no index serves and the planner rates as a third of the rows,
+    # so it keeps the walk; a LIKE on a bare expression it rates near zero, and then a
+    # common word sent it scanning the whole table. The word test is left out so that no
+    # index competes with the walk.
     return events.alias(**{f"{column}_at": StrIndex(column, Value(folded))}).filter(
         **{f"{column}_at__gt": 0}
     )
@@ -298,17 +293,16 @@ def vocabulary(column: str) -> list[str]:
     return cached[1]
 
 
-def narrowest_words(column: str, folded: str) -> tuple[list[str] | None, float, float]:
+def narrowest_words(column: str, folded: str) -> tuple[list[str] | None, float]:
     """The words a row must hold one of to contain ``folded`` in ``column``: every word of
     the typed text lies inside one word of the row (both are folded, so single spaces
     separate words): of several typed words the first ends a row's word, the last begins
     one and the others are whole words, so the words holding any one typed word so are such
     a set. Returns the set the fewest rows hold
-    (``word_frequencies``; ``None`` when every typed word is broad), the share of rows holding
-    it, and the share guessed to match the whole text (the typed words' shares multiplied, as
-    if independent)."""
+    (``word_frequencies``; ``None`` when every typed word is broad) and the share of rows
+    holding it."""
     frequencies, rare = word_frequencies(column)
-    best, best_share, whole = None, 0.0, 1.0
+    best, best_share = None, 0.0
     known = vocabulary(column)
     typed = folded.split(" ")
     for i, word in enumerate(typed):
@@ -320,10 +314,9 @@ def narrowest_words(column: str, folded: str) -> tuple[list[str] | None, float, 
         if found is None:
             continue
         share = min(1.0, sum(frequencies.get(w, rare) for w in found))
-        whole *= share
         if best is None or (share, len(found)) < (best_share, len(best)):
             best, best_share = found, share
-    return best, best_share, whole
+    return best, best_share
 
 
 _frequencies: dict[str, tuple[float, dict[str, float], float]] = {}
@@ -361,25 +354,9 @@ class _Words(Func):
     output_field = ArrayField(TextField())
 
 
-# The word index fetches and sorts every row holding the words (a few ms per thousand), so up
-# to this many; the newest-first walk instead costs the rows it passes before a page of
-# matches, so it wins once more than this many rows are guessed to match.
-NARROW_ROWS = 30_000
-FEW_MATCHES = 5_000
-
-
-# How many of the newest rows are read to guess how common a typed text is, and how many of
-# them must match for the newest-first walk to be the quicker (a match in 200 rows or so).
-PROBE_ROWS = 2_000
-PROBE_HITS = 10
-
-
-def _newest_matches(column: str, folded: str) -> int:
-    """How many of the newest ``PROBE_ROWS`` rows contain ``folded`` in ``column``."""
-    last = AuditEvent.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
-    near = AuditEvent.objects.filter(pk__gt=last - PROBE_ROWS)  # ids have few gaps
-    near = near.alias(found_at=StrIndex(column, Value(folded)))
-    return near.filter(found_at__gt=0).count()
+# Up to this many rows holding the typed words (guessed from the word index's statistics),
+# the word index fetches and sorts them all: a few ms per thousand.
+FEW_ROWS = 5_000
 
 
 def _row_count() -> float:

@@ -91,31 +91,19 @@ def test_text_filter_is_the_substring_test(rows, text):
 @on_postgresql
 @pytest.mark.parametrize("path", ["fetch", "walk"])
 @pytest.mark.parametrize("text", [*TEXTS, "spring 0041", "upsell 0040"])
-def test_both_word_plans_are_the_substring_test(rows, text, path, monkeypatch):
-    """Few guessed matches: the rows holding the words are fetched; many: the newest rows
-    are walked with ``strpos``. Either gives the substring test's rows."""
-    if path == "walk":
-        monkeypatch.setattr(selectors, "NARROW_ROWS", -1)
-    else:
-        monkeypatch.setattr(selectors, "FEW_MATCHES", 10**9)
-        monkeypatch.setattr(selectors, "PROBE_HITS", 10**9)
+def test_each_word_plan_is_the_substring_test(rows, text, path, monkeypatch):
+    """Rows holding rare words are fetched through the word index; a common word walks the
+    newest rows with ``strpos``; several common words go to the trigram index. Each gives
+    the substring test's rows."""
+    monkeypatch.setattr(selectors, "FEW_ROWS", 10**9 if path == "fetch" else -1)
     if selectors.narrowest_words("agent_search", fold(text))[0]:
         audit_filter, _ = audit_filter_from_params({"agent": text})
         sql = str(audit_queryset(audit_filter).query)
-        assert ("STRPOS" in sql) == (path == "walk")
+        single = " " not in fold(text)
+        assert ("STRPOS" in sql) == (path == "walk" and single)
+        assert ("string_to_array" in sql) == (path == "fetch")
     assert found(agent=text) == by_substring("agent_search", text)
     assert found(campaign=text) == by_substring("campaign_search", text)
-
-
-@on_postgresql
-def test_the_newest_rows_decide_for_several_words(rows, monkeypatch):
-    monkeypatch.setattr(selectors, "PROBE_HITS", 1)
-    assert selectors._newest_matches("campaign_search", "upsell 0040") >= 1
-    assert selectors._newest_matches("campaign_search", "spring 0041") == 0
-    audit_filter, _ = audit_filter_from_params({"campaign": "spring 0041"})
-    assert "STRPOS" not in str(audit_queryset(audit_filter).query)
-    audit_filter, _ = audit_filter_from_params({"campaign": "upsell 0040"})
-    assert "STRPOS" in str(audit_queryset(audit_filter).query)
 
 
 def test_filters_match_some_rows_and_not_others(rows):
