@@ -45,6 +45,7 @@ from dashboard.audit.chain import (
 from dashboard.audit.chainer import chain_pending, seal_ok
 from dashboard.audit.checkpoints import Checkpoint, newest_checkpoint, signing_key
 from dashboard.audit.models import AuditChainHead, AuditEvent
+from dashboard.audit.search import missing_words
 
 Kind = AuditEvent.Kind
 
@@ -90,6 +91,7 @@ def chain_verify(*, chunk: int = 5000, chain_first: bool = True) -> ChainReport:
             _check_ends(walk, AuditChainHead.objects.filter(pk=1).first())
             walk.check_sealed()
             walk.check_unchained()
+            _check_filter_words()
         except _Broken as broken:
             row = broken.row
             return ChainReport(
@@ -327,6 +329,20 @@ class _Walk:
             content[rawrows.COLUMNS[i]] = self._value(row[i])
         del content["hash_version"]
         return content
+
+
+def _check_filter_words() -> None:
+    """The filters' word list (PostgreSQL) must hold every word the rows hold: a word deleted
+    from it hides the rows holding it from the audit filters (and agent history) while the rows
+    themselves stay intact. Read in the walk's snapshot, so a row and its words are seen together.
+    """
+    if lost := missing_words(connection):
+        raise _Broken(
+            f"{lost} word(s) the rows hold are missing from the filters' word list, so rows "
+            "holding them are hidden from the audit filters; restore it with "
+            "`manage.py rebuild_audit_words`",
+            where="the filters' word list",
+        )
 
 
 def _backdated(at: str, point: Checkpoint) -> str:

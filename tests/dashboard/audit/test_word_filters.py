@@ -177,3 +177,22 @@ def test_time_range_with_id_bounds_is_the_time_test(db):
     audit_filter, _ = audit_filter_from_params(params)
     where = str(audit_queryset(audit_filter).query)
     assert f'"id" > {far_before.pk}' in where and f'"id" < {far_after.pk}' in where
+
+
+@on_postgresql
+def test_verify_audit_names_a_word_list_that_lost_a_word(rows):
+    from django.core.management import call_command
+    from django.core.management.base import CommandError
+
+    from dashboard.audit.integrity import chain_verify
+
+    assert chain_verify().ok
+    AuditWord.objects.filter(column="agent_search", word="agent01234").delete()
+    report = chain_verify()
+    assert not report.ok
+    assert report.where == "the filters' word list"
+    assert "1 word(s) the rows hold are missing" in report.problem
+    with pytest.raises(CommandError, match="filters' word list"):
+        call_command("verify_audit")
+    call_command("rebuild_audit_words")
+    assert chain_verify().ok
