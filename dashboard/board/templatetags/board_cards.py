@@ -32,7 +32,6 @@ CARD = (
     '<label><input type=checkbox name=pick value="{pick}"{disabled}>'
     '<a href="{href}">{name}</a></label><small>{status}</small>{oncall}{elapsed}{note}'
 )
-_HEAD, _TAIL = CARD.split("{pick}")
 ON_CALL = '<span class="oc" role="img" aria-label="on a call" title="On a call">☎</span>'
 EMPTY = '<li class="empty-column" data-empty>No agents</li>'
 WAITING = (
@@ -51,18 +50,50 @@ def elapsed(seconds: int) -> str:
     return f"{minutes // 60}h{minutes % 60:02d}"
 
 
-def _agent_parts(card: Card, *, can_move: bool, now: int, href_prefix: str) -> tuple[str, str]:
-    """The card before and after its pick's column part: the same in every column."""
+# The card's ``elapsed`` for each whole minute of a day: looked up, not formatted, per card.
+_ELAPSED = tuple(f"<time>{elapsed(minute * 60)}</time>" for minute in range(24 * 60))
+# Formatted per card at each render: the clock moves them (``since``, ``elapsed``) and the
+# column differs for an agent in several (``pick``). Everything else comes from ``_cards``.
+_PER_RENDER = ("since", "pick", "elapsed")
+# An agent's card with everything but those three formatted in, by all it shows (``_key``):
+# kept across renders, so a render after a move formats again only the cards that changed.
+# Bounded: cleared when it outgrows several boards' worth (agents renamed, filters changed).
+_cards: dict[tuple, str] = {}
+CARDS_KEPT = 40_000
+
+
+def _braces(text: str) -> str:
+    return text.replace("{", "{{").replace("}", "}}")
+
+
+def _key(card: Card, can_move: bool, href_prefix: str) -> tuple:
+    a = card.agent
+    return (
+        a.id,
+        a.name,
+        a.status_id,
+        a.logged_in,
+        a.on_phone,
+        a.roster_version,
+        card.pending_job,
+        card.hidden,
+        card.outside_workgroup,
+        card.waiting_ready,
+        can_move,
+        href_prefix,
+    )
+
+
+def _agent_card(card: Card, *, can_move: bool, href_prefix: str) -> str:
+    """The card as a format string of its ``_PER_RENDER`` fields: the same in every column."""
     a = card.agent
     presence = a.presence
     pending = card.pending_job
-    seconds = None if card.since is None else max(0, now - card.since)
     fields = {
         "cls": presence
         + (" pending" if pending else "")
         + (" wg-out" if card.outside_workgroup else ""),
         "id": escape(a.id),
-        "since": "" if seconds is None else f' data-s="{seconds}"',
         "pending": f' data-pending-job="{pending}"' if pending else "",
         "hidden": " hidden" if card.hidden else "",
         "disabled": "" if can_move and not pending else " disabled",
@@ -71,12 +102,14 @@ def _agent_parts(card: Card, *, can_move: bool, now: int, href_prefix: str) -> t
         # Offline says "logged out" through its class (CSS), not 6,000 times in the page.
         "status": escape(a.status_id) if presence != "offline" else "",
         "oncall": ON_CALL if a.on_phone and presence != "offline" else "",
-        "elapsed": "" if seconds is None else f"<time>{elapsed(seconds)}</time>",
         "note": f'<span class="card-pending">moving (job {pending})…</span>'
         if pending
         else (WAITING if card.waiting_ready else ""),
     }
-    return _HEAD.format(**fields), card.agent_pick + _TAIL.format(**fields)
+    fields = {name: _braces(value) for name, value in fields.items()}
+    fields.update({name: "{" + name + "}" for name in _PER_RENDER})
+    fields["pick"] += _braces(card.agent_pick)
+    return CARD.format(**fields)
 
 
 @register.simple_tag(takes_context=True)
@@ -84,26 +117,34 @@ def column_cards(context, board: Board, column: Column, can_move: bool) -> SafeS
     """Every card of ``column`` (or its empty-state line), escaped."""
     if not column.cards:
         return mark_safe(EMPTY)  # noqa: S308 - a constant
-    shared = context.render_context.get("board_cards")
-    if shared is None:  # once per page: what every column's cards share
-        shared = context.render_context["board_cards"] = {
-            "parts": {},
-            "href_prefix": reverse("agent-detail", args=["-"])[:-2],
-        }
-    parts = shared["parts"]
+    href_prefix = context.render_context.get("board_cards_href")
+    if href_prefix is None:  # once per page
+        href_prefix = context.render_context["board_cards_href"] = reverse(
+            "agent-detail", args=["-"]
+        )[:-2]
+    if len(_cards) > CARDS_KEPT:
+        _cards.clear()
+    now = board.server_now
     column_pick = quote(column.id, safe="") + "/"
     out = []
     for card in column.cards:
-        agent_parts = parts.get(card.agent.id)
-        if agent_parts is None:
-            agent_parts = parts[card.agent.id] = _agent_parts(
-                card,
-                can_move=can_move,
-                now=board.server_now,
-                href_prefix=shared["href_prefix"],
+        key = _key(card, can_move, href_prefix)
+        text = _cards.get(key)
+        if text is None:
+            text = _cards[key] = _agent_card(card, can_move=can_move, href_prefix=href_prefix)
+        if card.since is None:
+            out.append(text.format(since="", pick=column_pick, elapsed=""))
+            continue
+        seconds = max(0, now - card.since)
+        minute = seconds // 60
+        out.append(
+            text.format(
+                since=f' data-s="{seconds}"',
+                pick=column_pick,
+                elapsed=_ELAPSED[minute] if minute < len(_ELAPSED) else elapsed(seconds),
             )
-        out.append(agent_parts[0] + column_pick + agent_parts[1])
-    return mark_safe("".join(out))  # noqa: S308 - every ICWS text escaped in _agent_parts
+        )
+    return mark_safe("".join(out))  # noqa: S308 - every ICWS text escaped in _agent_card
 
 
 class _CachedColumns(template.Node):
