@@ -247,7 +247,8 @@ def _text_problem(text: str) -> str | None:
     return None
 
 
-def _reason_problem(reason: str) -> str | None:
+def reason_problem(reason: str) -> str | None:
+    """What is wrong with a reason a person gives (a move's, an approval decision's), or None."""
     if problem := _text_problem(reason):
         return problem
     # A reason is evidence: invisible and direction characters could make the audit page show
@@ -302,7 +303,7 @@ def _validate_move(
         reason = ""
     elif len(reason) > MAX_REASON:
         errors["reason"] = f"at most {MAX_REASON} characters"
-    elif problem := _reason_problem(reason):
+    elif problem := reason_problem(reason):
         errors["reason"] = problem
     agent_names: dict[str, str] = {}
     campaign_names: dict[str, str] = {}

@@ -17,7 +17,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from dashboard.allocations.errors import InvalidMove, MoveRefused
-from dashboard.allocations.submit import MAX_REASON, job_submit
+from dashboard.allocations.submit import MAX_REASON, job_submit, reason_problem
 from dashboard.approvals.access import decision_refusal, withdraw_refusal
 from dashboard.approvals.errors import ApprovalDecided, ApprovalNotFound
 from dashboard.approvals.models import Approval
@@ -219,8 +219,9 @@ def _decision_reason(reason, *, required: bool) -> str:
         raise InvalidMove("Give a reason: the requester reads it", {"reason": "required"})
     if len(reason) > MAX_REASON:
         raise InvalidMove(f"The reason is at most {MAX_REASON} characters", {"reason": "too long"})
-    if any(ord(ch) < 32 and ch not in "\t\n\r" for ch in reason):
-        raise InvalidMove("The reason has control characters", {"reason": "control characters"})
+    if problem := reason_problem(reason):
+        # The same rule as a move's reason: it is evidence in the audit log.
+        raise InvalidMove(f"The reason is not accepted: {problem}", {"reason": problem})
     return reason
 
 

@@ -96,6 +96,25 @@ def test_api_reject_needs_a_reason_and_the_schema_lists_approvals(client, mover,
     assert _api(client, second, "get", "/api/approvals/999").status_code == 404
 
 
+@pytest.mark.parametrize(
+    ("reason", "named"),
+    [("\ud800", "lone surrogates"), ("ok \u202e", "text-direction"), ("a\x07b", "control")],
+)
+def test_a_decision_reason_is_checked_as_a_moves_reason_is(
+    client, mover, second, dir_small, reason, named
+):
+    _held_move(client, mover, dir_small)
+    approval = Approval.objects.get()
+    for action in ("approve", "reject"):
+        response = _api(
+            client, second, "post", f"/api/approvals/{approval.pk}/{action}", {"reason": reason}
+        )
+        assert response.status_code == 400, response.content
+        assert named in response.content.decode()
+    approval.refresh_from_db()
+    assert approval.status == Approval.Status.PENDING
+
+
 def test_out_of_scope_waits_instead_of_being_refused_and_an_out_of_scope_approver_cannot(
     client, mover, second, dir_small, django_user_model
 ):
