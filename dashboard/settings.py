@@ -272,9 +272,7 @@ OBSERVE_EVERY_SECONDS = env_float("OBSERVE_EVERY_SECONDS", 5.0)
 # flagged break-glass); both: either. Checked again by the system check accounts.E001.
 DASHBOARD_AUTH = env_str("DASHBOARD_AUTH", "local").strip().lower()
 if DASHBOARD_AUTH not in ("local", "cic", "both"):
-    raise ImproperlyConfigured(
-        f"DASHBOARD_AUTH must be local, cic or both, got {DASHBOARD_AUTH!r}"
-    )
+    raise ImproperlyConfigured(f"DASHBOARD_AUTH must be local, cic or both, got {DASHBOARD_AUTH!r}")
 # CIC role or workgroup names (ids or display names, any case) that make a dashboard role.
 CIC_SUPERVISOR_ROLES = env_list("CIC_SUPERVISOR_ROLES", "Supervisor" if DEMO_MODE else "")
 CIC_AUDITOR_ROLES = env_list("CIC_AUDITOR_ROLES", "Quality Auditor" if DEMO_MODE else "")
@@ -303,6 +301,7 @@ SWEEP_INTERVAL_SECONDS = env_float("SWEEP_INTERVAL_SECONDS", 30.0)
 DIRECTORY_SYNC_INTERVAL_SECONDS = env_float("DIRECTORY_SYNC_INTERVAL_SECONDS", 300.0)
 # Agents whose Logon Campaign right one sync reads (one ICWS GET each; directory/rights.py).
 DIRECTORY_RIGHTS_READS_PER_SYNC = env_int("DIRECTORY_RIGHTS_READS_PER_SYNC", 200, minimum=0)
+
 
 # -- four-eyes approval (dashboard/approvals; docs/OPERATIONS.md "Four-eyes approval") --------
 def _approval_kinds(name: str, choices: tuple[str, ...]) -> frozenset[str]:
