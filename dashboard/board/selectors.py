@@ -224,10 +224,11 @@ def _board_agents() -> list[tuple[AgentRow, int | None]]:
         .values_list(*fields, "held_by_job_id", "since")
     )
     agents: dict[str, tuple[AgentRow, int | None]] = {}
-    for *values, entered in rows:
+    for agent_id, name, extension, status, logged_in, on_phone, version, held, entered in rows:
         if entered is not None and not postgres:
             entered = int(entered.timestamp())
-        agents[values[0]] = (AgentRow(*values), entered)
+        row = AgentRow(agent_id, name, extension, status, logged_in, on_phone, version, held)
+        agents[agent_id] = (row, entered)
     memberships = Agent.workgroups.through.objects.values_list("agent_id", "workgroup_id")
     for agent_id, group_id in memberships:
         if agent_id in agents:
