@@ -86,7 +86,10 @@ def audit_record(
         "details": details or {},
     }
     extra = _what_people_know(content, agent_names, campaign_names)
-    with transaction.atomic():
+    # No savepoint inside a caller's transaction (SAVEPOINT and RELEASE were two of a move's
+    # statements per row): a failed insert or seal must fail the caller's whole transaction
+    # anyway, since no move may commit without its audit row.
+    with transaction.atomic(savepoint=False):
         content["at"] = timezone.now()
         fields = {k: v for k, v in content.items() if k not in ("job_id", "actor_id")}
         event = AuditEvent.objects.create(actor=actor, job=job, seq=None, **fields, **extra)
