@@ -4,7 +4,8 @@ Usage: .venv/bin/python bench/board_render.py [--quick] [--sizes 60,1000,5000] [
        [--requests 30] [--loads 3] [--no-browser]
        [--database-url postgres://postgres@127.0.0.1:5432/postgres]
 
-Seeds a scratch PostgreSQL database (``bench_board``, dropped at the end) with a live shift
+Seeds a scratch PostgreSQL database (``bench_board``, or ``$BENCH_BOARD_DB`` where two runs share
+a server; dropped at the end) with a live shift
 (CIC statuses of several kinds, each entered minutes ago; some campaigns off; staffing targets),
 then renders ``/`` in-process through Django's test client (middleware, sessions, templates:
 everything but the socket): the whole page and the htmx refresh of the columns, each "cold"
@@ -42,7 +43,8 @@ sys.path.insert(0, str(ROOT))
 
 from bench._db import DEFAULT_ADMIN_URL, drop, recreate, use_settings  # noqa: E402 - after the path is set
 
-SCRATCH_DB = "bench_board"
+# Its own name per run where two people bench at once on one server.
+SCRATCH_DB = os.environ.get("BENCH_BOARD_DB", "bench_board")
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 
 # Issue 15's floors, and the board before it was made dense (same machine, 5,000 x 200).
