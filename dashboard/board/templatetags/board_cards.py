@@ -11,6 +11,10 @@ Compact on purpose (issue 15: 1.5 MB at 5,000 agents): ``data-s`` is the seconds
 render, counted on by ``board.js`` from the page's ``data-now``; ``</li>`` is left to the parser
 and fixed attribute values go unquoted, as HTML allows; an agent in several columns is formatted
 once (only the pick's column differs).
+
+A render after a structure change (a move, a job's start or end) formats again only the cards
+whose agent changed: each card is kept across renders (``_cards``) as a format string of the
+few fields the clock or the column changes.
 """
 
 from __future__ import annotations
@@ -57,9 +61,10 @@ _ELAPSED = tuple(f"<time>{elapsed(minute * 60)}</time>" for minute in range(24 *
 _PER_RENDER = ("since", "pick", "elapsed")
 # An agent's card with everything but those three formatted in, by all it shows (``_key``):
 # kept across renders, so a render after a move formats again only the cards that changed.
-# Bounded: cleared when it outgrows several boards' worth (agents renamed, filters changed).
+# Bounded: cleared when it outgrows a few boards' worth (filters, roles, renamed agents);
+# about half a kilobyte an entry.
 _cards: dict[tuple, str] = {}
-CARDS_KEPT = 40_000
+CARDS_KEPT = 20_000
 
 
 def _braces(text: str) -> str:
