@@ -150,7 +150,14 @@ def fuzz_api(web: str, token: str, campaigns: list[str], agents: list[str], *, q
                 timeout=30,
             )
         else:
-            response = http.post(f"{web}/api/allocations", json=body, headers=headers, timeout=30)
+            # Serialised here, not by requests: its json= refuses NaN and infinities, which a
+            # client may still send (Python's own json writes them) and the API must refuse.
+            response = http.post(
+                f"{web}/api/allocations",
+                data=json.dumps(body),
+                headers={**headers, "Content-Type": "application/json"},
+                timeout=30,
+            )
         outcome.record("POST /api/allocations", response)
 
     params = st.dictionaries(

@@ -80,3 +80,14 @@ def test_a_lone_surrogate_in_a_json_body_is_a_400_naming_the_field(
     assert response.status_code == 400, response.content
     assert field in response.json()["errors"]
     assert not AllocationJob.objects.exists()
+
+
+@pytest.mark.parametrize("token", ["NaN", "Infinity", "-Infinity"])
+def test_a_non_standard_json_number_queues_nothing(client, token_headers, dir_small, token):
+    """Python's json writes NaN and infinities (the fuzz drill sends them): never a 500."""
+    body = '{"agent_ids": ["a1"], "campaign_ids_in": ["{C2}"], "reason": ' + token + "}"
+    response = client.post(
+        "/api/allocations", body, content_type="application/json", headers=token_headers
+    )
+    assert 400 <= response.status_code < 500, response.content
+    assert not AllocationJob.objects.exists()
