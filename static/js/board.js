@@ -499,7 +499,11 @@
 
   document.addEventListener("htmx:beforeSwap", function (event) {
     var xhr = event.detail.xhr, target = event.detail.target;
-    if (!target || target.id !== "board-columns" || !xhr || xhr.getResponseHeader("X-Board-Delta") !== "presence") { return; }
+    if (!target || target.id !== "board-columns") { return; }
+    // A refresh sent just before a drag began, answered during it: swapping now would pull the
+    // card from under the pointer and lose the drop. Fetch again once the card is dropped.
+    if (dragging) { event.detail.shouldSwap = false; refreshAfterDrag = true; return; }
+    if (!xhr || xhr.getResponseHeader("X-Board-Delta") !== "presence") { return; }
     event.detail.shouldSwap = false;
     try { applyPresence(JSON.parse(xhr.responseText)); } catch (err) { forceRefresh = true; } // the next poll re-renders
   });
@@ -599,6 +603,8 @@
         ensureIndex(); applyFilters(); updateCount(); tick();
         initSortable(); foldKeysWhenIdle();
         window.__boardReadyMs = performance.now(); // bench/board_render.py reports it
+        // A stable hook: cards can be dragged from here on (tests wait for it before a drag).
+        document.body.dataset.boardReady = "";
       }, 0);
     });
     // Minutes are what the cards show: a tick every 10 s keeps them right within that.

@@ -35,6 +35,9 @@ def drag(page, source, target):
     Real pointer input, as a person drags: Chromium starts a native drag that SortableJS
     handles. (``Locator.drag_to`` intercepts the drag itself and SortableJS never sees it start.)
     """
+    # SortableJS is wired up just after the first paint, not at the load event: a press before
+    # that starts no drag at all.
+    page.locator("body[data-board-ready]").wait_for(state="attached")
     source.scroll_into_view_if_needed()
     start, end = source.bounding_box(), target.bounding_box()
     x0, y0 = start["x"] + start["width"] / 2, start["y"] + start["height"] / 2
