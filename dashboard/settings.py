@@ -7,6 +7,7 @@ credentials are reported by system checks (``dashboard.E00x``) so ``manage.py ch
 
 from __future__ import annotations
 
+import base64
 import os
 from datetime import timedelta
 from pathlib import Path
@@ -273,6 +274,27 @@ OBSERVE_EVERY_SECONDS = env_float("OBSERVE_EVERY_SECONDS", 5.0)
 DASHBOARD_AUTH = env_str("DASHBOARD_AUTH", "local").strip().lower()
 if DASHBOARD_AUTH not in ("local", "cic", "both"):
     raise ImproperlyConfigured(f"DASHBOARD_AUTH must be local, cic or both, got {DASHBOARD_AUTH!r}")
+# Fernet keys sealing agents' kept ICWS session tokens at rest (accounts.session_seal): a comma
+# list, newest first (the first seals, any opens: rotation). Required outside debug/demo when CIC
+# sign-in is on; debug/demo without one generate a key under DASHBOARD_VAR_DIR.
+ICWS_SESSION_KEYS = [k.strip() for k in env_secret("ICWS_SESSION_KEY").split(",") if k.strip()]
+for _key in ICWS_SESSION_KEYS:
+    try:
+        _fernet_key = base64.urlsafe_b64decode(_key.encode("ascii"))
+    except (ValueError, UnicodeError):
+        _fernet_key = b""
+    if len(_fernet_key) != 32:  # what cryptography's Fernet() itself demands
+        raise ImproperlyConfigured(
+            "ICWS_SESSION_KEY must be a comma list of Fernet keys (32 bytes in URL-safe base64, "
+            '44 characters); make one with: python -c "from cryptography.fernet import Fernet; '
+            f'print(Fernet.generate_key().decode())" (one of {len(ICWS_SESSION_KEYS)} is not)'
+        )
+if DASHBOARD_AUTH != "local" and not ICWS_SESSION_KEYS and not (DEBUG or DEMO_MODE):
+    raise ImproperlyConfigured(
+        f"ICWS_SESSION_KEY must be set (or ICWS_SESSION_KEY_FILE) with DASHBOARD_AUTH="
+        f"{DASHBOARD_AUTH}: it seals the ICWS sessions kept for agents (docs/OPERATIONS.md, "
+        "'ICWS session key')"
+    )
 # CIC role or workgroup names (ids or display names, any case) that make a dashboard role.
 CIC_SUPERVISOR_ROLES = env_list("CIC_SUPERVISOR_ROLES", "Supervisor" if DEMO_MODE else "")
 CIC_AUDITOR_ROLES = env_list("CIC_AUDITOR_ROLES", "Quality Auditor" if DEMO_MODE else "")

@@ -1,7 +1,8 @@
 """Agents' own ICWS sessions, kept server-side from sign-in to sign-out for ready-for-calls.
 
-Only the tokens are kept (``AgentIcwsSession``), never the password, and only for agents: every
-other CIC sign-in logs its ICWS session out at once. A resumed client cannot reconnect, so when
+Only the tokens are kept (``AgentIcwsSession``), sealed under ``ICWS_SESSION_KEY``
+(``session_seal``), never the password, and only for agents: every other CIC sign-in logs its
+ICWS session out at once. A resumed client cannot reconnect, so when
 CIC has ended the session the agent is told to sign in again.
 """
 
@@ -13,6 +14,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.utils import timezone
 
+from dashboard.accounts import session_seal
 from dashboard.accounts.models import AgentIcwsSession
 from icws_client import IcwsClient
 from icws_client.client import SessionTokens
@@ -39,18 +41,20 @@ def keep(user, client: IcwsClient) -> None:
         user=user,
         cic_user_id=tokens.user_id,
         host=tokens.host,
-        session_id=tokens.session_id,
-        csrf_token=tokens.csrf_token,
-        cookie=tokens.cookie,
+        sealed=session_seal.seal(
+            session_id=tokens.session_id, csrf_token=tokens.csrf_token, cookie=tokens.cookie
+        ),
     )
 
 
 def agent_client(user) -> IcwsClient | None:
-    """A client on the user's kept session, or None when there is none."""
+    """A client on the user's kept session, or None when there is none or no key at hand opens
+    it (the agent is then asked to sign in again, which replaces the row)."""
     row = AgentIcwsSession.objects.filter(user=user).first()
-    if row is None:
+    opened = session_seal.unseal(row.sealed) if row is not None else None
+    if opened is None:
         return None
-    tokens = SessionTokens(row.cic_user_id, row.host, row.session_id, row.csrf_token, row.cookie)
+    tokens = SessionTokens(row.cic_user_id, row.host, **opened)
     return IcwsClient.resume(settings.ICWS_BASE_URL, tokens, **_options())
 
 

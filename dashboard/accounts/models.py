@@ -81,7 +81,8 @@ class BreakGlassAccount(models.Model):
 
 
 class AgentIcwsSession(models.Model):
-    """An agent's own ICWS session, kept from sign-in for ``ready-for-calls``; never a password.
+    """An agent's own ICWS session, kept from sign-in for ``ready-for-calls``; never a password,
+    and its tokens only sealed (``sealed``).
 
     Its tokens let the holder act as the agent on CIC until the session ends, so the row lives
     only while the dashboard session does: sign-out logs it out of CIC and deletes it, a new
@@ -94,9 +95,9 @@ class AgentIcwsSession(models.Model):
     )
     cic_user_id = models.CharField(max_length=200)
     host = models.CharField(max_length=255)
-    session_id = models.CharField(max_length=200)
-    csrf_token = models.CharField(max_length=500)
-    cookie = models.TextField()
+    # The session id, CSRF token and cookie as one Fernet token under ICWS_SESSION_KEY
+    # (accounts.session_seal): the database alone does not let anyone act as the agent.
+    sealed = models.TextField()
     created_at = models.DateTimeField(auto_now_add=True)
 
     def __str__(self) -> str:

@@ -13,6 +13,7 @@ from django.core.management import call_command
 from django.test import Client
 from django.utils import timezone
 
+from dashboard.accounts import session_seal
 from dashboard.accounts.cic_signin import BAD_CREDENTIALS, NO_ROLE, UNREACHABLE
 from dashboard.accounts.models import AgentIcwsSession, CicIdentity, SupervisorScope
 from dashboard.audit.models import AuditEvent
@@ -91,7 +92,8 @@ def test_an_agent_signs_in_keeps_its_icws_session_until_sign_out(client, cic):
     assert response.status_code == 302 and response["Location"] == "/me/"
     assert _groups(agent_id) == {"agent"}
     kept = AgentIcwsSession.objects.get(user__username=agent_id)
-    assert kept.session_id and kept.cookie.startswith(f"icws_{kept.session_id}=")
+    tokens = session_seal.unseal(kept.sealed)
+    assert tokens["session_id"] and tokens["cookie"].startswith(f"icws_{tokens['session_id']}=")
     assert _disconnects(cic) == 0
     assert client.get("/").status_code == 403  # no dashboard role: only their own page
     client.post("/accounts/logout/")
