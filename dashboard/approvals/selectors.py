@@ -29,6 +29,11 @@ def approval_by_id(approval_id: int) -> Approval:
     return approval
 
 
+def granted_for_job(job) -> Approval | None:
+    """The approval that let ``job`` run (a four-eyes move), or None for a job nobody approved."""
+    return approvals().filter(job=job, status=Status.APPROVED).first()
+
+
 def pending() -> QuerySet[Approval]:
     """Pending and not yet past their time (the beat expires those within a minute)."""
     return approvals().filter(status=Status.PENDING, expires_at__gt=timezone.now())

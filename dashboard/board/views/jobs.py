@@ -21,6 +21,7 @@ from dashboard.allocations.errors import MoveRefused, refusal_status
 from dashboard.allocations.explain import explain_job
 from dashboard.allocations.models import AllocationJob
 from dashboard.allocations.submit import job_cancel, job_retry
+from dashboard.approvals.selectors import granted_for_job
 from dashboard.board.job_words import describe_jobs, words_of
 from dashboard.core.pagination import keyset_page
 from dashboard.core.params import BadParameter, bad_parameter_response
@@ -65,6 +66,7 @@ def job_detail(request: HttpRequest, job_id: int) -> HttpResponse:
     roles.require_board(request.user)
     job = _get_job(job_id)
     names = dict(Agent.objects.filter(id__in=job.agent_ids).values_list("id", "name"))
+    approval = granted_for_job(job)
     context = {
         "nav": "jobs",
         "job": job,
@@ -72,6 +74,8 @@ def job_detail(request: HttpRequest, job_id: int) -> HttpResponse:
         "watch_observation": observation_expected(job),
         "agents": [(a, names.get(a, a)) for a in job.agent_ids],
         "requested_by_name": display_name(job.requested_by),
+        "approval": approval,
+        "approved_by_name": display_name(approval.decided_by) if approval else "",
     }
     return TemplateResponse(request, "board/job.html", context)
 
