@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 from django.contrib.auth.models import Group
+from playwright.sync_api import expect
 
 from tests.integration.conftest import (  # noqa: F401 - fixtures shared with the integration tests
     directory,
@@ -27,6 +28,11 @@ PASSWORD = "pw-for-browser-tests"
 # Playwright's sync API runs an event loop in this thread; Django's ORM calls from the test body
 # (fixtures, assertions) are still synchronous and safe here.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+# expect() waits up to 5 s by default, less than a loaded machine needs: a 1,000-agent move
+# preview took over 5 s on SQLite at load average 19. As long as page actions get (15 s); the
+# checks of a time the product promises ("within 2 s") pass their own timeout.
+EXPECT_TIMEOUT_MS = 15_000
+expect.set_options(timeout=EXPECT_TIMEOUT_MS)
 
 
 def pytest_collection_modifyitems(items):
@@ -77,12 +83,21 @@ def page(browser, request):
     )
     yield page
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    name = re.sub(r"[^A-Za-z0-9_.-]+", "_", request.node.name)
+    # Named by module and test (with its parameters): two files' tests of one name must not
+    # overwrite each other's screenshot.
+    name = re.sub(r"[^A-Za-z0-9_.-]+", "_", request.node.nodeid.removeprefix("tests/browser/"))
     try:
         page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
     finally:
         context.close()
     assert not errors, f"JavaScript errors or CSP violations on the page: {errors}"
+
+
+def board_ready(page):
+    """Wait until board.js has indexed the cards and wired SortableJS (after the first paint, not
+    at the load event ``wait_for_url`` waits for): a drag pressed before then starts no drag."""
+    page.locator("body[data-board-ready]").wait_for(state="attached")
+    return page
 
 
 def make_user(django_user_model, username: str, role: str | None):
@@ -94,7 +109,7 @@ def make_user(django_user_model, username: str, role: str | None):
 
 @pytest.fixture
 def login(live_server, page):
-    """``login(user)`` signs in through the real login form and lands on the board."""
+    """``login(user)`` signs in through the real login form and lands on the board, ready."""
 
     def sign_in(user, next_path: str = "/"):
         page.goto(f"{live_server.url}/accounts/login/?next={next_path}")
@@ -102,6 +117,8 @@ def login(live_server, page):
         page.fill("input[name=password]", PASSWORD)
         page.click("button[type=submit]")
         page.wait_for_url(f"{live_server.url}{next_path}*")
+        if next_path.split("?")[0] == "/":
+            board_ready(page)
         return page
 
     return sign_in

@@ -42,11 +42,14 @@ def test_an_auditor_filters_opens_an_entry_and_exports_it(
     login, page, live_server, directory, worker, simulator, django_user_model
 ):
     job, _, agent, _, target = _moved(directory, django_user_model)
-    job_submit(  # a second, unrelated entry the filter must hide
+    other, _ = job_submit(  # a second, unrelated entry the filter must hide
         actor=make_user(django_user_model, "other", "supervisor"),
         agent_ids=[a for a in directory["membership"] if a != agent][:1],
         campaign_ids_in=[target],
     )
+    # Its started and succeeded rows come from the worker: all of them before the page renders,
+    # or the count below may include rows the rendered table has not.
+    wait_terminal(other)
     login(make_user(django_user_model, "audrey", "auditor"), "/audit/")
     rows = page.locator("#audit-table [data-audit-id]")
     expect(rows).to_have_count(AuditEvent.objects.count())

@@ -10,7 +10,7 @@ from playwright.sync_api import expect
 from dashboard.allocations.models import AllocationJob
 from dashboard.directory.models import Agent, Campaign
 from dashboard.directory.selectors import roster_of
-from tests.browser.conftest import make_user
+from tests.browser.conftest import board_ready, make_user
 from tests.integration.conftest import pick_move, sim_moves
 
 Status = AllocationJob.Status
@@ -36,8 +36,8 @@ def drag(page, source, target):
     handles. (``Locator.drag_to`` intercepts the drag itself and SortableJS never sees it start.)
     """
     # SortableJS is wired up just after the first paint, not at the load event: a press before
-    # that starts no drag at all.
-    page.locator("body[data-board-ready]").wait_for(state="attached")
+    # that starts no drag at all (a reload or a page signed in by hand has not waited yet).
+    board_ready(page)
     source.scroll_into_view_if_needed()
     start, end = source.bounding_box(), target.bounding_box()
     x0, y0 = start["x"] + start["width"] / 2, start["y"] + start["height"] / 2
@@ -353,6 +353,7 @@ def test_a_drop_on_a_collapsed_column_opens_it_and_moves_there(
     expect(column_el).not_to_have_attribute("open", "")  # off: starts collapsed
     head = column_el.locator("summary")
     source_card = card(page, source, agent)
+    board_ready(page)  # as drag() does: a press before SortableJS is wired starts no drag
     source_card.scroll_into_view_if_needed()
     start, end = source_card.bounding_box(), head.bounding_box()
     x0, y0 = start["x"] + start["width"] / 2, start["y"] + start["height"] / 2

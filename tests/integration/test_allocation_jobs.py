@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-import time
 
 import pytest
 
@@ -151,7 +150,10 @@ def test_timeouts_are_transient(directory, worker, supervisor, simulator, engine
     retry = AuditEvent.objects.get(job=job, kind="retry")
     assert retry.details == {"batch": 0, "outcome_unknown": True}
     assert "may have applied the timed-out send" in retry.message
-    time.sleep(1.6)  # the delayed first request finishes on the simulator
+    # The delayed first request is applied once its 1.5 s are up (not before: it was held).
+    wait_for(
+        lambda: len(_moves_for(simulator, agents[0])) == 2, what="the timed-out send applied too"
+    )
     simulator.wait_idle()
     assert len(_moves_for(simulator, agents[0])) == 2
     assert target in simulator.state()["membership"][agents[0]]
@@ -176,16 +178,23 @@ def test_large_move_is_split_into_batches(
 def test_partial_success_is_recorded_per_batch(
     directory, worker, supervisor, simulator, engine_settings
 ):
+    from dashboard.icws import reset_client
+
     engine_settings.ALLOCATION_BATCH_SIZE = 3
+    engine_settings.ICWS_TIMEOUT = 5.0  # the held sends below must not time out
+    reset_client()
     target = next(c["id"] for c in directory["campaigns"] if c["state"] == "on")
     agents = sorted(Agent.objects.values_list("id", flat=True))[:6]
-    # The first batch goes through; the second meets a permanent 403.
+    # The first batch goes through; the second meets a permanent 403. Every send is held 1 s
+    # and the licence is checked after the hold, so the licence goes while the second send is
+    # held: the test has that second to see the first batch accepted. Held from before the job
+    # is queued: set after, a quick worker had sent both batches unheld.
+    simulator.set_faults(latency_ms=1000, paths="allocate-agents")
     job, _ = job_submit(actor=supervisor, agent_ids=agents, campaign_ids_in=[target])
 
     def first_batch_accepted():
         return JobBatch.objects.filter(job=job, index=0, status="accepted").exists()
 
-    simulator.set_faults(latency_ms=300, paths="allocate-agents")
     wait_for(first_batch_accepted, what="first batch")
     simulator.set_faults(licence=False, latency_ms=0)
     wait_terminal(job)
