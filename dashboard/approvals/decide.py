@@ -11,6 +11,7 @@ audited, the approval stays pending and the approver sees why.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 
 from django.db import transaction
@@ -92,19 +93,17 @@ def reject(*, approval_id: int, actor, reason: str, request_id: str = "") -> App
     """Reject with a reason (required: the requester reads it)."""
     reason = _decision_reason(reason, required=True)
     _check(approval_id, actor, "Reject", request_id)
-    with transaction.atomic():
-        approval = _claim(approval_id, Status.REJECTED, actor, reason)
-        if (on_rejected := handler(approval.kind, "rejected")) is not None:
-            on_rejected(approval)
-        _audit(
-            Kind.APPROVAL_REJECTED,
-            approval,
-            actor,
-            f"Approval {approval.pk} rejected by {actor.get_username()} "
-            f"(requested by {approval.requested_by.get_username()}): {reason}",
-            request_id,
-        )
-    return approval
+    return _turn_down(
+        approval_id,
+        Status.REJECTED,
+        actor,
+        reason,
+        request_id,
+        lambda a: (
+            f"Approval {a.pk} rejected by {actor.get_username()} "
+            f"(requested by {a.requested_by.get_username()}): {reason}"
+        ),
+    )
 
 
 def withdraw(*, approval_id: int, actor, request_id: str = "") -> Approval:
@@ -112,17 +111,31 @@ def withdraw(*, approval_id: int, actor, request_id: str = "") -> Approval:
     approval = _get(approval_id)
     if refusal := withdraw_refusal(actor, approval):
         raise refusal
+    return _turn_down(
+        approval_id,
+        Status.WITHDRAWN,
+        actor,
+        "Withdrawn by the requester",
+        request_id,
+        lambda a: f"Approval {a.pk} withdrawn by its requester {actor.get_username()}",
+    )
+
+
+def _turn_down(
+    approval_id: int,
+    status: str,
+    actor,
+    reason: str,
+    request_id: str,
+    message: Callable[[Approval], str],
+) -> Approval:
+    """A rejection or a withdrawal: claim it, tell the kind's handler ("rejected" for both: the
+    move or plan does not go ahead either way) and audit it as rejected, in one transaction."""
     with transaction.atomic():
-        approval = _claim(approval_id, Status.WITHDRAWN, actor, "Withdrawn by the requester")
+        approval = _claim(approval_id, status, actor, reason)
         if (on_rejected := handler(approval.kind, "rejected")) is not None:
             on_rejected(approval)
-        _audit(
-            Kind.APPROVAL_REJECTED,
-            approval,
-            actor,
-            f"Approval {approval.pk} withdrawn by its requester {actor.get_username()}",
-            request_id,
-        )
+        _audit(Kind.APPROVAL_REJECTED, approval, actor, message(approval), request_id)
     return approval
 
 

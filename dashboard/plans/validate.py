@@ -8,23 +8,21 @@ after (an overnight shift).
 
 from __future__ import annotations
 
-import re
-from collections import Counter
 from datetime import date, datetime, time
 
 from django.conf import settings
 from django.utils import timezone
 
+# A plan's ids and reason become a move's (run.py submits them): the move's own rules, from one
+# place, so a plan that saves is never refused at its run for its text.
+from dashboard.allocations.submit import MAX_ID, MAX_REASON, reason_problem
+from dashboard.allocations.submit import _id_list as id_list
 from dashboard.directory.models import Agent, Campaign, Workgroup
 from dashboard.plans import schedule
 from dashboard.plans.errors import InvalidPlan
 
 MAX_NAME = 200
-MAX_REASON = 500
-MAX_ID = 200
 MAX_DAYS = 366
-# C0/C1 controls; the reason and name are evidence in the audit log (as a move's reason).
-_CONTROLS = re.compile("[\x00-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
 WEEKDAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
 
@@ -33,9 +31,9 @@ def plan_fields(data: dict, *, now: datetime | None = None) -> dict:
     now = now or timezone.now()
     errors: dict[str, str] = {}
     out: dict = {}
-    out["name"] = _text(data.get("name"), "name", MAX_NAME, errors, required=True)
+    out["name"] = _text(data.get("name"), "name", MAX_NAME, errors, required=True, single_line=True)
     out["reason"] = _text(data.get("reason", ""), "reason", MAX_REASON, errors)
-    agents = _ids(data.get("agent_ids"), "agent_ids", errors)
+    agents = id_list(data.get("agent_ids"), "agent_ids", errors)
     workgroup = data.get("workgroup_id") or None
     if workgroup is not None and (not isinstance(workgroup, str) or len(workgroup) > MAX_ID):
         errors["workgroup_id"] = "must be a workgroup id"
@@ -46,8 +44,8 @@ def plan_fields(data: dict, *, now: datetime | None = None) -> dict:
         errors["agent_ids"] = "name at least one agent, or a workgroup"
     if len(agents) > settings.ALLOCATION_MAX_AGENTS:
         errors["agent_ids"] = f"at most {settings.ALLOCATION_MAX_AGENTS} agents in one plan"
-    ins = _ids(data.get("campaign_ids_in"), "campaign_ids_in", errors)
-    outs = _ids(data.get("campaign_ids_out"), "campaign_ids_out", errors)
+    ins = id_list(data.get("campaign_ids_in"), "campaign_ids_in", errors)
+    outs = id_list(data.get("campaign_ids_out"), "campaign_ids_out", errors)
     if not errors.keys() & {"campaign_ids_in", "campaign_ids_out"}:
         if not ins and not outs:
             errors["campaign_ids_in"] = "name a campaign to move agents into or out of"
@@ -83,7 +81,11 @@ def plan_fields(data: dict, *, now: datetime | None = None) -> dict:
     return out
 
 
-def _text(value, name: str, limit: int, errors: dict, *, required: bool = False) -> str:
+def _text(
+    value, name: str, limit: int, errors: dict, *, required: bool = False, single_line=False
+) -> str:
+    """Text a person gives, by the move's reason rule (``reason_problem``): it is evidence in
+    the audit log; a name is also one line."""
     if value is None:
         value = ""
     if not isinstance(value, str):
@@ -94,29 +96,11 @@ def _text(value, name: str, limit: int, errors: dict, *, required: bool = False)
         errors[name] = "give the plan a name"
     elif len(value) > limit:
         errors[name] = f"at most {limit} characters"
-    elif _CONTROLS.search(value) or any(0xD800 <= ord(c) <= 0xDFFF for c in value):
-        errors[name] = "control, invisible or text-direction characters are not allowed"
+    elif problem := reason_problem(value):
+        errors[name] = problem
+    elif single_line and any(ch in value for ch in "\t\n\r"):
+        errors[name] = "must be one line"
     return value
-
-
-def _ids(value, name: str, errors: dict) -> list[str]:
-    if value is None:
-        return []
-    if isinstance(value, str) or not isinstance(value, list | tuple):
-        errors[name] = "must be a list of ids"
-        return []
-    ids = []
-    for item in value:
-        if not isinstance(item, str) or not item.strip() or len(item) > MAX_ID:
-            errors[name] = f"must contain only non-empty ids of at most {MAX_ID} characters"
-            return []
-        if _CONTROLS.search(item) or any(0xD800 <= ord(c) <= 0xDFFF for c in item):
-            errors[name] = "ids may not contain control characters"
-            return []
-        ids.append(item.strip())
-    if dupes := sorted(i for i, n in Counter(ids).items() if n > 1):
-        errors[name] = f"lists an id more than once: {', '.join(dupes[:10])}"
-    return ids
 
 
 def _known(agents, workgroup, ins, outs, errors: dict) -> None:

@@ -7,6 +7,8 @@ from django.contrib.auth.models import Group
 from django.utils import timezone
 
 from dashboard.accounts.models import SupervisorScope
+from dashboard.allocations.errors import InvalidMove
+from dashboard.allocations.submit import job_submit
 from dashboard.audit.models import AuditEvent
 from dashboard.plans.errors import InvalidPlan, PlanConflict, PlanForbidden
 from dashboard.plans.models import Plan
@@ -56,6 +58,37 @@ def test_invalid_fields_are_named(dir_small, mover, overrides, field, words):
         plan_create(actor=mover, data=plan_data(**overrides))
     assert words in caught.value.fields[field]
     assert not Plan.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "a\u2060b",  # word joiner (Cf): the old plan rule let it through, the move's refuses it
+        "a\u2028b",  # line separator (Zl)
+        "a\u200bb",  # zero-width space
+        "a\ud800b",  # a lone surrogate: cannot be stored
+        "a\x07b",
+    ],
+)
+def test_a_plans_text_and_ids_follow_the_moves_rule(dir_small, mover, text):
+    """A plan's reason and ids become a move's at its run: what the move refuses, the plan does."""
+    with pytest.raises(InvalidMove) as move:
+        job_submit(actor=mover, agent_ids=["a1"], campaign_ids_in=["{C2}"], reason=text)
+    with pytest.raises(InvalidPlan) as plan:
+        plan_create(actor=mover, data=plan_data(reason=text, name=text, campaign_ids_in=[text]))
+    assert plan.value.fields["reason"] == move.value.fields["reason"]
+    assert plan.value.fields["name"] == move.value.fields["reason"]
+    with pytest.raises(InvalidMove) as move_ids:
+        job_submit(actor=mover, agent_ids=["a1"], campaign_ids_in=[text])
+    assert plan.value.fields["campaign_ids_in"] == move_ids.value.fields["campaign_ids_in"]
+
+
+def test_a_plans_reason_may_have_lines_as_a_moves_may_but_its_name_is_one_line(dir_small, mover):
+    plan, _ = plan_create(actor=mover, data=plan_data(reason="cover\nfor Ana"))
+    assert plan.reason == "cover\nfor Ana"
+    with pytest.raises(InvalidPlan) as caught:
+        plan_create(actor=mover, data=plan_data(name="Evening\nrenewals"))
+    assert caught.value.fields["name"] == "must be one line"
 
 
 def test_overnight_end(dir_small, mover):
