@@ -19,8 +19,12 @@
    conditional status update (moved -> reverting) in the same transaction as the revert's submit.
 
 Jobs are ordinary ``allocations`` jobs requested by the plan's creator (the run is checked against
-their role and scope at run time), with the plan's name in their reason (so in every audit row of
-theirs) and a ``PLAN_RUN`` row linked to the job whose ``details`` name the plan and the run.
+their role and scope at run time), with the plan's name in their reason (for people: so in every
+audit row of theirs) and ``plan-<plan id>-run-<run id>`` as their request id (so in every audit
+row's ``request_id``). The structured link is the run's: ``PlanRun.job`` and ``revert_jobs``
+(``selectors.plan_run_of_job``, the job page's "Plan" line), and a ``PLAN_RUN`` row linked to the
+job whose ``details`` name the plan, the run and the revert jobs. ``AllocationJob`` has no
+details field of its own to carry the plan.
 """
 
 from __future__ import annotations
@@ -286,16 +290,33 @@ def _revert(run: PlanRun) -> None:
         message = f"Reverting {count} agent(s) (job {jobs})" if reverts else "Nothing to revert"
     if reverts:
         run.revert_jobs.add(*reverts)
-    _finish_revert(run, message + _left_out_text(left_alone, "left alone"), left_alone, occ)
+    _finish_revert(
+        run,
+        message + _left_out_text(left_alone, "left alone"),
+        left_alone,
+        occ,
+        revert_job_ids=[j.pk for j in reverts],
+    )
 
 
-def _finish_revert(run: PlanRun, message: str, left_alone: dict, occ) -> None:
+def _finish_revert(
+    run: PlanRun, message: str, left_alone: dict, occ, *, revert_job_ids: list[int] | None = None
+) -> None:
     run.status = Status.DONE
     run.revert_left_alone = left_alone
     run.reverted_at = timezone.now()
     run.message = f"{run.message}. End: {message}"
     run.save(update_fields=["status", "revert_left_alone", "reverted_at", "message"])
-    _audit_run(run.plan, run, occ, message, phase="end", job=run.job, left=left_alone)
+    _audit_run(
+        run.plan,
+        run,
+        occ,
+        message,
+        phase="end",
+        job=run.job,
+        left=left_alone,
+        revert_job_ids=revert_job_ids,
+    )
 
 
 # -- words and audit -------------------------------------------------------------------------------
@@ -327,7 +348,17 @@ def _left_out_text(skipped: dict[str, str], verb: str = "left out") -> str:
     return f"; {verb}: " + "; ".join(listed) + (f" and {more} more" if more > 0 else "")
 
 
-def _audit_run(plan: Plan, run: PlanRun, occ, message: str, *, phase: str, job=None, left=None):
+def _audit_run(
+    plan: Plan,
+    run: PlanRun,
+    occ,
+    message: str,
+    *,
+    phase: str,
+    job=None,
+    left=None,
+    revert_job_ids: list[int] | None = None,
+):
     skipped = run.skipped if phase == "start" else (left or {})
     listed = dict(list(skipped.items())[:LISTED])
     audit_record(
@@ -350,5 +381,7 @@ def _audit_run(plan: Plan, run: PlanRun, occ, message: str, *, phase: str, job=N
             "scheduled_at": run.scheduled_at.isoformat(),
             "left_out": listed,
             **({"left_out_count": len(skipped)} if len(skipped) > LISTED else {}),
+            # The jobs by number, not only in the message: the run's start job is the row's job.
+            **({"revert_job_ids": revert_job_ids} if revert_job_ids else {}),
         },
     )

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.conf import settings
-from django.db.models import Count, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
 from dashboard.directory.selectors import agent_names, campaign_names, campaign_rows
@@ -99,6 +99,17 @@ def runs(plan: Plan, *, limit: int = 50) -> list[PlanRun]:
         plan.runs.select_related("job")
         .prefetch_related("revert_jobs")
         .order_by("-scheduled_at")[:limit]
+    )
+
+
+def plan_run_of_job(job) -> PlanRun | None:
+    """The plan run that started ``job`` or whose end reverts it (``run.job_id != job.pk``), or
+    None for a job no plan made. One query."""
+    return (
+        PlanRun.objects.select_related("plan")
+        .filter(Q(job=job) | Q(revert_jobs=job))
+        .order_by("-scheduled_at")
+        .first()
     )
 
 

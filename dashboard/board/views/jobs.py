@@ -26,6 +26,7 @@ from dashboard.board.job_words import describe_jobs, words_of
 from dashboard.core.pagination import keyset_page
 from dashboard.core.params import BadParameter, bad_parameter_response
 from dashboard.directory.models import Agent
+from dashboard.plans.selectors import plan_run_of_job
 from dashboard.presence.selectors import observation_expected
 
 PAGE_SIZE = 50
@@ -76,6 +77,7 @@ def job_detail(request: HttpRequest, job_id: int) -> HttpResponse:
         "requested_by_name": display_name(job.requested_by),
         "approval": approval,
         "approved_by_name": display_name(approval.decided_by) if approval else "",
+        "plan_run": plan_run_of_job(job),
     }
     return TemplateResponse(request, "board/job.html", context)
 
