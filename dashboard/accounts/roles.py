@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser, Group
 from django.core.exceptions import PermissionDenied
+from django.db.models import Exists, OuterRef
 
 SUPERVISOR = "supervisor"
 AUDITOR = "auditor"
@@ -14,15 +15,38 @@ AGENT = "agent"
 
 
 def roles_of(user: AbstractBaseUser | AnonymousUser) -> set[str]:
+    """The user's dashboard roles, read once per user object (one object per request)."""
     if not user.is_authenticated or not user.is_active:
         return set()
     cached = getattr(user, "_dashboard_roles", None)
     if cached is None:
-        cached = set(user.groups.filter(name__in=ROLES).values_list("name", flat=True))
-        if user.is_superuser:
-            cached.add(ADMIN)
-        user._dashboard_roles = cached
+        names = user.groups.filter(name__in=ROLES).values_list("name", flat=True)
+        cached = _keep_roles(user, names)
     return cached
+
+
+def role_annotations(user_ref: str = "pk") -> dict[str, Exists]:
+    """Annotations that read the roles of the user at ``user_ref`` (``"user"`` on an API token
+    row) in the query that loads the user, so a request that authenticates by such a query
+    spends no round trip of its own on roles. ``keep_annotated_roles`` stores what they read."""
+    return {
+        f"_has_role_{role}": Exists(Group.objects.filter(user=OuterRef(user_ref), name=role))
+        for role in ROLES
+    }
+
+
+def keep_annotated_roles(user, row) -> None:
+    """Cache on ``user`` the roles ``role_annotations`` read onto ``row``; ``roles_of`` then
+    answers from them."""
+    _keep_roles(user, [role for role in ROLES if getattr(row, f"_has_role_{role}")])
+
+
+def _keep_roles(user, names) -> set[str]:
+    roles = set(names)
+    if user.is_superuser:
+        roles.add(ADMIN)
+    user._dashboard_roles = roles
+    return roles
 
 
 def role_label(user) -> str:
@@ -49,10 +73,16 @@ def allowed_workgroups(user) -> set[str] | None:
     """Workgroup ids a supervisor may move agents of; None means no limit (admins, unscoped)."""
     if ADMIN in roles_of(user):
         return None
-    scope = getattr(user, "supervisor_scope", None)
-    if scope is None:
-        return None
-    return set(scope.workgroups.values_list("id", flat=True))
+    # Cached like the roles: a submit asks twice (the approval gate, then the scope check).
+    cached = getattr(user, "_dashboard_workgroups", _UNREAD)
+    if cached is _UNREAD:
+        scope = getattr(user, "supervisor_scope", None)
+        cached = None if scope is None else set(scope.workgroups.values_list("id", flat=True))
+        user._dashboard_workgroups = cached
+    return cached
+
+
+_UNREAD = object()
 
 
 def is_agent(user) -> bool:

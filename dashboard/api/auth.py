@@ -12,6 +12,7 @@ from django.http import HttpRequest, JsonResponse
 from django.utils import timezone
 from ninja.security import APIKeyHeader, SessionAuth
 
+from dashboard.accounts import roles
 from dashboard.accounts.models import ApiToken
 from dashboard.api.errors import error_body
 
@@ -27,13 +28,19 @@ class TokenAuth(APIKeyHeader):
         token = token.strip()
         if scheme.lower() != "token" or not token or len(token) > 200:
             return None
+        # One round trip for the token, its user, the user's roles and scope row: a POST asks
+        # for all of them (roles_of, allowed_workgroups), and under load every round trip of a
+        # POST waits for PostgreSQL to be scheduled (half a worker's samples in bench/api_post.py
+        # were such waits).
         api_token = (
-            ApiToken.objects.select_related("user")
+            ApiToken.objects.select_related("user", "user__supervisor_scope")
+            .annotate(**roles.role_annotations("user"))
             .filter(key_hash=ApiToken.hash(token), user__is_active=True)
             .first()
         )
         if api_token is None:
             return None
+        roles.keep_annotated_roles(api_token.user, api_token)
         now = timezone.now()
         last = api_token.last_used_at
         if last is None or (now - last).total_seconds() > LAST_USED_RESOLUTION_SECONDS:
