@@ -143,9 +143,11 @@ def _with_reason_code(reason: str, reason_code: str | None, needs: list[str]) ->
     if reason_code is None:
         return reason
     reason_code = reason_code.strip()
+    if not reason_code and not reason_code_required(needs):
+        return reason  # nothing to check, no query (codes are required only where a site says)
     active = dict(ReasonCode.objects.filter(active=True).values_list("code", "label"))
     if not reason_code:
-        if active and reason_code_required(needs):
+        if active:
             raise InvalidMove(
                 "Choose a reason code for this move",
                 {"reason": "choose a reason code", "reason_code": "required for this move"},
