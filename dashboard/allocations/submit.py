@@ -25,13 +25,12 @@ from dashboard.accounts import roles
 from dashboard.allocations.access import job_access, move_refusal
 from dashboard.allocations.errors import InvalidMove, MoveConflict, MoveRefused
 from dashboard.allocations.models import AllocationJob, JobBatch
-from dashboard.allocations.selectors import existing_job, job_by_id, stale_agents
+from dashboard.allocations.move_reads import MoveReads, read_move
+from dashboard.allocations.selectors import existing_job, job_by_id
 from dashboard.allocations.tasks import enqueue_job
 from dashboard.approvals.gate import approval_details, move_gate
 from dashboard.audit.models import AuditEvent
 from dashboard.audit.services import audit_record
-from dashboard.directory.models import Agent, Campaign
-from dashboard.directory.selectors import roster_of
 
 log = logging.getLogger(__name__)
 
@@ -87,7 +86,7 @@ def job_submit(
             _check_same_move(existing, agent_ids, campaign_ids_in, campaign_ids_out)
             return existing, False
 
-    agents, ins, outs, reason, names = _validate_move(
+    agents, ins, outs, reason, reads = _validate_move(
         agent_ids, campaign_ids_in, campaign_ids_out, reason
     )
     expected = _validate_expected(expected_versions, agents)
@@ -106,7 +105,7 @@ def job_submit(
         revert_of=revert_of,
     )
 
-    refusal = move_refusal(scope_of, agents) or _conflict_refusal(expected)
+    refusal = move_refusal(scope_of, agents) or _conflict_refusal(expected, reads)
     if refusal is not None:
         kept = agents[:REFUSAL_AGENTS_KEPT]
         audit_record(
@@ -116,12 +115,12 @@ def job_submit(
             campaign_ids_in=ins,
             campaign_ids_out=outs,
             reason=reason,
-            roster_before=roster_of(kept),
+            roster_before={a: reads.rosters[a] for a in kept},
             message=refusal.message,
             request_id=request_id,
             details=_count_details(agents),
-            agent_names=names[0],
-            campaign_names=names[1],
+            agent_names=reads.agent_names,
+            campaign_names=reads.campaign_names,
         )
         raise refusal
 
@@ -147,11 +146,11 @@ def job_submit(
             audit_record(
                 kind=Kind.REQUESTED,
                 job=job,
-                roster_before=roster_of(agents),
+                roster_before=reads.rosters,
                 message=job.describe(),
                 details=approval_details(approval),
-                agent_names=names[0],
-                campaign_names=names[1],
+                agent_names=reads.agent_names,
+                campaign_names=reads.campaign_names,
             )
             _enqueue_on_commit(job.pk)
     except IntegrityError:
@@ -281,9 +280,10 @@ def _id_list(value, name: str, errors: dict[str, str]) -> list[str]:
 
 def _validate_move(
     agent_ids, ins, outs, reason
-) -> tuple[list[str], list[str], list[str], str, tuple[dict[str, str], dict[str, str]]]:
-    """The move's clean agents, campaigns in and out and reason, and the names of the agents
-    and campaigns (read by the same queries that check they exist, for the audit rows)."""
+) -> tuple[list[str], list[str], list[str], str, MoveReads]:
+    """The move's clean agents, campaigns in and out and reason, and what the submit reads about
+    them (``move_reads``: the names that show they exist, for the audit rows too; versions and
+    rosters)."""
     errors: dict[str, str] = {}
     agents = _id_list(agent_ids, "agent_ids", errors)
     ins_ = _id_list(ins, "campaign_ids_in", errors)
@@ -305,20 +305,14 @@ def _validate_move(
         errors["reason"] = f"at most {MAX_REASON} characters"
     elif problem := reason_problem(reason):
         errors["reason"] = problem
-    agent_names: dict[str, str] = {}
-    campaign_names: dict[str, str] = {}
+    reads = MoveReads()
     if not errors:
-        agent_names = dict(
-            Agent.objects.filter(id__in=agents, active=True).values_list("id", "name")
-        )
-        known_agents = agent_names.keys()
+        reads = read_move(agents, ins_ + outs_)
+        known_agents = reads.agent_names.keys()
         unknown = [a for a in agents if a not in known_agents]
         if unknown:
             errors["agent_ids"] = f"unknown agents: {', '.join(unknown[:10])}"
-        campaign_names = dict(
-            Campaign.objects.filter(id__in=ins_ + outs_, active=True).values_list("id", "name")
-        )
-        campaigns = campaign_names.keys()
+        campaigns = reads.campaign_names.keys()
         for name, ids in (("campaign_ids_in", ins_), ("campaign_ids_out", outs_)):
             missing = [c for c in ids if c not in campaigns]
             if missing:
@@ -327,7 +321,7 @@ def _validate_move(
         raise InvalidMove(
             "The move is not valid: " + "; ".join(f"{k}: {v}" for k, v in errors.items()), errors
         )
-    return agents, ins_, outs_, reason.strip(), (agent_names, campaign_names)
+    return agents, ins_, outs_, reason.strip(), reads
 
 
 def _validate_expected(expected, agents: list[str]) -> dict[str, int]:
@@ -351,8 +345,8 @@ def _validate_expected(expected, agents: list[str]) -> dict[str, int]:
     return dict(expected)
 
 
-def _conflict_refusal(expected: dict[str, int]) -> MoveConflict | None:
-    stale = stale_agents(expected)
+def _conflict_refusal(expected: dict[str, int], reads: MoveReads) -> MoveConflict | None:
+    stale = reads.stale_agents(expected)
     if stale:
         return MoveConflict(
             "The roster changed since this move was prepared (moved meanwhile: "
