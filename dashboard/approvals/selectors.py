@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from dashboard.approvals.access import may_decide
 from dashboard.approvals.errors import ApprovalNotFound
 from dashboard.approvals.models import Approval
+from dashboard.audit.models import AuditEvent
 
 Status = Approval.Status
 RECENT = 50
@@ -30,8 +31,19 @@ def approval_by_id(approval_id: int) -> Approval:
 
 
 def granted_for_job(job) -> Approval | None:
-    """The approval that let ``job`` run (a four-eyes move), or None for a job nobody approved."""
-    return approvals().filter(job=job, status=Status.APPROVED).first()
+    """The approval ``job`` ran under, or None for a job nobody approved. Two queries.
+
+    A move's approval names its job; a plan's names none (its runs and reverts are submitted
+    under it), so the job's REQUESTED audit row is read too: it records the approval the submit
+    was given (``gate.approval_details``), whichever revision of the plan was current then."""
+    requested = (
+        AuditEvent.objects.filter(job=job, kind=AuditEvent.Kind.REQUESTED)
+        .values_list("details", flat=True)
+        .first()
+    )
+    approval_id = requested.get("approval_id") if isinstance(requested, dict) else None
+    recorded = Q(pk=approval_id) if isinstance(approval_id, int) else Q(pk__in=[])
+    return approvals().filter(Q(job=job) | recorded, status=Status.APPROVED).first()
 
 
 def pending() -> QuerySet[Approval]:

@@ -4,6 +4,7 @@ in the viewer's time zone; a job nobody approved says nothing of approval."""
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 from unittest import mock
 from zoneinfo import ZoneInfo
 
@@ -12,9 +13,14 @@ from django.urls import reverse
 
 from dashboard.allocations import submit
 from dashboard.allocations.models import AllocationJob
+from dashboard.approvals.decide import approve
 from dashboard.approvals.models import Approval
+from dashboard.plans.models import PlanRun
+from dashboard.plans.run import plans_tick
+from dashboard.plans.services import plan_create, plan_update
 from tests.dashboard.api.conftest import token_for
 from tests.dashboard.conftest import user_with_role
+from tests.dashboard.plans.conftest import plan_data
 
 pytestmark = pytest.mark.postgres_too
 
@@ -71,3 +77,23 @@ def test_a_job_nobody_approved_says_nothing_of_approval(client, mover, dir_small
     client.force_login(mover)
     page = client.get(reverse("job-detail", args=[job.pk])).content.decode()
     assert "data-job-approved-by" not in page and "Approved by" not in page
+
+
+def test_a_plan_runs_job_names_the_plans_approver(client, mover, second, dir_small, settings):
+    """A plan's approval names no job: the run's job is found by the approval its REQUESTED row
+    records, and still is after the plan is edited (the new revision asks anew)."""
+    settings.APPROVAL_REQUIRED_FOR = frozenset({"plan"})
+    plan, _ = plan_create(actor=mover, data=plan_data())
+    granted = plan.approval_id
+    approve(approval_id=granted, actor=second, reason="")
+    plans_tick(datetime(2030, 3, 29, 16, 0, 2, tzinfo=UTC))
+    job = PlanRun.objects.get().job
+    assert job is not None and not Approval.objects.filter(kind=Approval.Kind.MOVE).exists()
+    plan_update(actor=mover, plan_id=plan.pk, data=plan_data(name="Late renewals"))
+    plan.refresh_from_db()
+    assert plan.approval_id != granted  # waiting again, for the new revision
+    client.force_login(mover)
+    page = client.get(reverse("job-detail", args=[job.pk])).content.decode()
+    line = re.search(r"<dd data-job-approved-by>(.*?)</dd>", page, re.S).group(1)
+    assert line.startswith("Approved by Sam &lt;Second&gt; at <time")
+    assert f"approval {granted}</a>, of the plan)" in line
