@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import time
+from functools import partial
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.template.response import TemplateResponse
-from django.utils.functional import SimpleLazyObject
 from django.views.decorators.http import require_GET
 
 from dashboard.accounts import roles
@@ -63,13 +63,15 @@ def board_page(request: HttpRequest) -> HttpResponse:
             )
     opened = frozenset(filter(None, filters["open"].split("\n")))
     can_move = roles.can_move_agents(request.user)
-    # Built only if the columns are not in the rendered-columns cache for this revision.
-    board = SimpleLazyObject(
-        lambda: board_view(**{k: v for k, v in filters.items() if k != "open"}, opened=opened)
+    # Called only if the columns are not in the rendered-columns cache for this revision, by
+    # the tag that renders them (board_heads), so the board is not kept with the context.
+    build_board = partial(
+        board_view, **{k: v for k, v in filters.items() if k != "open"}, opened=opened
     )
+    build_board.do_not_call_in_templates = True
     context = {
         "nav": "board",
-        "board": board,
+        "build_board": build_board,
         "columns_key": (revision, tuple(sorted(filters.items())), can_move),
         "server_now": int(time.time()),
         "filters": filters,
