@@ -163,7 +163,8 @@ def test_a_1000_agent_selection_moves_from_the_board(
     page.select_option("[data-move-target]", target)
     page.click("[data-move-open]")
     dialog = page.locator("#move-dialog")
-    expect(dialog).to_contain_text(f"Move {BULK} agents to")
+    # The preview checks all 1,000 agents: 3.4-5.1 s on SQLite at load 8-14, over 15 s at 20.
+    expect(dialog).to_contain_text(f"Move {BULK} agents to", timeout=60_000)
     expect(page.locator("[data-move-confirm-button]")).to_have_text(f"Move {BULK} agents")
     page.fill("[data-move-reason]", "Bulk move from the board")
     page.click("[data-move-confirm-button]")

@@ -25,7 +25,7 @@ from dashboard.directory.models import Agent, Campaign, RosterEntry
 from dashboard.presence.listener import Listener
 from icws_client import IcwsClient
 from tests.browser.conftest import PASSWORD, SCREENSHOTS, board_ready, make_user
-from tests.integration.conftest import pick_move
+from tests.integration.conftest import pick_move, wait_for
 
 LIVE_MS = 2_000  # issue 15: within 2 s
 HEALTH_MS = 5_000  # the top bar turns within 5 s of ICWS going down
@@ -142,7 +142,7 @@ def test_a_session_ended_elsewhere_leads_to_the_whole_page_sign_in(
 ):
     login(supervisor_user)
     page.context.clear_cookies()  # signed out in another tab, or the session expired
-    page.wait_for_url(f"{live_server.url}/accounts/login/?next=*", timeout=5_000)
+    page.wait_for_url(f"{live_server.url}/accounts/login/?next=*")
     expect(page.locator("input[name=username]")).to_be_visible()
     assert page.locator("#board-columns").count() == 0  # the whole page, not a fragment
     assert page.locator("dialog input[name=username]").count() == 0
@@ -268,12 +268,13 @@ def test_after_signing_in_again_the_board_says_what_finished_meanwhile(
     (agent,), source, target = pick_move(directory)
     login(supervisor_user)
     expect(page.locator("#jobs-title")).to_be_visible()
-    deadline = time.monotonic() + 5
-    while not BoardVisit.objects.filter(user=supervisor_user).exists():  # the poll notes it
-        assert time.monotonic() < deadline, "the open board noted no visit"
-        time.sleep(0.1)
+    wait_for(  # the poll notes it
+        lambda: BoardVisit.objects.filter(user=supervisor_user).exists(),
+        timeout=15,
+        what="the open board to note a visit",
+    )
     page.context.clear_cookies()  # the session ends
-    page.wait_for_url(f"{live_server.url}/accounts/login/?next=*", timeout=5_000)
+    page.wait_for_url(f"{live_server.url}/accounts/login/?next=*")
     job = AllocationJob.objects.create(
         requested_by=supervisor_user,
         agent_ids=[agent],
