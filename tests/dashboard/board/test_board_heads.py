@@ -9,9 +9,11 @@ import re
 import weakref
 
 import pytest
+from django.template import Context
 
+from dashboard.board import columns_cache
 from dashboard.board.selectors import Card, Column
-from dashboard.board.templatetags.board_heads import column_head
+from dashboard.board.templatetags.board_heads import board_columns, column_head
 from dashboard.board.views import board as board_views
 from dashboard.directory.models import Agent, Campaign
 from dashboard.directory.selectors import AgentRow, CampaignRow
@@ -134,3 +136,35 @@ def test_the_board_is_freed_when_its_columns_are_rendered(client, mover, dir_sma
         assert built[0]() is None, "the board outlived its render"
     finally:
         gc.enable()
+
+
+def test_the_collector_is_paused_only_while_the_board_is_built_and_rendered(
+    client, mover, dir_small, monkeypatch
+):
+    seen = []
+
+    def board_view(**filters):
+        seen.append(gc.isenabled())
+        return real(**filters)
+
+    real = board_views.board_view
+    monkeypatch.setattr(board_views, "board_view", board_view)
+    client.force_login(mover)
+    assert client.get("/", headers=REFRESH).status_code == 200
+    assert seen == [False] and gc.isenabled()
+    gc.disable()  # someone else's choice is left as it is
+    try:
+        columns_cache.clear()
+        assert client.get("/", headers=REFRESH).status_code == 200
+        assert seen == [False, False] and not gc.isenabled()
+    finally:
+        gc.enable()
+
+
+def test_the_collector_is_back_on_after_a_board_that_fails_to_build():
+    def build():
+        raise RuntimeError("database gone")
+
+    with pytest.raises(RuntimeError):
+        board_columns(Context(), build, True)
+    assert gc.isenabled()
