@@ -20,9 +20,11 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import connection
+from django.db.models import JSONField, OuterRef, Subquery
 from django.utils import timezone
 
 from dashboard.allocations.models import AllocationJob, JobBatch
+from dashboard.audit.models import AuditEvent
 
 Status = AllocationJob.Status
 # How many candidates are read per free place: some are dropped (shared agents, too big).
@@ -45,7 +47,11 @@ def neighbours(job: AllocationJob, batch: JobBatch) -> list[tuple[AllocationJob,
     ).exclude(pk=job.pk)
     if connection.features.has_select_for_update_skip_locked:
         rows = rows.select_for_update(of=("self",), no_key=True, skip_locked=True)
-    found = list(rows.select_related("requested_by").order_by("id")[: places * _READ_AHEAD])
+    found = list(
+        rows.select_related("requested_by")
+        .annotate(requested_roster=requested_roster())
+        .order_by("id")[: places * _READ_AHEAD]
+    )
     if not found:
         return []
     batches: dict[int, list[JobBatch]] = {}
@@ -65,3 +71,15 @@ def neighbours(job: AllocationJob, batch: JobBatch) -> list[tuple[AllocationJob,
         if len(taken) == places or room <= 0:
             break
     return taken
+
+
+def requested_roster() -> Subquery:
+    """The roster the requester saw (their job's "requested" audit row), read with the job's
+    row at its claim: its "succeeded" row needs it, and a statement of the outcome's
+    transaction is saved. None when the job has no such row."""
+    return Subquery(
+        AuditEvent.objects.filter(job_id=OuterRef("pk"), kind=AuditEvent.Kind.REQUESTED).values(
+            "roster_before"
+        )[:1],
+        output_field=JSONField(),
+    )

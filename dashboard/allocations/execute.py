@@ -44,6 +44,7 @@ from dashboard.audit.models import AuditEvent
 from dashboard.audit.search import resolve_names
 from dashboard.audit.services import audit_record
 from dashboard.directory.models import Agent, RosterEntry
+from dashboard.directory.selectors import campaign_names as campaign_names_of
 from dashboard.directory.selectors import roster_of
 from icws_client import IcwsBadRequest, IcwsClient, IcwsError, IcwsTimeout
 
@@ -110,6 +111,7 @@ def job_execute(*, job_id: int, client: IcwsClient) -> RunOutcome:
         job = (
             AllocationJob.objects.select_for_update(of=("self",), no_key=True)
             .select_related("requested_by")
+            .annotate(requested_roster=coalesce.requested_roster())
             .get(pk=job_id)
         )
         if job.is_terminal:
@@ -253,14 +255,15 @@ def _prepare(runs: list[_Run], *, claim: bool, taken_over: bool = False) -> RunO
     Neighbours (``runs[1:]``) whose agents are held or stale are simply left queued: their own
     run meets the same check and says so."""
     primary = runs[0]
-    # agent id -> (holding job id, roster version); tuples, not models: a 5,000-agent move
-    # locks 50 batches of them.
+    # agent id -> (holding job id, roster version, name); tuples, not models: a 5,000-agent
+    # move locks 50 batches of them. The name is read here for the "started" rows, which saves
+    # the claim a statement of its own.
     agents = {
-        pk: (held_by, version)
-        for pk, held_by, version in Agent.objects.select_for_update(no_key=True)
+        pk: (held_by, version, name)
+        for pk, held_by, version, name in Agent.objects.select_for_update(no_key=True)
         .filter(id__in=[a for run in runs for a in run.batch.agent_ids])
         .order_by("id")
-        .values_list("id", "held_by_job_id", "roster_version")
+        .values_list("id", "held_by_job_id", "roster_version", "name")
     }
     holders = {
         run.job.pk: {agents[a][0] for a in run.batch.agent_ids if a in agents} - {None, run.job.pk}
@@ -284,9 +287,11 @@ def _prepare(runs: list[_Run], *, claim: bool, taken_over: bool = False) -> RunO
         runs = [primary, *_claim_neighbours(runs[1:])]
         sent_with = [r.job.pk for r in runs]
         _claim_fields(primary.job)
-        names = resolve_names(
-            [a for r in runs for a in r.batch.agent_ids],
-            [*primary.job.campaign_ids_in, *primary.job.campaign_ids_out],
+        # What resolve_names answers (directory.selectors.agent_names, campaign_names), with
+        # the agents' names from the rows just locked.
+        names = (
+            {a: agents[a][2] for r in runs for a in r.batch.agent_ids if a in agents},
+            campaign_names_of([*primary.job.campaign_ids_in, *primary.job.campaign_ids_out]),
         )
         for run in runs:
             run.sent_with = [pk for pk in sent_with if pk != run.job.pk]
@@ -347,7 +352,7 @@ def _claim_fields(job: AllocationJob) -> None:
     )
 
 
-def _stale(run: _Run, agents: dict[str, tuple[int | None, int]]) -> list[str]:
+def _stale(run: _Run, agents: dict[str, tuple[int | None, int, str]]) -> list[str]:
     """This batch's agents whose roster version is not the one the requester saw, read from
     the rows just locked (only this batch's: the others are checked when their batch is sent;
     a check of the whole move here failed every move of more than one batch)."""
@@ -499,11 +504,16 @@ def _success_fields() -> dict:
 def _audit_succeeded(runs: list[_Run]) -> None:
     """One "succeeded" row per job: the roster each job's requester saw (from its "requested"
     row) and the roster now, each read once for all the jobs."""
-    before = dict(
-        AuditEvent.objects.filter(
-            job_id__in=[r.job.pk for r in runs], kind=Kind.REQUESTED
-        ).values_list("job_id", "roster_before")
-    )
+    # Read with each job's row at its claim (coalesce.requested_roster); the row is never
+    # changed, so this is what a read now would answer. A job loaded otherwise reads it here.
+    unread = [r.job.pk for r in runs if not hasattr(r.job, "requested_roster")]
+    before = {r.job.pk: r.job.requested_roster or {} for r in runs if r.job.pk not in unread}
+    if unread:
+        before.update(
+            AuditEvent.objects.filter(job_id__in=unread, kind=Kind.REQUESTED).values_list(
+                "job_id", "roster_before"
+            )
+        )
     after = roster_of([a for r in runs for a in r.job.agent_ids])
     job = runs[0].job
     known = runs[0].names

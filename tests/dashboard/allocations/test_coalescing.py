@@ -11,7 +11,7 @@ from dashboard.allocations import execute
 from dashboard.allocations.models import AllocationJob, JobBatch
 from dashboard.allocations.submit import job_submit
 from dashboard.audit.models import AuditEvent
-from dashboard.directory.models import Agent
+from dashboard.directory.models import Agent, RosterEntry
 from dashboard.directory.selectors import roster_of
 from icws_client import IcwsBadRequest, IcwsClient, IcwsServerError
 
@@ -119,3 +119,24 @@ def test_a_transient_error_gives_each_neighbour_its_own_retry(mover, dir_small, 
     second.refresh_from_db()
     assert second.status == Status.RETRYING
     assert kinds(second) == ["requested", "started", "retry"]
+
+
+@pytest.mark.postgres_too
+def test_each_coalesced_job_keeps_its_requesters_roster_and_the_names(mover, dir_small, client):
+    # The "succeeded" rows' roster_before and the rows' names are read with the jobs' rows at
+    # the claim (not in the outcome's transaction): each job must still get its own.
+    first = move(mover, "a1")
+    RosterEntry.objects.create(agent_id="a2", campaign_id="{C3}")
+    second = move(mover, "a2")
+    Agent.objects.filter(pk="a2").update(name="Agent <Two>")  # renamed after the request
+
+    execute.job_execute(job_id=first.pk, client=client)
+
+    rows = {job.pk: AuditEvent.objects.get(job=job, kind="succeeded") for job in (first, second)}
+    assert rows[first.pk].roster_before == {"a1": ["{C1}"]}
+    assert rows[second.pk].roster_before == {"a2": ["{C1}", "{C3}"]}
+    assert rows[second.pk].roster_after == {"a2": ["{C2}", "{C3}"]}
+    for kind in ("started", "succeeded"):
+        row = AuditEvent.objects.get(job=second, kind=kind)
+        assert row.agent_names == {"a2": "Agent <Two>"}, kind
+        assert row.campaign_names == {"{C1}": "Renewals", "{C2}": "Winback"}, kind

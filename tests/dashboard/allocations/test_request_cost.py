@@ -110,4 +110,12 @@ def test_a_one_batch_jobs_run_is_constant_and_set_based(mover, many_agents):
     assert sum(s.startswith('INSERT INTO "audit_auditevent"') for s in one) == 2
     job_updates = [s for s in _writes(one) if 'UPDATE "allocations_allocationjob"' in s]
     assert len(job_updates) == 2, "the claim and the fenced success, nothing between"
+    # The agents' names come with their locked rows and the requester's roster with the job's
+    # row: no statement of its own for either.
+    assert not [s for s in one if s.startswith('SELECT "audit_auditevent"')]
+    assert not [
+        s
+        for s in one
+        if s.startswith('SELECT "directory_agent"."id" AS "id", "directory_agent"."name"')
+    ]
     assert AllocationJob.objects.filter(status="succeeded").count() == 2
