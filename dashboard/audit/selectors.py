@@ -468,14 +468,20 @@ def audit_move_page(audit_filter: AuditFilter, before: str | int | None, limit: 
     them, instead of planning an anti-join over every matching row."""
     matching = audit_queryset(audit_filter)
     newer = matching.filter(job_id=OuterRef("job_id"), pk__gt=OuterRef("pk"))
-    leads = matching.filter(Q(job__isnull=True) | ~Exists(newer)).select_related("job")
+    leads = matching.filter(Q(job__isnull=True) | ~Exists(newer))
+    # The columns the row shows, and of the job only its status: the rosters and the job's
+    # JSON columns were parsed for every lead and never shown.
+    leads = leads.select_related("job").only(*STEP_FIELDS, "job__status")
     page = keyset_page(leads, before, limit, message=PAGE_CURSOR)
     moves = audit_moves(page.items)
     job_ids = {m.lead.job_id for m in moves if m.lead.job_id}
-    if job_ids:
+    if job_ids and audit_filter.active:
         matched = set(matching.filter(job_id__in=job_ids).values_list("pk", flat=True))
         for move in moves:
             move.matched_ids = {s.pk for s in move.steps if s.pk in matched} | {move.lead.pk}
+    elif job_ids:  # no filter: every step matched, no query needed to say so
+        for move in moves:
+            move.matched_ids = {s.pk for s in move.steps} | {move.lead.pk}
     return Page(items=moves, next_before=page.next_before, is_first=page.is_first)
 
 

@@ -1,57 +1,162 @@
-"""The audit row's name cells, built in Python: three template loops per row cost more than the
-page's queries at 50 rows (bench/audit_page.py)."""
+"""The audit page's rows and a move's steps, built in Python: a template node per cell of ~90
+events a page cost more than the page's queries (bench/audit_page.py: about two thirds of the
+first page's CPU went to rendering the row partial's ~30 nodes per row). Every interpolated
+text goes through ``escape``; these functions are the one markup source of a row (the audit
+list and the agent and campaign history include the same partial, which calls ``audit_row``).
+"""
 
 from __future__ import annotations
+
+from html import escape as _escape
 
 from django import template
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.html import escape, format_html, format_html_join
 from django.utils.safestring import mark_safe
 from django.utils.text import Truncator
 
+from dashboard.audit.models import AuditEvent
+from dashboard.audit.search import resolve_names
+
 register = template.Library()
 SHOWN_AGENTS = 3
+# Kind -> label once, not Django's get_kind_display (which rebuilds a hashable copy of the 26
+# choices on every call).
+KIND_LABELS = {value: str(label) for value, label in AuditEvent.Kind.choices}
 
 
-@register.filter
+def escape(text) -> str:
+    """``django.utils.html.escape`` without its lazy wrapper and SafeString (same text)."""
+    return _escape(str(text))
+
+
+def _kind_label(kind: str) -> str:
+    return KIND_LABELS.get(kind, kind)
+
+
+def _cache(context) -> dict:
+    """A dict kept for the whole request (on it, as the campaign name tags keep theirs), else
+    for this render: each partial's render gets a fresh ``render_context`` scope, so that
+    would not outlive a row."""
+    request = context.get("request")
+    if request is None:
+        return context.render_context.dicts[0]
+    if not hasattr(request, "_audit_rows"):
+        request._audit_rows = {}
+    return request._audit_rows
+
+
+def _page(context) -> tuple:
+    """(time zone, entry URL prefix, job URL prefix), looked up once, not per row:
+    ``reverse`` and the current time zone cost more than a row's own text."""
+    cache = _cache(context)
+    found = cache.get("page")
+    if found is None:
+        found = cache["page"] = (
+            timezone.get_current_timezone(),
+            reverse("audit-detail", args=[0])[:-2],  # ".../audit/0/" -> ".../audit/"
+            reverse("job-detail", args=[0])[:-2],
+        )
+    return found
+
+
+def _truncated(text: str, length: int) -> str:
+    return Truncator(text).chars(length)  # as the truncatechars filter (NFC included)
+
+
 def agents_cell(event) -> str:
     """``2: Emma Ortiz (a1), a2`` — the count, then up to three names with their ids."""
     pairs = event.agents_named
     if not pairs:
         return "0"
-    shown = format_html_join(
-        ", ",
-        "{}",
-        (
-            (format_html('<span title="{}">{}</span> <span class="muted">({})</span>', i, n, i)
-             if n else i,)
-            for i, n in pairs[:SHOWN_AGENTS]
-        ),
-    )  # fmt: skip
+    shown = ", ".join(
+        f'<span title="{escape(i)}">{escape(n)}</span> <span class="muted">({escape(i)})</span>'
+        if n
+        else escape(i)
+        for i, n in pairs[:SHOWN_AGENTS]
+    )
     more = "…" if len(pairs) > SHOWN_AGENTS else ""
-    return format_html("{}: {}{}", len(pairs), shown, more)
+    return f"{len(pairs)}: {shown}{more}"
 
 
-@register.filter
 def campaigns_cell(pairs) -> str:
     """``Spring Upsell, {C9}`` (each with its id as a tooltip), or an em dash for none."""
     if not pairs:
         return "—"
-    return format_html_join(", ", '<span title="{}">{}</span>', ((i, n or i) for i, n in pairs))
+    return ", ".join(f'<span title="{escape(i)}">{escape(n or i)}</span>' for i, n in pairs)
 
 
-@register.simple_tag
-def audit_steps(move) -> str:
-    """A move's steps (``selectors.Move``), oldest first, as the list under its row: each links
-    to its entry; the steps the filter matched other than the row's own keep ``data-audit-id``
-    (so a filter on a retry or an ICWS message says which step matched). Built in Python like
-    the name cells: a template loop over every step of 50 moves cost more than the queries."""
-    detail = reverse("audit-detail", args=[0])[:-2]  # ".../audit/0/" -> ".../audit/"
+def _campaign_pairs(context, ids: list[str]) -> list[tuple[str, str]]:
+    """(id, name) for a row written before rows kept names: today's names from the directory
+    (through the resolver it registers), asked once per id per request."""
+    known = _cache(context).setdefault("campaign_names", {})
+    missing = [i for i in ids if i not in known]
+    if missing:
+        found = resolve_names([], missing)[1]
+        known.update({i: found.get(i, i) for i in missing})
+    return [(i, known[i]) for i in ids]
+
+
+def _result_cell(e) -> str:
+    parts = []
+    if e.reason:
+        parts.append(escape(_truncated(e.reason, 80)))
+    if e.icws_status or e.icws_message:
+        status = f" {int(e.icws_status)}" if e.icws_status else ""
+        error_id = f" {escape(e.icws_error_id)}" if e.icws_error_id else ""
+        message = f": {escape(_truncated(e.icws_message, 80))}" if e.icws_message else ""
+        parts.append(f' <span class="error">ICWS{status}{error_id}{message}</span>')
+    if not e.reason and not e.icws_status and not e.icws_message:
+        parts.append(f'<span class="muted">{escape(_truncated(e.message, 80))}</span>')
+    return "".join(parts)
+
+
+@register.simple_tag(takes_context=True)
+def audit_row(context, e) -> str:
+    """One audit event as the list's ``<tr>``: when, what (in words), who, agents, campaigns
+    into and out of, reason or ICWS result, and the job with its status."""
+    zone, detail, jobs = _page(context)
+    local = e.at.astimezone(zone)  # timezone.localtime, the zone looked up once
+    kind = escape(e.kind)
+    if e.campaign_names:
+        ins, outs = e.ins_named, e.outs_named
+    else:
+        ins = _campaign_pairs(context, e.campaign_ids_in)
+        outs = _campaign_pairs(context, e.campaign_ids_out)
+    move = job = ""
+    if e.job_id:
+        move = f' data-audit-move="{int(e.job_id)}"'
+        status = escape(e.job.status)
+        job = (
+            f'<a href="{jobs}{int(e.job_id)}/">{int(e.job_id)}</a> '
+            f'<span class="badge badge-{status}" data-audit-outcome>{status}</span>'
+        )
+    return mark_safe(  # noqa: S308 - every interpolated text is escaped above or here
+        f'<tr data-audit-id="{int(e.pk)}" data-kind="{kind}"{move}>\n'
+        f'      <td><a href="{detail}{int(e.pk)}/"><time datetime="{local.isoformat()}">'
+        f"{local:%Y-%m-%d %H:%M:%S}</time></a></td>\n"
+        f'      <td><span class="badge badge-{kind}">{escape(_kind_label(e.kind))}</span> '
+        f"<span data-audit-headline>{escape(e.headline)}</span></td>\n"
+        f"      <td>{escape(e.actor_username or 'system')}</td>\n"
+        f"      <td data-audit-agents>{agents_cell(e)}</td>\n"
+        f"      <td data-audit-into>{campaigns_cell(ins)}</td>\n"
+        f"      <td data-audit-out>{campaigns_cell(outs)}</td>\n"
+        f"      <td data-audit-result>{_result_cell(e)}</td>\n"
+        f"      <td>{job}</td>\n"
+        "    </tr>"
+    )
+
+
+@register.simple_tag(takes_context=True)
+def audit_steps(context, move) -> str:
+    """A move's steps (``selectors.Move``), oldest first, as the collapsed row under its lead:
+    each links to its entry; the steps the filter matched other than the row's own keep
+    ``data-audit-id`` (so a filter on a retry or an ICWS message says which step matched)."""
+    zone, detail, _ = _page(context)
     lead, others = move.lead.pk, move.other_matched_ids
     items = []
     for step in move.steps:  # every interpolated text goes through escape()
-        local = timezone.localtime(step.at)
+        local = step.at.astimezone(zone)
         marks = ""
         if step.pk in others:
             marks = f' data-audit-id="{step.pk}" data-audit-matched'
@@ -66,7 +171,13 @@ def audit_steps(move) -> str:
             f'<li data-audit-step="{step.pk}"{marks}>\n        <a href="{detail}{step.pk}/">'
             f'<time datetime="{local.isoformat()}">{local:%Y-%m-%d %H:%M:%S}</time></a>\n'
             f'        <span class="badge badge-{escape(step.kind)}">'
-            f"{escape(step.get_kind_display())}</span>\n        {escape(step.headline)}{icws}\n"
+            f"{escape(_kind_label(step.kind))}</span>\n        {escape(step.headline)}{icws}\n"
             "      </li>"
         )
-    return mark_safe(f"<ol>{''.join(items)}</ol>")  # noqa: S308 - escaped above
+    job_id = int(move.lead.job_id)
+    count = len(move.steps)
+    return mark_safe(  # noqa: S308 - escaped above
+        f'<tr class="audit-steps" data-audit-steps="{job_id}"><td colspan="8">\n'
+        f"      <details><summary>{count} step{'' if count == 1 else 's'} of job {job_id}"
+        f"</summary>\n      <ol>{''.join(items)}</ol>\n      </details>\n    </td></tr>"
+    )

@@ -330,3 +330,39 @@ def test_steps_with_details_only_cost_no_query_each(as_auditor, mover, moved):
     for i in range(5):  # steps whose headline comes from their details
         audit_record(kind=Kind.OBSERVED, job=moved, details={"seen": f"a1 in {{C2}} #{i}"})
     assert queries() == before
+
+
+def test_a_row_written_before_names_were_kept_names_campaigns_from_the_directory(as_auditor, moved):
+    """Rows older than migration 0005 carry no names: their campaign cells show today's
+    directory names (an id it no longer knows as itself), asked once per id, not per row."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+    from django.utils import timezone
+
+    def legacy_row() -> AuditEvent:
+        return AuditEvent.objects.create(
+            at=timezone.now(),
+            kind=Kind.ROSTER_IMPORT,
+            campaign_ids_in=["{C1}", "{C404}"],
+            campaign_ids_out=["{C2}"],
+            message="<legacy>",
+        )
+
+    def page() -> tuple[str, int]:
+        with CaptureQueriesContext(connection) as captured:
+            html = as_auditor.get(reverse("audit-list")).text
+        return html, len(captured)
+
+    first = legacy_row()
+    _, one_row = page()
+    legacy_row()
+    legacy_row()
+    html, three_rows = page()
+    assert three_rows == one_row
+    row = re.search(rf'<tr data-audit-id="{first.pk}".*?</tr>', html, re.S).group(0)
+    assert (
+        '<td data-audit-into><span title="{C1}">Renewals</span>, '
+        '<span title="{C404}">{C404}</span></td>'
+    ) in row
+    assert '<td data-audit-out><span title="{C2}">Winback</span></td>' in row
+    assert '<span class="muted">&lt;legacy&gt;</span>' in row
