@@ -1,7 +1,10 @@
 """Named users (mover: supervisor, audrey: auditor, nobody: no role) and a small directory."""
 
+from contextlib import contextmanager
+
 import pytest
 from django.contrib.auth.models import Group
+from django.db import connection
 
 from dashboard.directory.models import Agent, Campaign, RosterEntry, Workgroup
 
@@ -51,3 +54,16 @@ def no_role_user(django_user_model):
 @pytest.fixture
 def admin_user_role(django_user_model):
     return user_with_role(django_user_model, "ada", "admin")
+
+
+@contextmanager
+def statements():
+    """Every SQL statement run on the default connection inside the block, in order."""
+    seen: list[str] = []
+
+    def count(run, sql, params, many, context):
+        seen.append(sql)
+        return run(sql, params, many, context)
+
+    with connection.execute_wrapper(count):
+        yield seen

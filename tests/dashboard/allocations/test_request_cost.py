@@ -5,17 +5,16 @@ transaction for the POST, two for a one-batch job's run."""
 from __future__ import annotations
 
 import secrets
-from contextlib import contextmanager
 from unittest import mock
 
 import pytest
-from django.db import connection
 
 from dashboard.accounts.models import ApiToken
 from dashboard.allocations import execute, submit
 from dashboard.allocations.models import AllocationJob
 from dashboard.directory.models import Agent, Campaign, RosterEntry, Workgroup
 from icws_client import IcwsClient
+from tests.dashboard.conftest import statements
 
 pytestmark = pytest.mark.postgres_too
 
@@ -38,18 +37,6 @@ def many_agents(db):
         RosterEntry.objects.create(agent=agent, campaign=c1)
         ids.append(agent.pk)
     return ids
-
-
-@contextmanager
-def statements():
-    seen: list[str] = []
-
-    def count(run, sql, params, many, context):
-        seen.append(sql)
-        return run(sql, params, many, context)
-
-    with connection.execute_wrapper(count):
-        yield seen
 
 
 ENGINE_TABLES = ('"allocations_', '"directory_')

@@ -5,30 +5,15 @@ query (roles, scope, unknown ids, stale versions, the audit row's roster)."""
 
 from __future__ import annotations
 
-from contextlib import contextmanager
-
 import pytest
 from django.contrib.auth.models import Group
-from django.db import connection
 
 from dashboard.accounts.models import SupervisorScope
 from dashboard.audit.models import AuditEvent
-from tests.dashboard.conftest import user_with_role
+from tests.dashboard.conftest import statements, user_with_role
 
 pytestmark = pytest.mark.postgres_too
 MOVE = {"agent_ids": ["a1"], "campaign_ids_in": ["{C2}"], "campaign_ids_out": ["{C1}"]}
-
-
-@contextmanager
-def statements():
-    seen: list[str] = []
-
-    def count(run, sql, params, many, context):
-        seen.append(sql)
-        return run(sql, params, many, context)
-
-    with connection.execute_wrapper(count):
-        yield seen
 
 
 def _reads(seen: list[str]) -> list[str]:
