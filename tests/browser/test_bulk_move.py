@@ -73,6 +73,30 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+def _start_gunicorn(python: str, env: dict) -> tuple[subprocess.Popen, str]:
+    """gunicorn on a free port, answering /healthz. The port is free when picked but another
+    process can take it before gunicorn binds it; gunicorn then exits, and a new port is tried."""
+    for _ in range(3):
+        port = _free_port()
+        web = subprocess.Popen(
+            [
+                *(python, "-m", "gunicorn", "dashboard.wsgi", "--bind", f"127.0.0.1:{port}"),
+                *("--workers", "2", "--threads", "4", "--log-level", "warning"),
+            ],
+            cwd=ROOT,
+            env=env,
+        )
+        base = f"http://127.0.0.1:{port}"
+        wait_for(
+            lambda web=web, base=base: web.poll() is not None or _answers(f"{base}/healthz"),
+            30,
+            what="gunicorn to answer or exit",
+        )
+        if web.poll() is None:
+            return web, base
+    raise AssertionError(f"gunicorn exited three times (last status {web.returncode}), see its log")
+
+
 def _answers(url: str) -> bool:
     try:
         return requests.get(url, timeout=2).status_code == 200
@@ -116,18 +140,8 @@ def served(request, transactional_db, simulator):
             check=True,
             capture_output=True,
         )
-        port = _free_port()
-        web = subprocess.Popen(
-            [
-                *(python, "-m", "gunicorn", "dashboard.wsgi", "--bind", f"127.0.0.1:{port}"),
-                *("--workers", "2", "--threads", "4", "--log-level", "warning"),
-            ],
-            cwd=ROOT,
-            env=env,
-        )
+        web, base = _start_gunicorn(python, env)
         try:
-            base = f"http://127.0.0.1:{port}"
-            wait_for(lambda: _answers(f"{base}/healthz"), 30, what="gunicorn to answer")
             yield base
         finally:
             web.terminate()
