@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from html import unescape
+from html.parser import HTMLParser
 from urllib.parse import quote
 
 import pytest
@@ -123,3 +124,56 @@ def test_rosters_back_as_they_were_when_it_opened_are_confirmed(client, mover, d
     entry.delete()  # and undone again before the confirm: what it opened with
     Agent.objects.filter(id="a4").update(roster_version=F("roster_version") + 1)
     assert client.post("/moves/", shown, headers=HX).status_code == 200
+
+
+class _Tree(HTMLParser):
+    """Each element of an HTML fragment with its attributes and its ancestors' (nearest first)."""
+
+    VOID = {"input", "br", "img", "meta", "link", "hr", "source", "wbr", "area", "col"}
+
+    def __init__(self):
+        super().__init__()
+        self.open: list[dict] = []
+        self.elements: list[tuple[str, dict, list[dict]]] = []
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        self.elements.append((tag, attrs, list(reversed(self.open))))
+        if tag not in self.VOID:
+            self.open.append(attrs)
+
+    def handle_endtag(self, tag):
+        if tag not in self.VOID and self.open:
+            self.open.pop()
+
+
+def _inherited(attrs: dict, ancestors: list[dict], name: str) -> str | None:
+    """``name`` as htmx resolves it for an element: its own, else the nearest ancestor's, unless
+    that ancestor or one between says hx-disinherit for it (htmx 2's getClosestAttributeValue)."""
+    if name in attrs:
+        return attrs[name]
+    for ancestor in ancestors:
+        disinherit = (ancestor.get("hx-disinherit") or "").split()
+        if "*" in disinherit or name in disinherit:
+            return None
+        if name in ancestor:
+            return ancestor[name]
+    return None
+
+
+def test_the_dialogs_poll_disables_nothing(client, mover, dir_small):
+    """The move-check poll sits inside the confirm form, whose hx-disabled-elt="find button"
+    it must not inherit: the poll holds no button, and htmx logged "returned no matches" as a
+    console error at every poll (every second the dialog was open)."""
+    client.force_login(mover)
+    picks = f"{quote('{C1}')}/a1/0"
+    html = client.post("/moves/preview", {"picks": picks, "target": "{C2}"}, headers=HX)
+    tree = _Tree()
+    tree.feed(html.content.decode())
+    polls = [(a, up) for _tag, a, up in tree.elements if a.get("hx-trigger") == "every 1s"]
+    assert [a.get("id") for a, _up in polls] == ["move-changes"]
+    ((attrs, ancestors),) = polls
+    assert _inherited(attrs, ancestors, "hx-disabled-elt") is None
+    # The confirm itself still disables its buttons while it is sent.
+    (form,) = [a for tag, a, _up in tree.elements if "data-move-confirm" in a and tag == "form"]
+    assert form["hx-disabled-elt"] == "find button"
