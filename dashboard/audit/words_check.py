@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from django.db import DatabaseError, transaction
 
 from dashboard.audit.checkpoints import key_id, sign, signature_ok
-from dashboard.audit.search import WORD_COLUMNS, missing_words
+from dashboard.audit.search import WORD_COLUMNS
 
 logger = logging.getLogger(__name__)
 
@@ -90,6 +90,48 @@ DIGEST_SQL = (
 )
 
 
+# Columns whose whole values repeat across rows (a move's rows share their agents and
+# campaigns): deduplicated before they are split. search_text also holds the actor and the
+# free text, so nearly every row's differs and a first DISTINCT over it would only cost.
+_REPEATING = ("agent_search", "campaign_search")
+
+
+def _full_missing_sql(column: str) -> str:
+    """``search.missing_words`` for one column, the same set of words counted a cheaper way.
+    The folded columns join their parts with " | " (``search.subject_text``), and splitting
+    at " | " cuts only at spaces, so a value's words are the words of its parts plus "|"
+    itself when it holds a " | ". The parts repeat across the rows (a few thousand agents
+    and campaigns), so the words are split out of the distinct parts: at a million rows
+    about 6 million parts instead of 20 million words for search_text (11.2 -> 4.0 s of
+    backend CPU), and for the subject columns the distinct values first (4.7 -> 1.2 s,
+    4.3 -> 0.7 s)."""
+    values = (
+        f"(SELECT DISTINCT {column} AS t FROM {EVENTS}) AS d"  # noqa: S608 - fixed names
+        if column in _REPEATING
+        else f"(SELECT {column} AS t FROM {EVENTS}) AS d"  # noqa: S608
+    )
+    return (
+        "SELECT count(*) FROM ("  # noqa: S608 - fixed names
+        f" SELECT DISTINCT w FROM (SELECT DISTINCT p FROM {values},"
+        "  unnest(string_to_array(d.t, ' | ')) AS p) AS s,"
+        "  unnest(string_to_array(s.p, ' ')) AS w WHERE w <> ''"
+        f" UNION SELECT '|' WHERE EXISTS (SELECT 1 FROM {EVENTS} WHERE strpos({column}, ' | ') > 0)"
+        f") AS t WHERE NOT EXISTS (SELECT 1 FROM {WORDS} a"
+        ' WHERE a."column" = %s AND a.word = t.w)'
+    )
+
+
+def missing_everywhere(connection) -> int:
+    """How many (column, word) pairs of every row the list lacks: ``search.missing_words``'s
+    count (a test holds the two together)."""
+    total = 0
+    with connection.cursor() as cursor:
+        for column in WORD_COLUMNS:
+            cursor.execute(_full_missing_sql(column), [column])
+            total += cursor.fetchone()[0]
+    return total
+
+
 def check_words(connection, *, last_seq: int | None, last_hash: str, key: bytes) -> WordReport:
     """Count the words the rows hold that the list lacks, from the newest word checkpoint
     when it still holds, else over every row; after a check that finds none, checkpoint what
@@ -104,7 +146,7 @@ def check_words(connection, *, last_seq: int | None, last_hash: str, key: bytes)
             missing = cursor.fetchone()[0]
             checked = f"the rows after seq {point.seq} (word checkpoint)"
         else:
-            missing, checked = missing_words(connection), "every row"
+            missing, checked = missing_everywhere(connection), "every row"
         if missing == 0 and last_seq is not None and (point is None or last_seq > point.seq):
             _write(cursor, last_seq, last_hash, key)
     return WordReport(missing, checked)

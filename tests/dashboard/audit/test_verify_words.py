@@ -14,6 +14,7 @@ from django.test.utils import CaptureQueriesContext
 from dashboard.audit import words_check
 from dashboard.audit.integrity import chain_verify
 from dashboard.audit.models import AuditEvent, AuditWord
+from dashboard.audit.search import missing_words
 from dashboard.audit.services import audit_record
 
 Kind = AuditEvent.Kind
@@ -41,7 +42,7 @@ def verify_seeing_sql():
     with CaptureQueriesContext(connection) as queries:
         report = chain_verify()
     sql = [q["sql"] for q in queries.captured_queries]
-    full = any("FROM audit_auditevent, unnest(" in s for s in sql)
+    full = any("UNION SELECT '|' WHERE EXISTS" in s for s in sql)  # _full_missing_sql
     incremental = any("WHERE seq IS NULL UNION ALL" in s for s in sql)
     assert full != incremental, "exactly one of the two word checks runs"
     return report, ("full" if full else "incremental")
@@ -148,3 +149,35 @@ def _digest(upto: int):
     with connection.cursor() as cursor:
         cursor.execute(words_check.DIGEST_SQL, [upto])
         return cursor.fetchone()
+
+
+def test_the_full_check_counts_what_missing_words_counts(mover):
+    """The full check splits the distinct " | " parts, not every row's words: it must find the
+    same words missing, "|" and words next to a lone or doubled "|" included. Each word of the
+    list is lost in turn (in a savepoint) and both counts are compared."""
+    from django.db import transaction
+
+    record(mover, "x | | y")
+    record(mover, "ends with |", agent="a2")
+    record(mover, "| starts", agent="a3")
+    record(mover, "|")
+    record(mover, "one | two")
+    audit_record(  # two agents: parts joined with " | " in agent_search, one name with a "|"
+        kind=Kind.SUCCEEDED,
+        actor=mover,
+        agent_ids=["a4", "a5"],
+        agent_names={"a4": "Pipe | Name", "a5": "Five |"},
+    )
+    assert words_check.missing_everywhere(connection) == missing_words(connection) == 0
+    entries = list(AuditWord.objects.values_list("id", "column", "word"))
+    assert ("search_text", "|") in {(c, w) for _, c, w in entries}
+    for pk, column, word in entries:
+        with transaction.atomic():
+            AuditWord.objects.filter(pk=pk).delete()
+            assert words_check.missing_everywhere(connection) == missing_words(connection) == 1, (
+                column,
+                word,
+            )
+            transaction.set_rollback(True)
+    AuditWord.objects.all().delete()
+    assert words_check.missing_everywhere(connection) == missing_words(connection) == len(entries)
