@@ -44,6 +44,7 @@ from bench.jobs import (  # noqa: E402
     ICWS_USER,
     SIM_AGENTS,
     SIM_CAMPAIGNS,
+    _cpu_seconds,
     _prepare,
     _processes,
     _uptime,
@@ -132,17 +133,61 @@ def _measure(args, env, port, token, roster, campaigns) -> dict:
         return s
 
     result: dict = {"uptime_start": _uptime()}
-    with _processes([web], env):
+    with _processes([web], env) as procs:
         wait_http(f"{base}/healthz")
         warm = session()
         for _ in range(20):
             assert warm.post(f"{base}/api/allocations", json=next_move(), timeout=30).ok
+        web_cpu, db_cpu = _cpu_seconds(procs), _backend_cpu()
         result["flood"] = _flood(base, session, next_move, args.seconds)
+        result["flood"] |= _cpu_per_post(
+            result["flood"]["posts"],
+            _cpu_seconds(procs) - web_cpu,
+            _backend_cpu(since=db_cpu) - sum(db_cpu.values()),
+        )
         with _processes(_workers(1), env):
             _drain()  # the flood's jobs finish first, unmeasured
             result["supervisors"] = _supervisors(base, session, next_move, args.seconds)
     result["uptime"] = _uptime()
     return result
+
+
+def _backend_cpu(since: dict[int, float] | None = None) -> dict[int, float] | float:
+    """CPU seconds of this database's PostgreSQL backends (their /proc, on this machine).
+
+    Without ``since``: {pid: seconds}. With it: the total now of those pids plus any that
+    started since (connections opened during the flood count from zero).
+    """
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+            "AND backend_type = 'client backend' AND pid <> pg_backend_pid()"
+        )
+        pids = [row[0] for row in cursor.fetchall()]
+    tick = os.sysconf("SC_CLK_TCK")
+    now = {}
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        now[pid] = (int(fields[11]) + int(fields[12])) / tick
+    if since is None:
+        return now
+    return sum(now.values()) + sum(v for pid, v in since.items() if pid not in now)
+
+
+def _cpu_per_post(posts: int, web: float, db: float) -> dict:
+    """CPU per POST of gunicorn (all its processes) and of PostgreSQL's backends."""
+    if not posts:
+        return {}
+    return {
+        "web_cpu_ms": round(web * 1000 / posts, 2),
+        "db_cpu_ms": round(db * 1000 / posts, 2),
+        "posts_per_cpu_s": round(posts / (web + db), 1) if web + db else 0.0,
+    }
 
 
 def _drain(timeout: float = 300) -> None:
@@ -242,6 +287,10 @@ def _print(r: dict) -> None:
     print(
         f"8 clients, POST back to back: {f['posts']} POSTs, {f['per_s']} POSTs/s, "
         f"p50 {f['p50_ms']} ms, p95 {f['p95_ms']} ms, {f['errors']} not 202"
+    )
+    print(
+        f"  CPU per POST: gunicorn {f.get('web_cpu_ms')} ms + PostgreSQL backends "
+        f"{f.get('db_cpu_ms')} ms; {f.get('posts_per_cpu_s')} POSTs per CPU-second"
     )
     print(
         f"20 supervisors: POST p50 {s['post']['p50_ms']} ms, p95 {s['post']['p95_ms']} ms "

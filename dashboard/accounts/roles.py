@@ -28,17 +28,21 @@ def roles_of(user: AbstractBaseUser | AnonymousUser) -> set[str]:
 def role_annotations(user_ref: str = "pk") -> dict[str, Exists]:
     """Annotations that read the roles of the user at ``user_ref`` (``"user"`` on an API token
     row) in the query that loads the user, so a request that authenticates by such a query
-    spends no round trip of its own on roles. ``keep_annotated_roles`` stores what they read."""
+    spends no round trip of its own on roles. Named ``ROLE_FLAGS``; ``keep_annotated_roles``
+    stores what they read."""
     return {
-        f"_has_role_{role}": Exists(Group.objects.filter(user=OuterRef(user_ref), name=role))
-        for role in ROLES
+        flag: Exists(Group.objects.filter(user=OuterRef(user_ref), name=role))
+        for flag, role in zip(ROLE_FLAGS, ROLES, strict=True)
     }
 
 
-def keep_annotated_roles(user, row) -> None:
-    """Cache on ``user`` the roles ``role_annotations`` read onto ``row``; ``roles_of`` then
-    answers from them."""
-    _keep_roles(user, [role for role in ROLES if getattr(row, f"_has_role_{role}")])
+ROLE_FLAGS = tuple(f"_has_role_{role}" for role in ROLES)
+
+
+def keep_annotated_roles(user, flags) -> None:
+    """Cache on ``user`` the roles ``role_annotations`` read (``flags``: their values in
+    ``ROLE_FLAGS`` order); ``roles_of`` then answers from them."""
+    _keep_roles(user, [role for role, held in zip(ROLES, flags, strict=True) if held])
 
 
 def _keep_roles(user, names) -> set[str]:

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 from django.db.models import IntegerField, Value
 
+from dashboard.core.prepared import PreparedRead
 from dashboard.directory.models import Agent, Campaign, RosterEntry
 
 _AGENT, _CAMPAIGN, _ROSTER = 0, 1, 2
@@ -35,7 +36,7 @@ class MoveReads:
         return sorted(a for a in expected if self.agent_versions.get(a) != expected[a])
 
 
-def read_move(agent_ids: list[str], campaign_ids: list[str]) -> MoveReads:
+def _move_query(agent_ids: list[str], campaign_ids: list[str], roster_of: list[str]):
     none = Value(None, output_field=IntegerField())
     agents = (
         Agent.objects.filter(id__in=agent_ids, active=True)
@@ -48,12 +49,21 @@ def read_move(agent_ids: list[str], campaign_ids: list[str]) -> MoveReads:
         .values_list(Value(_CAMPAIGN), "id", "name", none)
     )
     roster = (
-        RosterEntry.objects.filter(agent_id__in=agent_ids)
+        RosterEntry.objects.filter(agent_id__in=roster_of)
         .order_by()
         .values_list(Value(_ROSTER), "agent_id", "campaign_id", none)
     )
+    return agents.union(campaigns, roster, all=True)
+
+
+# Compiled once per number of agents and campaigns: building the union took 1.8 ms of a
+# one-agent POST's 9 ms of Python (``core.prepared``).
+_MOVE_READ = PreparedRead(_move_query)
+
+
+def read_move(agent_ids: list[str], campaign_ids: list[str]) -> MoveReads:
     reads = MoveReads(rosters={a: [] for a in agent_ids})
-    for kind, key, text, version in agents.union(campaigns, roster, all=True):
+    for kind, key, text, version in _MOVE_READ.rows(agent_ids, campaign_ids, agent_ids):
         if kind == _AGENT:
             reads.agent_names[key] = text
             reads.agent_versions[key] = version

@@ -33,6 +33,28 @@ def test_a_token_of_an_inactive_user_is_refused(api, mover):
     assert api.get("/api/agents").status_code == 401
 
 
+def test_a_deleted_token_is_refused_on_the_next_request(api, mover):
+    api.as_user(mover)
+    assert api.get("/api/agents").status_code == 200  # the token's statement is kept now
+    ApiToken.objects.filter(user=mover).delete()
+    assert api.get("/api/agents").status_code == 401
+
+
+def test_the_tokens_user_is_the_whole_user_with_its_roles(api, django_user_model, dir_small):
+    boss = django_user_model.objects.create_superuser("boss", password="pw-for-tests-only")
+    boss.first_name = "Bo"
+    boss.save()
+    api.as_user(boss)
+    moved = api.post(
+        "/api/allocations",
+        {"agent_ids": ["a1"], "campaign_ids_in": ["{C2}"], "campaign_ids_out": ["{C1}"]},
+    )
+    assert moved.status_code == 202, moved.json()  # a superuser is an admin: may move
+    job = api.get(moved.json()["url"]).json()
+    assert job["requested_by"] == "boss"
+    assert ApiToken.objects.get(user=boss).user.first_name == "Bo"
+
+
 def test_using_a_token_records_when(api, mover):
     api.as_user(mover).get("/api/agents")
     assert ApiToken.objects.get(user=mover).last_used_at is not None

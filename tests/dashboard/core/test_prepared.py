@@ -1,0 +1,110 @@
+"""PreparedRead: the queryset's own statement and rows, its construction done once per shape."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+from django.db.models import IntegerField, Q, Value
+
+from dashboard.accounts.models import ApiToken
+from dashboard.core.prepared import MAX_LIST, PreparedRead
+from dashboard.directory.models import Agent, Campaign
+from tests.dashboard.conftest import statements
+
+pytestmark = pytest.mark.postgres_too
+
+
+def _counted(build):
+    calls = []
+
+    def counted(*args):
+        calls.append(args)
+        return build(*args)
+
+    return counted, calls
+
+
+def _names(ids, unlike="-"):
+    agents = Agent.objects.filter(id__in=ids, active=True).exclude(name=unlike)
+    return agents.order_by("id").values_list("id", "name")
+
+
+def test_rows_are_the_querysets_and_the_query_is_built_once_per_shape(dir_small):
+    build, calls = _counted(_names)
+    read = PreparedRead(build)
+    assert read.rows(["a1", "a3"], "-") == [("a1", "Agent 1"), ("a3", "Agent 3")]
+    assert read.rows(["a4", "a2"], "-") == list(_names(["a4", "a2"]))
+    assert len(calls) == 1, "same shape: compiled once"
+    Agent.objects.filter(id="a2").update(active=False)
+    assert read.rows(["a4", "a2"], "-") == [("a4", "Agent 4")], "values bound per call"
+    assert read.rows(["a4", "a3"], "Agent 4") == [("a3", "Agent 3")]
+    assert read.rows(["a1"], "-") == [("a1", "Agent 1")]
+    assert len(calls) == 2, "a list of another length is another shape"
+    with statements() as seen:
+        read.rows(["a1", "a3"], "-")
+    assert len(seen) == 1
+
+
+def test_column_converters_apply_as_in_the_queryset(mover):
+    used = datetime(2026, 12, 2, 17, 0, 5, tzinfo=UTC)
+    ApiToken.objects.create(user=mover, key_hash="h" * 64, prefix="p", last_used_at=used)
+    read = PreparedRead(
+        lambda key: ApiToken.objects.filter(key_hash=key).values_list("last_used_at", "user_id")
+    )
+    for _ in range(2):
+        assert read.rows("h" * 64) == [(used, mover.pk)]
+    assert read.rows("x" * 64) == []
+
+
+def test_a_union_with_constants_keeps_them_and_binds_each_part(dir_small):
+    def build(agents, campaigns):
+        none = Value(None, output_field=IntegerField())
+        return (
+            Agent.objects.filter(id__in=agents)
+            .order_by()
+            .values_list(Value(0), "id", "roster_version")
+            .union(
+                Campaign.objects.filter(id__in=campaigns)
+                .order_by()
+                .values_list(Value(1), "id", none),
+                all=True,
+            )
+        )
+
+    read = PreparedRead(build)
+    for agents, campaigns in ((["a1"], ["{C1}", "{C3}"]), (["a2"], ["{C2}", "{C1}"])):
+        assert sorted(read.rows(agents, campaigns)) == sorted(build(agents, campaigns))
+    assert sorted(read.rows(["a2"], ["{C2}", "{C1}"])) == [
+        (0, "a2", 0),
+        (1, "{C1}", None),
+        (1, "{C2}", None),
+    ]
+
+
+def test_an_empty_list_reads_nothing_as_the_orm_does(dir_small):
+    read = PreparedRead(_names)
+    with statements() as seen:
+        assert read.rows([], "-") == []
+        assert read.rows([], "-") == []
+    assert seen == []
+
+
+def test_a_value_used_twice_is_not_compiled_ahead_but_still_answers(dir_small):
+    def twice(text):
+        return Agent.objects.filter(Q(id=text) | Q(name=text)).order_by("id").values_list("id")
+
+    build, calls = _counted(twice)
+    read = PreparedRead(build)
+    assert read.rows("a1") == [("a1",)]
+    assert read.rows("Agent 2") == [("a2",)], "not bound into a kept statement"
+    assert len(calls) == 3, "the markers' compile, then the queryset built on each call"
+
+
+def test_long_lists_are_built_as_before(dir_small):
+    build, calls = _counted(_names)
+    read = PreparedRead(build)
+    ids = ["a1", *(f"x{i}" for i in range(MAX_LIST))]
+    assert read.rows(ids, "-") == [("a1", "Agent 1")]
+    assert read.rows(ids, "-") == [("a1", "Agent 1")]
+    assert len(calls) == 2
