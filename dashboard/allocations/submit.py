@@ -257,7 +257,10 @@ def reason_problem(reason: str) -> str | None:
     return None
 
 
-def _id_list(value, name: str, errors: dict[str, str]) -> list[str]:
+def clean_id_list(value, name: str, errors: dict[str, str]) -> list[str]:
+    """``value`` as a list of stripped ids (a move's agents or campaigns, a plan's); what is
+    wrong with it goes into ``errors[name]`` (not a list, empty, too long or unstorable ids,
+    duplicates)."""
     if value is None:
         return []
     if isinstance(value, str) or not isinstance(value, list | tuple):
@@ -285,9 +288,9 @@ def _validate_move(
     them (``move_reads``: the names that show they exist, for the audit rows too; versions and
     rosters)."""
     errors: dict[str, str] = {}
-    agents = _id_list(agent_ids, "agent_ids", errors)
-    ins_ = _id_list(ins, "campaign_ids_in", errors)
-    outs_ = _id_list(outs, "campaign_ids_out", errors)
+    agents = clean_id_list(agent_ids, "agent_ids", errors)
+    ins_ = clean_id_list(ins, "campaign_ids_in", errors)
+    outs_ = clean_id_list(outs, "campaign_ids_out", errors)
     if "agent_ids" not in errors and not agents:
         errors["agent_ids"] = "select at least one agent"
     if len(agents) > settings.ALLOCATION_MAX_AGENTS:

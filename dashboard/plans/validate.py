@@ -15,8 +15,7 @@ from django.utils import timezone
 
 # A plan's ids and reason become a move's (run.py submits them): the move's own rules, from one
 # place, so a plan that saves is never refused at its run for its text.
-from dashboard.allocations.submit import MAX_ID, MAX_REASON, reason_problem
-from dashboard.allocations.submit import _id_list as id_list
+from dashboard.allocations.submit import MAX_ID, MAX_REASON, clean_id_list, reason_problem
 from dashboard.directory.models import Agent, Campaign, Workgroup
 from dashboard.plans import schedule
 from dashboard.plans.errors import InvalidPlan
@@ -33,7 +32,7 @@ def plan_fields(data: dict, *, now: datetime | None = None) -> dict:
     out: dict = {}
     out["name"] = _text(data.get("name"), "name", MAX_NAME, errors, required=True, single_line=True)
     out["reason"] = _text(data.get("reason", ""), "reason", MAX_REASON, errors)
-    agents = id_list(data.get("agent_ids"), "agent_ids", errors)
+    agents = clean_id_list(data.get("agent_ids"), "agent_ids", errors)
     workgroup = data.get("workgroup_id") or None
     if workgroup is not None and (not isinstance(workgroup, str) or len(workgroup) > MAX_ID):
         errors["workgroup_id"] = "must be a workgroup id"
@@ -44,8 +43,8 @@ def plan_fields(data: dict, *, now: datetime | None = None) -> dict:
         errors["agent_ids"] = "name at least one agent, or a workgroup"
     if len(agents) > settings.ALLOCATION_MAX_AGENTS:
         errors["agent_ids"] = f"at most {settings.ALLOCATION_MAX_AGENTS} agents in one plan"
-    ins = id_list(data.get("campaign_ids_in"), "campaign_ids_in", errors)
-    outs = id_list(data.get("campaign_ids_out"), "campaign_ids_out", errors)
+    ins = clean_id_list(data.get("campaign_ids_in"), "campaign_ids_in", errors)
+    outs = clean_id_list(data.get("campaign_ids_out"), "campaign_ids_out", errors)
     if not errors.keys() & {"campaign_ids_in", "campaign_ids_out"}:
         if not ins and not outs:
             errors["campaign_ids_in"] = "name a campaign to move agents into or out of"
