@@ -71,6 +71,16 @@ def main() -> None:
         "--quick", action="store_true", help="20 / 100 jobs, still the 5,000-agent move"
     )
     parser.add_argument(
+        "--latency-only",
+        action="store_true",
+        help="only the lone-job latency and its phases (quick A/B of the engine's latency)",
+    )
+    parser.add_argument(
+        "--worker-pool",
+        default=os.environ.get("BENCH_WORKER_POOL", ""),
+        help="the workers' --pool (default: the settings' CELERY_WORKER_POOL)",
+    )
+    parser.add_argument(
         "--database-url",
         default=os.environ.get("BENCH_DATABASE_URL", DEFAULT_ADMIN_URL),
     )
@@ -158,7 +168,7 @@ def _processes(commands: list[list[str]], env: dict):
                 proc.kill()
 
 
-def _workers(count: int) -> list[list[str]]:
+def _workers(count: int, pool: str = "") -> list[list[str]]:
     return [
         [
             sys.executable,
@@ -175,6 +185,7 @@ def _workers(count: int) -> list[list[str]]:
             f"bench{i}@%h",
             "--without-gossip",
             "--without-mingle",
+            *(["--pool", pool] if pool else []),
         ]
         for i in range(count)
     ]
@@ -220,10 +231,10 @@ def _measure(args, env, sim, token, roster, campaigns) -> dict:
         wait_http(f"{base}/healthz")
         result["floor"] = _bare_client(sim, movable[0], target[movable[0][1]], args.latency_jobs)
 
-        with _processes(_workers(1), env) as workers:
+        with _processes(_workers(1, args.worker_pool), env) as workers:
             _wait_worker(api, base, post, movable[1], target)
             # 1. latency, one job at a time
-            latencies, server = [], []
+            latencies, server, phases = [], [], []
             agent, home = movable[2]
             for i in range(args.latency_jobs):
                 ins, outs = ([target[home]], [home]) if i % 2 == 0 else ([home], [target[home]])
@@ -238,8 +249,13 @@ def _measure(args, env, sim, token, roster, campaigns) -> dict:
                 assert status["status"] == "succeeded", status
                 job = AllocationJob.objects.get(pk=job_id)
                 server.append((job.finished_at - job.created_at).total_seconds() * 1000)
+                phases.append(_phases(job))
             result["latency"] = _stats(latencies)
             result["server_latency"] = _stats(server)
+            result["phases"] = {name: _stats([p[name] for p in phases]) for name in phases[0]}
+            if args.latency_only:
+                result["uptime"] = _uptime()
+                return result
             picks = [(a, h, target[h]) for a, h in movable[3 : 3 + n]]
             result["throughput_1"] = _throughput(post, sim, picks, workers)
         # A backlog: N jobs queued while no worker runs (the previous run moved these agents
@@ -247,7 +263,7 @@ def _measure(args, env, sim, token, roster, campaigns) -> dict:
         # job's start to the last one's finish, so the POST rate does not limit it.
         back = [(a, t, h) for a, h, t in picks]
         backlog = [post([a], [t], [h]) for a, h, t in back]
-        with _processes(_workers(2), env) as workers:
+        with _processes(_workers(2, args.worker_pool), env) as workers:
             result["drain_2"] = _drained(_wait_done(backlog, timeout=900))
             _wait_worker(api, base, post, movable[1], target)
             fresh = [(a, h, target[h]) for a, h in movable[3 + n : 3 + 2 * n]]
@@ -277,6 +293,27 @@ def _measure(args, env, sim, token, roster, campaigns) -> dict:
     result["statements"] = _statements_per_job(movable[-1], target)
     result["uptime"] = _uptime()
     return result
+
+
+def _phases(job) -> dict[str, float]:
+    """Where a lone job's time went, from the rows' own timestamps (ms): the POST's remaining
+    writes, the broker and the worker's pick-up until the claim stamps ``started_at``; the rest
+    of the claim until the batch is marked sent; the ICWS call and the fence until the job's
+    ``finished_at``; and the outcome's remaining writes until its "succeeded" row is stamped."""
+    from dashboard.audit.models import AuditEvent
+
+    batch = job.batches.get()
+    done = AuditEvent.objects.get(job=job, kind=AuditEvent.Kind.SUCCEEDED).at
+
+    def ms(a, b) -> float:
+        return (b - a).total_seconds() * 1000
+
+    return {
+        "created -> claim stamps started_at": ms(job.created_at, job.started_at),
+        "started_at -> batch sent_at": ms(job.started_at, batch.sent_at),
+        "sent_at -> job finished_at": ms(batch.sent_at, job.finished_at),
+        "finished_at -> succeeded row at": ms(job.finished_at, done),
+    }
 
 
 def _drained(jobs) -> dict:
@@ -486,7 +523,12 @@ def _print(r: dict, args) -> None:
         f"{'bare IcwsClient.allocate_agents (floor)':<46} {floor['p50_ms']:>8} "
         f"{floor['p95_ms']:>8} {floor['n']:>5}"
     )
+    for name, st in r["phases"].items():
+        print(f"{'    ' + name:<46} {st['p50_ms']:>8} {st['p95_ms']:>8} {st['n']:>5}")
     print(f"\nlatency / floor (p50): {lat['p50_ms'] / floor['p50_ms']:.1f}x\n")
+    if args.latency_only:
+        print(f"load: {r['uptime']}")
+        return
     runs = [("1 worker", "throughput_1"), ("2 workers", "throughput_2")]
     runs += [("2 workers, one campaign pair", "throughput_pair")] * ("throughput_pair" in r)
     for label, key in runs:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from dashboard.accounts.cic_sessions import agent_client
@@ -20,24 +20,36 @@ from icws_client import IcwsError
 def ask_for_ready_for_calls(
     job: AllocationJob, agent_ids: list[str], when: datetime | None
 ) -> None:
-    """One open request per agent of ``agent_ids`` the directory knows (the move's own rows)."""
+    """One open request per agent of ``agent_ids`` the directory knows (the move's own rows).
+
+    One statement, INSERT ... SELECT from the directory's agents: it runs inside the move's
+    outcome transaction (``signals``), where a read of the known agents first was one more
+    round trip of every job's."""
     if not job.campaign_ids_in or not agent_ids:
         return
-    known = set(Agent.objects.filter(id__in=agent_ids).values_list("id", flat=True))
-    ReadyForCalls.objects.bulk_create(
-        [
-            ReadyForCalls(
-                agent_id=agent_id,
-                job=job,
-                campaign_ids=list(job.campaign_ids_in),
-                moved_by_id=job.requested_by_id,
-                moved_at=when or timezone.now(),
-            )
-            for agent_id in agent_ids
-            if agent_id in known
-        ],
-        ignore_conflicts=True,
+    now = timezone.now()
+    rows = ReadyForCalls._meta
+    field = rows.get_field
+    columns = ("agent_id", "job_id", "campaign_ids", "moved_by_id", "moved_at", "last_error")
+    columns += ("updated_at",)
+    values = [
+        job.pk,
+        field("campaign_ids").get_db_prep_save(list(job.campaign_ids_in), connection),
+        job.requested_by_id,
+        field("moved_at").get_db_prep_save(when or now, connection),
+        "",
+        field("updated_at").get_db_prep_save(now, connection),
+    ]
+    agent = Agent._meta
+    quote = connection.ops.quote_name
+    sql = (
+        f"INSERT INTO {quote(rows.db_table)} ({', '.join(map(quote, columns))}) "  # noqa: S608
+        f"SELECT {quote(agent.pk.column)}, {', '.join(['%s'] * len(values))} "
+        f"FROM {quote(agent.db_table)} WHERE {quote(agent.pk.column)} IN "
+        f"({', '.join(['%s'] * len(agent_ids))}) ON CONFLICT DO NOTHING"
     )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*values, *agent_ids])
 
 
 def send_ready_for_calls(user, agent_id: str, campaign_ids: list[str]) -> Answer:

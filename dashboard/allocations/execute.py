@@ -37,14 +37,13 @@ from django.db import transaction
 from django.db.models import Case, F, IntegerField, Value, When
 from django.utils import timezone
 
-from dashboard.allocations import coalesce
+from dashboard.allocations import coalesce, together
 from dashboard.allocations.models import AllocationJob, JobBatch
 from dashboard.allocations.selectors import roster_when_requested
 from dashboard.audit.models import AuditEvent
 from dashboard.audit.search import resolve_names
-from dashboard.audit.services import audit_record
-from dashboard.directory.models import Agent, RosterEntry
-from dashboard.directory.selectors import campaign_names as campaign_names_of
+from dashboard.audit.services import audit_record, next_ids_sql
+from dashboard.directory.models import Agent, Campaign, RosterEntry
 from dashboard.directory.selectors import roster_of
 from icws_client import IcwsBadRequest, IcwsClient, IcwsError, IcwsTimeout
 
@@ -191,7 +190,7 @@ def _ms(started: float) -> int:
     return int((time.monotonic() - started) * 1000)
 
 
-def _audit_started(job, *, taken_over=False, sent_with=None, names=None) -> None:
+def _audit_started(job, *, taken_over=False, sent_with=None, names=None, pk=None) -> None:
     message = f"Attempt {job.attempts}"
     if taken_over:
         message += " (took over from a worker whose lease expired)"
@@ -199,6 +198,7 @@ def _audit_started(job, *, taken_over=False, sent_with=None, names=None) -> None
         message += f"; sent in one allocate-agents call with job(s) {_ids(sent_with)}"
     agent_names, campaign_names = names or (None, None)
     audit_record(
+        pk=pk,
         kind=Kind.STARTED,
         job=job,
         message=message,
@@ -285,15 +285,42 @@ def _prepare(runs: list[_Run], *, claim: bool, taken_over: bool = False) -> RunO
         runs = runs[:1]
     if claim:
         runs = [primary, *_claim_neighbours(runs[1:])]
+    going = not stale[primary.job.pk]
+    now = timezone.now()
+    # One round trip (``together``): the claim, the hold and the batches marked sending (when
+    # the job goes ahead), and for the "started" rows the campaigns' names (the query of
+    # directory.selectors.campaign_names) and ids from the audit sequence.
+    campaigns = ids = None
+    writes = []
+    if claim:
+        writes.append(_claim_statement(primary.job))
+    if going:
+        writes += [
+            _hold(runs),
+            together.update(
+                JobBatch.objects.filter(pk__in=[r.batch.pk for r in runs]),
+                status=JobBatch.Status.SENDING,
+                attempts=F("attempts") + 1,
+                sent_at=now,
+            ),
+        ]
+    if claim:
+        campaigns = together.select(
+            Campaign.objects.filter(
+                id__in=[*primary.job.campaign_ids_in, *primary.job.campaign_ids_out]
+            ).values_list("id", "name")
+        )
+        ids = together.raw_select(next_ids_sql(len(runs)))
+    together.run([*writes, campaigns, ids])
+    if claim:
         sent_with = [r.job.pk for r in runs]
-        _claim_fields(primary.job)
         # What resolve_names answers (directory.selectors.agent_names, campaign_names), with
         # the agents' names from the rows just locked.
         names = (
             {a: agents[a][2] for r in runs for a in r.batch.agent_ids if a in agents},
-            campaign_names_of([*primary.job.campaign_ids_in, *primary.job.campaign_ids_out]),
+            dict(campaigns.result),
         )
-        for run in runs:
+        for i, run in enumerate(runs):
             run.sent_with = [pk for pk in sent_with if pk != run.job.pk]
             run.names = names
             _audit_started(
@@ -301,16 +328,15 @@ def _prepare(runs: list[_Run], *, claim: bool, taken_over: bool = False) -> RunO
                 taken_over=taken_over and run is primary,
                 sent_with=run.sent_with,
                 names=names,
+                pk=ids.result[i][0] if ids is not None else None,
             )
-    if stale[primary.job.pk]:
+    if not going:
         return _fail(
             primary.job,
             ErrorKind.CONFLICT,
             "The roster changed since this move was prepared (moved meanwhile: "
             f"{', '.join(stale[primary.job.pk][:10])}). Nothing was sent to ICWS for them.",
         )
-    _hold(runs)
-    now = timezone.now()
     for run in runs:
         if run.batch.status == JobBatch.Status.SENDING:
             # The last send's answer was never recorded (worker killed or database gone
@@ -326,30 +352,33 @@ def _prepare(runs: list[_Run], *, claim: bool, taken_over: bool = False) -> RunO
         run.batch.status = JobBatch.Status.SENDING
         run.batch.attempts += 1
         run.batch.sent_at = now
-    JobBatch.objects.filter(pk__in=[r.batch.pk for r in runs]).update(
-        status=JobBatch.Status.SENDING, attempts=F("attempts") + 1, sent_at=now
-    )
     return None
 
 
-def _claim_fields(job: AllocationJob) -> None:
-    """The first job's claim (its row is locked): new token, lease, attempt; no audit here."""
+def _claim_statement(job: AllocationJob) -> together.Statement:
+    """The first job's claim (its row is locked): new token, lease, attempt, set on ``job`` and
+    returned as its UPDATE, for the caller to send; no audit here."""
     now = timezone.now()
     job.status = Status.RUNNING
     job.attempts += 1
     job.lease_token += 1
     job.started_at = job.started_at or now
     job.lease_expires_at = now + timedelta(seconds=settings.ALLOCATION_LEASE_SECONDS)
-    job.save(
-        update_fields=[
-            "status",
-            "attempts",
-            "lease_token",
-            "started_at",
-            "lease_expires_at",
-            "updated_at",
-        ]
+    job.updated_at = now
+    return together.update(
+        AllocationJob.objects.filter(pk=job.pk),
+        status=job.status,
+        attempts=job.attempts,
+        lease_token=job.lease_token,
+        started_at=job.started_at,
+        lease_expires_at=job.lease_expires_at,
+        updated_at=now,
     )
+
+
+def _claim_fields(job: AllocationJob) -> None:
+    """The first job's claim, written now (a job with no batch left to send)."""
+    together.run([_claim_statement(job)])
 
 
 def _stale(run: _Run, agents: dict[str, tuple[int | None, int, str]]) -> list[str]:
@@ -366,15 +395,18 @@ def _stale(run: _Run, agents: dict[str, tuple[int | None, int, str]]) -> list[st
     )
 
 
-def _hold(runs: list[_Run]) -> None:
+def _hold(runs: list[_Run]) -> together.Statement | None:
+    """The runs' agents held by their jobs, as an UPDATE for the caller to send."""
     if len(runs) == 1:
-        Agent.objects.filter(pk__in=runs[0].batch.agent_ids).update(held_by_job=runs[0].job)
-        return
-    Agent.objects.filter(pk__in=[a for r in runs for a in r.batch.agent_ids]).update(
+        return together.update(
+            Agent.objects.filter(pk__in=runs[0].batch.agent_ids), held_by_job=runs[0].job
+        )
+    return together.update(
+        Agent.objects.filter(pk__in=[a for r in runs for a in r.batch.agent_ids]),
         held_by_job=Case(
             *(When(pk__in=r.batch.agent_ids, then=Value(r.job.pk)) for r in runs),
             output_field=IntegerField(),
-        )
+        ),
     )
 
 
@@ -402,20 +434,6 @@ def _accept(
         runs = [run for run, _ in accepted]
         job = runs[0].job
         agent_ids = [a for run in runs for a in run.batch.agent_ids]
-        RosterEntry.objects.filter(
-            agent_id__in=agent_ids, campaign_id__in=job.campaign_ids_out
-        ).delete()
-        RosterEntry.objects.bulk_create(
-            [
-                RosterEntry(agent_id=a, campaign_id=c, source="allocation")
-                for a in agent_ids
-                for c in job.campaign_ids_in
-            ],
-            ignore_conflicts=True,
-        )
-        Agent.objects.filter(id__in=agent_ids).update(
-            roster_version=F("roster_version") + 1, held_by_job=None
-        )
         finished = timezone.now()
         by_ms: dict[int, list[int]] = {}
         for run, ms in accepted:
@@ -425,18 +443,61 @@ def _accept(
                 finished,
                 ms,
             )
-        for ms, batch_ids in by_ms.items():  # one UPDATE per distinct duration (usually one)
-            JobBatch.objects.filter(pk__in=batch_ids).update(
-                status=JobBatch.Status.ACCEPTED,
-                finished_at=finished,
-                duration_ms=ms,
-                error_status=None,
-                error_id="",
-                error_message="",
-            )
         done = [run for run in runs if run.last]
+        # Written after the fence, in one round trip (``together``): the roster, the agents'
+        # new versions and released hold, the batches accepted and, for the jobs that end
+        # here, the roster now and ids for their "succeeded" rows.
+        roster = ids = None
         if done:
-            _audit_succeeded(done)
+            roster = together.select(
+                RosterEntry.objects.filter(
+                    agent_id__in=[a for r in done for a in r.job.agent_ids]
+                ).values_list("agent_id", "campaign_id")
+            )
+            ids = together.raw_select(next_ids_sql(len(done)))
+        together.run(
+            [
+                together.delete(
+                    RosterEntry.objects.filter(
+                        agent_id__in=agent_ids, campaign_id__in=job.campaign_ids_out
+                    )
+                ),
+                *together.insert_ignoring_conflicts(
+                    RosterEntry,
+                    [
+                        RosterEntry(agent_id=a, campaign_id=c, source="allocation")
+                        for a in agent_ids
+                        for c in job.campaign_ids_in
+                    ],
+                ),
+                together.update(
+                    Agent.objects.filter(id__in=agent_ids),
+                    roster_version=F("roster_version") + 1,
+                    held_by_job=None,
+                ),
+                # one UPDATE per distinct duration (usually one)
+                *[
+                    together.update(
+                        JobBatch.objects.filter(pk__in=batch_ids),
+                        status=JobBatch.Status.ACCEPTED,
+                        finished_at=finished,
+                        duration_ms=ms,
+                        error_status=None,
+                        error_id="",
+                        error_message="",
+                    )
+                    for ms, batch_ids in by_ms.items()
+                ],
+                roster,
+                ids,
+            ]
+        )
+        if done:
+            _audit_succeeded(
+                done,
+                after=_roster(roster.result, [a for r in done for a in r.job.agent_ids]),
+                ids=[row[0] for row in ids.result] if ids is not None else None,
+            )
         going_on = [run for run in runs if not run.last]
         if not going_on:
             return None, refused
@@ -501,9 +562,12 @@ def _success_fields() -> dict:
     )
 
 
-def _audit_succeeded(runs: list[_Run]) -> None:
+def _audit_succeeded(
+    runs: list[_Run], *, after: dict[str, list[str]] | None = None, ids: list[int] | None = None
+) -> None:
     """One "succeeded" row per job: the roster each job's requester saw (from its "requested"
-    row) and the roster now, each read once for all the jobs."""
+    row) and the roster now (``after``, when the caller read it), each read once for all the
+    jobs. ``ids``: the rows' ids, taken from the audit sequence by the caller."""
     # Read with each job's row at its claim (coalesce.requested_roster); the row is never
     # changed, so this is what a read now would answer. A job loaded otherwise reads it here.
     unread = [r.job.pk for r in runs if not hasattr(r.job, "requested_roster")]
@@ -514,7 +578,8 @@ def _audit_succeeded(runs: list[_Run]) -> None:
                 "job_id", "roster_before"
             )
         )
-    after = roster_of([a for r in runs for a in r.job.agent_ids])
+    if after is None:
+        after = roster_of([a for r in runs for a in r.job.agent_ids])
     job = runs[0].job
     known = runs[0].names
     if known is not None and all(a in known[0] for a in after):
@@ -523,9 +588,10 @@ def _audit_succeeded(runs: list[_Run]) -> None:
         agent_names, campaign_names = resolve_names(
             list(after), [*job.campaign_ids_in, *job.campaign_ids_out]
         )
-    for run in runs:
+    for i, run in enumerate(runs):
         details = {"sent_with": sorted(run.sent_with)} if run.sent_with else None
         audit_record(
+            pk=ids[i] if ids else None,
             kind=Kind.SUCCEEDED,
             job=run.job,
             message=run.job.describe() + " accepted by ICWS",
@@ -536,6 +602,17 @@ def _audit_succeeded(runs: list[_Run]) -> None:
             agent_names=agent_names,
             campaign_names=campaign_names,
         )
+
+
+def _roster(rows: list[tuple[str, str]], agent_ids: list[str]) -> dict[str, list[str]]:
+    """``directory.selectors.roster_of``'s answer from its query's rows (read in a round trip
+    of the outcome's): agent id -> sorted campaign ids, an empty list for an agent in none."""
+    result: dict[str, list[str]] = {a: [] for a in agent_ids}
+    for agent_id, campaign_id in rows:
+        result[agent_id].append(campaign_id)
+    for campaigns in result.values():
+        campaigns.sort()
+    return result
 
 
 def _finish_alone(job: AllocationJob, batches: list[JobBatch]) -> RunOutcome:

@@ -1,0 +1,133 @@
+"""Several ORM statements sent to the database as one round trip.
+
+Most of a job's statements are writes nothing waits on (the roster, the agents' hold, the
+batches' status), and each was a round trip of its own. On the 2-core machine under load a
+round trip costs two context switches (the worker to PostgreSQL and back, about 1 ms at load
+6), more than the statement itself: a lone job's latency was mostly waiting for them.
+
+``run`` compiles each statement with Django's own compilers (same SQL, same parameters, same
+converters as ``update()``, ``bulk_create()`` and ``values_list()`` would use) and, on
+PostgreSQL, sends them as one query string: psycopg's client-side binding, which Django uses,
+runs several statements in one execute, in order, in the caller's transaction. Elsewhere
+(SQLite, in process) they run one by one. Only the transport differs, so an error in any
+statement fails the caller's transaction as it did before.
+
+Not for statements whose answer decides what comes next in the same batch (a fence's row
+count is read before the writes it guards are sent).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.core.exceptions import EmptyResultSet
+from django.db import connection
+from django.db.models import QuerySet
+from django.db.models.constants import OnConflict
+from django.db.models.sql import DeleteQuery, InsertQuery, UpdateQuery
+
+# Between statements of one round trip; bench/jobs.py counts statements by it.
+SEPARATOR = ";\n"
+
+
+@dataclass
+class Statement:
+    sql: str
+    params: tuple
+    compiler: Any = None  # a SELECT's, to convert its rows as the ORM would
+    rows: bool = False  # a raw SELECT: ``result`` is its rows as the driver gives them
+    result: Any = field(default=None, init=False)  # rows of a SELECT, row count otherwise
+
+
+def update(queryset: QuerySet, **values) -> Statement | None:
+    """``queryset.update(**values)``, compiled, not run. ``result``: the row count. None when
+    the filter can match nothing (``__in=[]``), where ``update()`` sends nothing either."""
+    query = queryset.query.chain(UpdateQuery)
+    query.add_update_values(values)
+    query.annotations = {}
+    try:
+        sql, params = query.get_compiler(queryset.db).as_sql()
+    except EmptyResultSet:
+        return None
+    return Statement(sql, tuple(params))
+
+
+def delete(queryset: QuerySet) -> Statement | None:
+    """A plain DELETE of ``queryset``'s rows: for models with no delete signals and nothing
+    pointing at them, which is what ``delete()`` sends for them too. None as for ``update``."""
+    query = queryset.query.clone()
+    query.__class__ = DeleteQuery
+    try:
+        sql, params = query.get_compiler(queryset.db).as_sql()
+    except EmptyResultSet:
+        return None
+    return Statement(sql, tuple(params))
+
+
+def insert_ignoring_conflicts(model, objs: list) -> list[Statement]:
+    """``bulk_create(objs, ignore_conflicts=True)`` of new rows (their ids left to the
+    database, as ``bulk_create`` does for objects without one)."""
+    if not objs:
+        return []
+    auto = model._meta.auto_field
+    fields = [f for f in model._meta.concrete_fields if not f.generated and f is not auto]
+    query = InsertQuery(model, on_conflict=OnConflict.IGNORE)
+    query.insert_values(fields, objs)
+    return [
+        Statement(sql, tuple(params))
+        for sql, params in query.get_compiler(connection.alias).as_sql()
+    ]
+
+
+def select(queryset: QuerySet) -> Statement:
+    """A ``values_list()`` queryset's SELECT. ``result``: its rows as tuples, converted."""
+    compiler = queryset.query.get_compiler(queryset.db)
+    try:
+        sql, params = compiler.as_sql()
+    except EmptyResultSet:  # answered without asking, as the ORM does
+        answered = Statement("", ())
+        answered.result = []
+        return answered
+    return Statement(sql, tuple(params), compiler)
+
+
+def raw_select(sql_params: tuple[str, tuple] | None) -> Statement | None:
+    """A SELECT written by hand (``(sql, params)``); None stays None (nothing to run)."""
+    if sql_params is None:
+        return None
+    return Statement(sql_params[0], tuple(sql_params[1]), rows=True)
+
+
+def run(statements: list[Statement | None]) -> list[Statement]:
+    """Run ``statements`` in order, in the caller's transaction; fills each one's ``result``.
+    None entries are skipped (a statement the caller had no need of)."""
+    statements = [s for s in statements if s is not None and s.sql]
+    if not statements:
+        return statements
+    with connection.cursor() as cursor:
+        if connection.vendor != "postgresql" or len(statements) == 1:
+            for statement in statements:
+                cursor.execute(statement.sql, statement.params)
+                _take(cursor, statement)
+            return statements
+        cursor.execute(
+            SEPARATOR.join(s.sql for s in statements),
+            tuple(p for s in statements for p in s.params),
+        )
+        for i, statement in enumerate(statements):
+            if i:
+                cursor.nextset()
+            _take(cursor, statement)
+    return statements
+
+
+def _take(cursor, statement: Statement) -> None:
+    if statement.rows:
+        statement.result = cursor.fetchall()
+        return
+    if statement.compiler is None:
+        statement.result = cursor.rowcount
+        return
+    rows = cursor.fetchall()
+    statement.result = list(statement.compiler.results_iter(results=[rows]))
