@@ -21,11 +21,18 @@
     }
     return false;
   }
+  // A column's markup is written by board_heads.py and board_cards.py, which put no hx-on:* on
+  // it (tests/dashboard/board/test_board_heads.py checks): its subtree, nearly every element of
+  // the board, is not walked. Each element a walk visits gets a JavaScript wrapper, and keeps it
+  // as long as it lives: 50,000 of them on a 5,000-agent board.
+  function skipColumns(el) {
+    return el.tagName === "DETAILS" && el.hasAttribute("data-campaign-id") ? NodeFilter.FILTER_REJECT : NodeFilter.FILTER_ACCEPT;
+  }
   if (xpathEvaluate) {
     XPathExpression.prototype.evaluate = function (context) {
       if (arguments.length !== 1 || !context) { return xpathEvaluate.apply(this, arguments); }
       var found = [], el, at = 0;
-      var walker = document.createTreeWalker(context, NodeFilter.SHOW_ELEMENT);
+      var walker = document.createTreeWalker(context, NodeFilter.SHOW_ELEMENT, skipColumns);
       while ((el = walker.nextNode())) { if (hasHxOn(el)) { found.push(el); } }
       return { iterateNext: function () { return at < found.length ? found[at++] : null; } };
     };
@@ -37,7 +44,7 @@
   var lastClicked = null;
   // Rebuilt from the DOM after every render of the columns (index()): 6,000 cards are too many
   // to query on every keystroke.
-  var model = { columns: [], cards: [], byPick: new Map(), timers: [], byAgent: new Map(), timerOf: new Map() };
+  var model = emptyModel();
   var clockOffset = 0;           // local clock minus the server's, seconds
 
   function $(selector, root) { return (root || document).querySelector(selector); }
@@ -45,12 +52,36 @@
   function dialog() { return document.getElementById("move-dialog"); }
   function boxOf(card) { return card.querySelector("input[name=pick]"); }
   function pickOf(card) { return boxOf(card).value; }
+  // Class and data attributes are read with className and getAttribute, not classList and
+  // dataset: those make each card two objects more (and their wrappers), kept as long as it
+  // lives, 6,000 times (renderer about 7 MB larger at 5,000 agents, bench/board_render.py).
+  function hasClass(el, word) { return (" " + el.className + " ").indexOf(" " + word + " ") !== -1; }
 
-  // One query per column for its checkboxes and one for its clocks, not one per card: the
-  // markup is CARD's (li > label > input), so a checkbox's card is the li around it.
+  // Per card, in the order of cards (all columns, one after another): its column's place in
+  // columns, when its state began (epoch seconds by the server's clock, NaN: unknown), the
+  // minute data-t shows and its search key (folded when idle). byAgent: agent id -> its card's
+  // place in cards, or the places when it is in several columns. byPick: built once a card is
+  // selected (a checkbox's value is only needed then).
+  function emptyModel() {
+    return { columns: [], cards: [], colOf: [], since: [], minute: [], keys: [], byAgent: new Map(), byPick: null };
+  }
+  function places(agentId) {
+    var at = model.byAgent.get(agentId);
+    return at === undefined ? [] : typeof at === "number" ? [at] : at;
+  }
+  function cardOfPick(value) {
+    if (!model.byPick) {
+      model.byPick = new Map();
+      model.cards.forEach(function (card) { model.byPick.set(pickOf(card), card); });
+    }
+    return model.byPick.get(value);
+  }
+
+  // One query per column for its cards, and nothing but attributes read from each.
   function index() {
     var root = document.getElementById("board-columns");
-    model = { columns: [], cards: [], byPick: new Map(), timers: [], byAgent: new Map(), timerOf: new Map(), ready: true };
+    model = emptyModel();
+    model.ready = true;
     if (!root) { return; }
     // The server's clock now (data-now) and when the columns were rendered (they may come
     // from the server's cache): cards say how long before that (data-s) their state began.
@@ -59,38 +90,31 @@
     var renderedAt = stamp ? Number(stamp.dataset.renderedAt) : serverNow;
     clockOffset = Date.now() / 1000 - serverNow;
     $all("details[data-campaign-id]", root).forEach(function (column) {
-      var boxes = column.querySelectorAll("[data-agent-id] input[name=pick]");
-      // Per card, in step with cards: its search key (folded when idle), whether the server left
-      // it out (workgroup) and whether it is shown, so a keystroke reads no attributes.
-      var entry = { el: column, cards: new Array(boxes.length), out: new Array(boxes.length),
-        shown: new Array(boxes.length), note: $("[data-shown-note]", column), lazy: Boolean($("[data-lazy]", column)) };
-      for (var i = 0; i < boxes.length; i++) {
-        var card = boxes[i].closest("[data-agent-id]");
+      var list = column.querySelectorAll("li[data-agent-id]"), n = list.length, c = model.columns.length;
+      // Per card, in step with cards: whether the server left it out (workgroup) and whether it
+      // is shown, so a keystroke reads no attributes. start: its first card's place in cards.
+      var entry = { el: column, start: model.cards.length, cards: new Array(n), out: new Array(n),
+        shown: new Array(n), note: $("[data-shown-note]", column), lazy: Boolean($("[data-lazy]", column)) };
+      for (var i = 0; i < n; i++) {
+        var card = list[i], at = model.cards.length;
         entry.cards[i] = card;
-        entry.out[i] = card.classList.contains("wg-out");
+        entry.out[i] = hasClass(card, "wg-out");
         entry.shown[i] = !card.hidden;
-        model.cards.push(card);
-        model.byPick.set(boxes[i].value, card);
-        var id = card.dataset.agentId;
-        var places = model.byAgent.get(id);
-        if (!places) { places = []; model.byAgent.set(id, places); }
-        places.push({ card: card, column: entry });
+        model.cards.push(card); model.colOf.push(c); model.keys.push(undefined);
+        var s = card.getAttribute("data-s");
+        model.since.push(s === null ? NaN : renderedAt - Number(s));
+        model.minute.push(s === null ? -1 : Math.floor(Number(s) / 60)); // what the server wrote
+        var id = card.getAttribute("data-agent-id"), had = model.byAgent.get(id);
+        if (had === undefined) { model.byAgent.set(id, at); } else if (typeof had === "number") { model.byAgent.set(id, [had, at]); } else { had.push(at); }
       }
-      column.querySelectorAll("[data-agent-id][data-s] > time").forEach(function (el) {
-        addTimer(el.parentNode, el, renderedAt - Number(el.parentNode.dataset.s));
-      });
       model.columns.push(entry);
     });
   }
   function ensureIndex() { if (!model.ready) { index(); } }
 
   // -- time in state: counted here between renders, from the server's clock ---------------------
-
-  function addTimer(card, el, since) {
-    var timer = { el: el, since: since, text: el ? el.textContent : "" };
-    model.timers.push(timer); model.timerOf.set(card, timer);
-    return timer;
-  }
+  // A card shows it from its data-t attribute (CSS ::after), not a child element: 12,000 nodes
+  // fewer at 5,000 agents.
 
   // As the server formats it (templatetags/board_cards.py elapsed()).
   function elapsed(seconds) {
@@ -103,11 +127,12 @@
 
   function tick() {
     var now = Date.now() / 1000 - clockOffset;
-    model.timers.forEach(function (t) {
-      var text = elapsed(Math.max(0, Math.floor(now - t.since)));
-      if (t.text !== text && t.el) { t.el.textContent = text; }
-      t.text = text;
-    });
+    var cards = model.cards, since = model.since, minute = model.minute;
+    for (var i = 0; i < cards.length; i++) {
+      if (since[i] !== since[i]) { continue; } // NaN: no clock on this card
+      var m = Math.floor(Math.max(0, Math.floor(now - since[i])) / 60);
+      if (m !== minute[i]) { minute[i] = m; cards[i].setAttribute("data-t", elapsed(m * 60)); }
+    }
   }
 
   // -- presence: patched in place when only presence changed (the poll's JSON answer) ------------
@@ -118,7 +143,8 @@
 
   var PRESENCES = ["available", "on-call", "away", "offline"];
 
-  function patchCard(card, agent) {
+  function patchCard(at, agent) {
+    var card = model.cards[at];
     PRESENCES.forEach(function (word) { card.classList.toggle(word, word === agent.presence); });
     var status = $("small", card);
     if (status) { status.textContent = agent.status || ""; }
@@ -130,20 +156,14 @@
       status.after(onCall);
     } else if (!agent.on_phone && onCall) { onCall.remove(); }
     if (agent.since === null || agent.since === undefined) { return; }
-    var timer = model.timerOf.get(card);
-    if (!timer) {
-      var el = document.createElement("time");
-      (onCall || status || card.lastChild).after(el);
-      timer = addTimer(card, el, agent.since);
-    }
-    timer.since = agent.since; timer.text = "";
+    model.since[at] = agent.since; model.minute[at] = -1; // tick() writes data-t
   }
 
   function countTotals(entry) {
     var counts = { on_call: 0, available: 0, away: 0, offline: 0 };
     entry.cards.forEach(function (card) {
       for (var i = 0; i < PRESENCES.length; i++) {
-        if (card.classList.contains(PRESENCES[i])) { counts[PRESENCES[i].replace("-", "_")] += 1; break; }
+        if (hasClass(card, PRESENCES[i])) { counts[PRESENCES[i].replace("-", "_")] += 1; break; }
       }
     });
     return counts;
@@ -171,7 +191,7 @@
   function applyPresence(delta) {
     var touched = new Set();
     (delta.agents || []).forEach(function (agent) {
-      (model.byAgent.get(agent.id) || []).forEach(function (place) { patchCard(place.card, agent); touched.add(place.column); });
+      places(agent.id).forEach(function (at) { patchCard(at, agent); touched.add(model.columns[model.colOf[at]]); });
     });
     touched.forEach(function (entry) { patchTotals(entry, countTotals(entry)); });
     var counted = delta.columns || {};
@@ -197,7 +217,7 @@
   }
 
   function clearSelection() {
-    selected.forEach(function (pick) { var card = model.byPick.get(pick); if (card) { setSelected(card, false); } });
+    selected.forEach(function (pick) { var card = cardOfPick(pick); if (card) { setSelected(card, false); } });
     selected.clear(); updateCount();
   }
 
@@ -209,7 +229,7 @@
     var agents = new Set(), onScreen = new Set();
     selected.forEach(function (pick) {
       agents.add(agentOf(pick));
-      var card = model.byPick.get(pick);
+      var card = cardOfPick(pick);
       if (card && shown(card)) { onScreen.add(agentOf(pick)); }
     });
     var n = agents.size;
@@ -228,7 +248,7 @@
   function restoreSelection() {
     var still = new Set();
     selected.forEach(function (pick) {
-      var card = model.byPick.get(pick);
+      var card = cardOfPick(pick);
       if (!card) { return; } // moved or vanished: no longer selected
       setSelected(card, true);
       if (selected.has(pick) && !boxOf(card).disabled) { still.add(pick); }
@@ -276,9 +296,13 @@
   // Accent- and case-insensitive, as the server's fold() ("jose" finds "José").
   function fold(text) { return text.normalize("NFD").replace(/[\u0300-\u036f]/g, "").toLowerCase(); }
   // What the search matches, as on the server: name and id. Folded once per card and render.
-  function searchKey(card) {
-    if (card._key === undefined) { card._key = fold(card.querySelector("a").textContent + " " + card.dataset.agentId); }
-    return card._key;
+  function searchKey(at) {
+    var key = model.keys[at];
+    if (key === undefined) {
+      var card = model.cards[at];
+      key = model.keys[at] = fold(card.querySelector("a").textContent + " " + card.getAttribute("data-agent-id"));
+    }
+    return key;
   }
   // On screen: neither the card nor its column is hidden by a filter, its column is open.
   function shown(card) {
@@ -310,8 +334,8 @@
       for (var i = 0; i < total; i++) {
         if (narrowing && !shownNow[i]) { continue; }
         var card = cards[i];
-        var show = !out[i] && (!q || searchKey(card).indexOf(q) !== -1) &&
-          (!presence || card.classList.contains(presence));
+        var show = !out[i] && (!q || searchKey(column.start + i).indexOf(q) !== -1) &&
+          (!presence || hasClass(card, presence));
         if (shownNow[i] !== show) { card.hidden = !show; shownNow[i] = show; }
         if (show) { matched += 1; }
       }
@@ -610,12 +634,13 @@
   // Search keys for every card, folded while the page is idle, so the first keystroke does not
   // fold 6,000 names.
   function foldKeysWhenIdle() {
-    var cardsToFold = model.cards, at = 0;
+    var folding = model, at = 0;
     var idle = window.requestIdleCallback || function (fn) { return window.setTimeout(fn, 50); };
     function step() {
-      var end = Math.min(at + 500, cardsToFold.length);
-      for (; at < end; at += 1) { searchKey(cardsToFold[at]); }
-      if (at < cardsToFold.length && cardsToFold === model.cards) { idle(step); }
+      if (folding !== model) { return; } // re-indexed since: that index folds its own
+      var end = Math.min(at + 500, model.cards.length);
+      for (; at < end; at += 1) { searchKey(at); }
+      if (at < model.cards.length) { idle(step); }
     }
     idle(step);
   }

@@ -8,7 +8,8 @@ the time in state and, while a move is in flight, the job moving it. The workgro
 applied by the server (``wg-out``), the others by ``board.js`` as you type.
 
 Compact on purpose (issue 15: 1.5 MB at 5,000 agents): ``data-s`` is the seconds in state at
-render, counted on by ``board.js`` from the page's ``data-now``; ``</li>`` is left to the parser
+render, counted on by ``board.js`` from the page's ``data-now``, and ``data-t`` the time in
+state shown (CSS ``attr()``); ``</li>`` is left to the parser
 and fixed attribute values go unquoted, as HTML allows; an agent in several columns is formatted
 once (only the pick's column differs).
 
@@ -32,9 +33,9 @@ from dashboard.board.selectors import Board, Card, Column
 register = template.Library()
 
 CARD = (
-    '<li class="{cls}" data-agent-id="{id}"{since}{pending}{hidden}>'
+    '<li class="{cls}" data-agent-id="{id}"{since}{elapsed}{pending}{hidden}>'
     '<label><input type=checkbox name=pick value="{pick}"{disabled}>'
-    '<a href="{href}">{name}</a></label><small>{status}</small>{oncall}{elapsed}{note}'
+    '<a href="{href}">{name}</a></label><small>{status}</small>{oncall}{note}'
 )
 ON_CALL = '<span class="oc" role="img" aria-label="on a call" title="On a call">☎</span>'
 EMPTY = '<li class="empty-column" data-empty>No agents</li>'
@@ -54,8 +55,15 @@ def elapsed(seconds: int) -> str:
     return f"{minutes // 60}h{minutes % 60:02d}"
 
 
+def _elapsed_attribute(seconds: int) -> str:
+    """The card's ``data-t``, which CSS shows (``::after``) and board.js counts on: an attribute,
+    not a ``<time>`` child, two DOM nodes fewer a card (12,000 at 5,000 agents)."""
+    text = elapsed(seconds)
+    return f' data-t="{text}"' if text.startswith("<") else f" data-t={text}"
+
+
 # The card's ``elapsed`` for each whole minute of a day: looked up, not formatted, per card.
-_ELAPSED = tuple(f"<time>{elapsed(minute * 60)}</time>" for minute in range(24 * 60))
+_ELAPSED = tuple(_elapsed_attribute(minute * 60) for minute in range(24 * 60))
 # Formatted per card at each render: the clock moves them (``since``, ``elapsed``) and the
 # column differs for an agent in several (``pick``). Everything else comes from ``_cards``.
 _PER_RENDER = ("since", "pick", "elapsed")
@@ -146,7 +154,7 @@ def column_cards(context, board: Board, column: Column, can_move: bool) -> SafeS
             text.format(
                 since=f' data-s="{seconds}"',
                 pick=column_pick,
-                elapsed=_ELAPSED[minute] if minute < len(_ELAPSED) else elapsed(seconds),
+                elapsed=_ELAPSED[minute] if minute < len(_ELAPSED) else _elapsed_attribute(seconds),
             )
         )
     return mark_safe("".join(out))  # noqa: S308 - every ICWS text escaped in _agent_card

@@ -168,3 +168,15 @@ def test_the_collector_is_back_on_after_a_board_that_fails_to_build():
     with pytest.raises(RuntimeError):
         board_columns(Context(), build, True)
     assert gc.isenabled()
+
+
+def test_no_column_markup_carries_hx_on():
+    """board.js's hx-on:* search does not walk the columns (nearly every element of the board):
+    it relies on their markup, all written here and in board_cards, having no hx-on attribute."""
+    from dashboard.board.templatetags import board_cards, board_heads
+
+    modules = (board_heads, board_cards)
+    strings = [v for m in modules for v in vars(m).values() if isinstance(v, str)]
+    strings += board_cards._ELAPSED
+    assert len(strings) > 1_000
+    assert not [s for s in strings if "hx-on" in s]
