@@ -438,7 +438,7 @@ def _statements_per_job(pick, target) -> dict:
     from django.contrib.auth.models import User
     from django.db import connection
 
-    from dashboard.allocations import execute, submit
+    from dashboard.allocations import execute, submit, together
     from dashboard.icws import new_client
 
     agent, home = pick
@@ -464,7 +464,8 @@ def _statements_per_job(pick, target) -> dict:
                 else:
                     outcome = execute.job_execute(job_id=job.pk, client=client)
                     assert outcome.status == "succeeded", outcome
-            counts[name] = len(seen)
+            counts[name] = sum(sql.count(together.SEPARATOR) + 1 for sql in seen)
+            counts[name + "_round_trips"] = len(seen)
     client.close()
     return counts
 
@@ -553,7 +554,8 @@ def _print(r: dict, args) -> None:
     st = r["statements"]
     print(
         f"SQL statements per one-agent job: {st['submit']} submit + {st['execute']} run = "
-        f"{st['submit'] + st['execute']}"
+        f"{st['submit'] + st['execute']} (round trips: {st['submit_round_trips']} + "
+        f"{st['execute_round_trips']}, BEGIN/COMMIT aside)"
     )
     _print_goals(r)
     summary_rows = [

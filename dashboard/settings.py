@@ -480,6 +480,11 @@ CELERY_RESULT_BACKEND = None  # job state lives in AllocationJob rows, not in Ce
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# Threads, not prefork: a job is mostly waiting on PostgreSQL and ICWS, and prefork passes every
+# task from the consumer to a child process and its result back (two more process hops, which
+# under load cost a lone job ~10 ms of scheduling: bench/jobs.py --latency-only --worker-pool).
+# Concurrency is Celery's default (the CPU count) unless --concurrency says otherwise.
+CELERY_WORKER_POOL = env_str("CELERY_WORKER_POOL", "threads")
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
