@@ -10,6 +10,7 @@ from django.test import Client
 
 from dashboard.allocations.models import AllocationJob
 from dashboard.audit.models import AuditEvent
+from tests.dashboard.conftest import statements
 
 URL = "/api/allocations"
 MOVE = {"agent_ids": ["a1"], "campaign_ids_in": ["{C2}"], "campaign_ids_out": ["{C1}"]}
@@ -131,6 +132,25 @@ class TestRead:
                 "error_message": "",
             }
         ]
+
+    def test_a_job_reads_as_the_list_built_by_the_orm_shows_it(
+        self, api, mover, dir_small, settings
+    ):
+        settings.ALLOCATION_BATCH_SIZE = 1
+        api.as_user(mover)
+        job_id = api.post(URL, {**MOVE, "agent_ids": ["a1", "a2"], "reason": "Ré"}).json()["id"]
+        job = AllocationJob.objects.get(pk=job_id)
+        job.batches.filter(index=1).update(status="failed", error_status=400, error_id="x.y")
+        AllocationJob.objects.filter(pk=job_id).update(
+            status="failed", started_at=job.created_at, finished_at=job.created_at, attempts=2
+        )
+        with statements() as seen:
+            body = api.get(f"{URL}/{job_id}").json()
+        assert body == api.get(URL).json()["items"][0]
+        assert [b["index"] for b in body["batches"]] == [0, 1]
+        assert body["batches"][1]["error_id"] == "x.y" and body["attempts"] == 2
+        assert body["started_at"] is not None and body["reason"] == "Ré"
+        assert len([s for s in seen if "allocations_" in s]) == 2, seen  # job, batches
 
     def test_an_unknown_job_is_a_404(self, api, mover, dir_small):
         response = api.as_user(mover).get(f"{URL}/999")
