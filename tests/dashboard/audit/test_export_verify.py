@@ -155,9 +155,16 @@ def test_postgresql_copy_writes_the_same_csv_values_as_python(moved):
         message="-1 line\r\nnext",
         details={"b": 1, "a": [1, "x"]},
     )
+    for start in (*export.FORMULA_STARTS, "", "é", "'", " ="):  # each start, and near ones
+        audit_record(kind="refused", agent_ids=["a1"], reason=f"{start}x\n", message=f"{start}\n")
     copy = _parsed(export._export_csv_pg(AuditFilter()))
     python = _parsed(export._export_csv_python(AuditFilter()))
     assert copy == python
+    reasons = {r["reason"] for r in copy}
+    # (a newline in each: the Python writer leaves a lone "\r" unquoted, a defect of its own)
+    expected = {"'=x", "'+x", "'-x", "'@x", "'\tx", "'\rx", "x", "éx", "'x", " =x"}
+    assert {f"{r}\n" for r in expected} <= reasons
+    copy = [r for r in copy if r["reason"].endswith("ünï")]
     assert copy[0]["reason"] == '\'=SUM(A1),\n"quoted" ünï'
     assert copy[0]["message"] == "'-1 line\r\nnext"
 
