@@ -1,5 +1,7 @@
 """Allocation jobs: one supervisor request to move agents, run in the background in batches."""
 
+from collections.abc import Mapping
+
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
@@ -104,14 +106,23 @@ class AllocationJob(models.Model):
         """Not yet sending: a queued job, or one waiting to retry (a running call cannot stop)."""
         return self.status in (self.Status.QUEUED, self.Status.RETRYING)
 
-    def describe(self) -> str:
-        """The move in words, for audit messages: "Move 3 agent(s) in to {C2} out of {C1}"."""
-        parts = [f"{len(self.agent_ids)} agent(s)"]
+    def describe(self, campaign_names: Mapping[str, str] | None = None) -> str:
+        """The move in words, for audit messages: "Move 3 agents into Sales ({C2}), out of
+        Support ({C1})". An auditor reads names; the id stays beside each name because two
+        campaigns can share one, and a campaign without a known name is shown by its id."""
+        names = campaign_names or {}
+
+        def named(ids: list[str]) -> str:
+            return ", ".join(f"{names[c]} ({c})" if names.get(c) else c for c in ids)
+
+        count = len(self.agent_ids)
+        where = []
         if self.campaign_ids_in:
-            parts.append(f"in to {', '.join(self.campaign_ids_in)}")
+            where.append(f"into {named(self.campaign_ids_in)}")
         if self.campaign_ids_out:
-            parts.append(f"out of {', '.join(self.campaign_ids_out)}")
-        return "Move " + " ".join(parts)
+            where.append(f"out of {named(self.campaign_ids_out)}")
+        agents = "1 agent" if count == 1 else f"{count} agents"
+        return f"Move {agents} " + ", ".join(where) if where else f"Move {agents}"
 
 
 class JobBatch(models.Model):

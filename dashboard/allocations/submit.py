@@ -147,7 +147,7 @@ def job_submit(
                 kind=Kind.REQUESTED,
                 job=job,
                 roster_before=reads.rosters,
-                message=job.describe(),
+                message=job.describe(reads.campaign_names),
                 details=approval_details(approval),
                 agent_names=reads.agent_names,
                 campaign_names=reads.campaign_names,

@@ -61,6 +61,8 @@ class TestSubmit:
         row = AuditEvent.objects.get(job=job)
         assert row.roster_before == {"a1": ["{C1}"], "a2": ["{C1}"]}
         assert row.reason == "Winback short-staffed"
+        # An auditor reads campaigns by name; the id stays beside it (names can repeat).
+        assert row.message == "Move 2 agents into Winback ({C2}), out of Renewals ({C1})"
         no_enqueue.assert_called_once_with(job.pk)
 
     def test_same_key_returns_the_same_job(self, mover, dir_small, no_enqueue):
@@ -148,6 +150,10 @@ class TestExecute:
         ) == {1}
         assert Agent.objects.filter(held_by_job__isnull=False).count() == 0
         assert kinds(job) == ["requested", "started", "succeeded"]
+        succeeded = AuditEvent.objects.get(job=job, kind="succeeded")
+        assert succeeded.message == (
+            "Move 2 agents into Winback ({C2}), out of Renewals ({C1}) accepted by ICWS"
+        )
         done = AuditEvent.objects.get(job=job, kind="succeeded")
         assert done.roster_before == {"a1": ["{C1}"], "a2": ["{C1}"]}
         assert done.roster_after == {"a1": ["{C2}"], "a2": ["{C2}"]}
