@@ -324,6 +324,18 @@ def test_screenshots_of_the_dense_board(login, page, directory, supervisor_user,
     assert heights and max(heights) < 26, heights
     if width <= 800:  # the jobs panel is on screen without scrolling past the columns
         assert page.locator(".jobs-panel").bounding_box()["y"] < height
+        # ...and scrolls away with the page: once a column's cards are scrolled to, no panel
+        # covers them (a sticky panel once did, and its cards could not be clicked).
+        page.locator("#board-columns").scroll_into_view_if_needed()
+        page.mouse.wheel(0, 400)
+        covered = page.evaluate(
+            "() => [...document.querySelectorAll('#board-columns [data-agent-id]')].filter(c => {"
+            " const r = c.getBoundingClientRect();"
+            " if (r.height === 0 || r.top < 0 || r.bottom > innerHeight) return false;"
+            " const hit = document.elementFromPoint(r.left + 8, r.top + r.height / 2);"
+            " return hit && !c.contains(hit); }).length"
+        )
+        assert covered == 0, f"{covered} cards on screen are covered"
 
 
 def test_the_density_toggle_is_remembered_and_works_from_the_keyboard(
