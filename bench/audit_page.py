@@ -298,6 +298,8 @@ def _pages(rows: int, n: int) -> list[dict]:
         ("agent name, partial", {"agent": "jose ortiz 0120"}),
         ("campaign name, partial", {"campaign": "upsell 0040"}),
         ("campaign name, broad", {"campaign": "spring"}),
+        # Words that never appear together: the newest-rows walk finds nothing, the index all.
+        ("campaign phrase, no match", {"campaign": "spring 0041"}),
         ("actor, partial", {"actor": "super"}),
         ("text search, rare", {"q": "not available"}),
         ("text search, no match", {"q": "zzzqqq"}),
