@@ -17,6 +17,7 @@ from django.core.exceptions import ImproperlyConfigured
 
 from dashboard.env import (
     env_bool,
+    env_choice,
     env_float,
     env_http_url,
     env_int,
@@ -484,7 +485,7 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 # task from the consumer to a child process and its result back (two more process hops, which
 # under load cost a lone job ~10 ms of scheduling: bench/jobs.py --latency-only --worker-pool).
 # Concurrency is Celery's default (the CPU count) unless --concurrency says otherwise.
-CELERY_WORKER_POOL = env_str("CELERY_WORKER_POOL", "threads")
+CELERY_WORKER_POOL = env_choice("CELERY_WORKER_POOL", "threads", ("threads", "prefork", "solo"))
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True

@@ -82,6 +82,10 @@ def test_good_environment_starts():
         ),
         ({**GOOD, "DJANGO_TRUSTED_PROXY_COUNT": "1"}, "DJANGO_TRUSTED_PROXY_COUNT is gone"),
         ({**GOOD, "LOGIN_USERNAME_FAILURE_LIMIT": "x"}, "LOGIN_USERNAME_FAILURE_LIMIT must be"),
+        (
+            {**GOOD, "CELERY_WORKER_POOL": "thread"},
+            "CELERY_WORKER_POOL must be one of threads, prefork, solo; got 'thread'",
+        ),
     ],
 )
 def test_bad_environment_stops_start_up(env, message):
