@@ -43,8 +43,13 @@ from dashboard.allocations.selectors import roster_when_requested
 from dashboard.audit.models import AuditEvent
 from dashboard.audit.search import resolve_names
 from dashboard.audit.services import audit_record, next_ids_sql
-from dashboard.directory.models import Agent, Campaign, RosterEntry
-from dashboard.directory.selectors import roster_of
+from dashboard.directory.models import Agent, RosterEntry
+from dashboard.directory.selectors import (
+    campaign_names_query,
+    roster_from_rows,
+    roster_of,
+    roster_query,
+)
 from icws_client import IcwsBadRequest, IcwsClient, IcwsError, IcwsTimeout
 
 Status = AllocationJob.Status
@@ -288,8 +293,8 @@ def _prepare(runs: list[_Run], *, claim: bool, taken_over: bool = False) -> RunO
     going = not stale[primary.job.pk]
     now = timezone.now()
     # One round trip (``together``): the claim, the hold and the batches marked sending (when
-    # the job goes ahead), and for the "started" rows the campaigns' names (the query of
-    # directory.selectors.campaign_names) and ids from the audit sequence.
+    # the job goes ahead), and for the "started" rows the campaigns' names
+    # (directory.selectors.campaign_names_query) and ids from the audit sequence.
     campaigns = ids = None
     writes = []
     if claim:
@@ -306,9 +311,7 @@ def _prepare(runs: list[_Run], *, claim: bool, taken_over: bool = False) -> RunO
         ]
     if claim:
         campaigns = together.select(
-            Campaign.objects.filter(
-                id__in=[*primary.job.campaign_ids_in, *primary.job.campaign_ids_out]
-            ).values_list("id", "name")
+            campaign_names_query([*primary.job.campaign_ids_in, *primary.job.campaign_ids_out])
         )
         ids = together.raw_select(next_ids_sql(len(runs)))
     together.run([*writes, campaigns, ids])
@@ -449,11 +452,7 @@ def _accept(
         # here, the roster now and ids for their "succeeded" rows.
         roster = ids = None
         if done:
-            roster = together.select(
-                RosterEntry.objects.filter(
-                    agent_id__in=[a for r in done for a in r.job.agent_ids]
-                ).values_list("agent_id", "campaign_id")
-            )
+            roster = together.select(roster_query([a for r in done for a in r.job.agent_ids]))
             ids = together.raw_select(next_ids_sql(len(done)))
         together.run(
             [
@@ -495,7 +494,7 @@ def _accept(
         if done:
             _audit_succeeded(
                 done,
-                after=_roster(roster.result, [a for r in done for a in r.job.agent_ids]),
+                after=roster_from_rows([a for r in done for a in r.job.agent_ids], roster.result),
                 ids=[row[0] for row in ids.result] if ids is not None else None,
             )
         going_on = [run for run in runs if not run.last]
@@ -602,17 +601,6 @@ def _audit_succeeded(
             agent_names=agent_names,
             campaign_names=campaign_names,
         )
-
-
-def _roster(rows: list[tuple[str, str]], agent_ids: list[str]) -> dict[str, list[str]]:
-    """``directory.selectors.roster_of``'s answer from its query's rows (read in a round trip
-    of the outcome's): agent id -> sorted campaign ids, an empty list for an agent in none."""
-    result: dict[str, list[str]] = {a: [] for a in agent_ids}
-    for agent_id, campaign_id in rows:
-        result[agent_id].append(campaign_id)
-    for campaigns in result.values():
-        campaigns.sort()
-    return result
 
 
 def _finish_alone(job: AllocationJob, batches: list[JobBatch]) -> RunOutcome:

@@ -16,11 +16,20 @@ from dashboard.directory.models import Agent, Campaign, RosterEntry, Workgroup
 def roster_of(agent_ids: Iterable[str]) -> dict[str, list[str]]:
     """agent id -> sorted campaign ids, for every given agent (empty list when in none)."""
     ids = list(agent_ids)
-    result: dict[str, list[str]] = {agent_id: [] for agent_id in ids}
+    return roster_from_rows(ids, roster_query(ids))
+
+
+def roster_query(agent_ids: list[str]):
+    """``roster_of``'s query: (agent id, campaign id) rows, for a caller that sends it in a
+    round trip of its own (``allocations.together``) and shapes them by ``roster_from_rows``."""
+    return RosterEntry.objects.filter(agent_id__in=agent_ids).values_list("agent_id", "campaign_id")
+
+
+def roster_from_rows(agent_ids: list[str], rows: Iterable[tuple[str, str]]) -> dict[str, list[str]]:
+    """``roster_of``'s answer from ``roster_query``'s rows."""
+    result: dict[str, list[str]] = {agent_id: [] for agent_id in agent_ids}
     grouped: dict[str, list[str]] = defaultdict(list)
-    for agent_id, campaign_id in RosterEntry.objects.filter(agent_id__in=ids).values_list(
-        "agent_id", "campaign_id"
-    ):
+    for agent_id, campaign_id in rows:
         grouped[agent_id].append(campaign_id)
     for agent_id, campaigns in grouped.items():
         result[agent_id] = sorted(campaigns)
@@ -212,7 +221,13 @@ def campaign_names(ids: Iterable[str] | None = None) -> dict[str, str]:
     The one place pages that store ids (jobs, audit rows, history) get names to show; an id
     missing here is shown as itself by the caller.
     """
+    return dict(campaign_names_query(ids))
+
+
+def campaign_names_query(ids: Iterable[str] | None = None):
+    """``campaign_names``' query: (id, name) rows, for a caller that sends it in a round trip
+    of its own (``allocations.together``)."""
     campaigns = Campaign.objects.all()
     if ids is not None:
         campaigns = campaigns.filter(id__in=list(ids))
-    return dict(campaigns.values_list("id", "name"))
+    return campaigns.values_list("id", "name")
