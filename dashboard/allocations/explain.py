@@ -116,9 +116,6 @@ def _detail(job: AllocationJob) -> str:
     return text
 
 
-ACCEPTED_LABEL = "Accepted by CIC"
-
-
 def outcome_note(job: AllocationJob) -> str | None:
     """What a finished job's success means, honestly (issue 13 item 6): ICWS answers 202, which
     is "accepted", not "applied"; CIC applies a move only to agents logged in to Dialer from their

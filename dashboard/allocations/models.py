@@ -20,7 +20,9 @@ class AllocationJob(models.Model):
         QUEUED = "queued", "Queued"
         RUNNING = "running", "Running"
         RETRYING = "retrying", "Retrying"
-        SUCCEEDED = "succeeded", "Succeeded"
+        # CIC answers a move with 202: accepted, not confirmed applied (explain.outcome_note).
+        # The one wording users see for it: badges, job lines, toasts, the audit's outcomes.
+        SUCCEEDED = "succeeded", "Accepted by CIC"
         FAILED = "failed", "Failed"
         CANCELLED = "cancelled", "Cancelled"
 
@@ -131,7 +133,7 @@ class JobBatch(models.Model):
     class Status(models.TextChoices):
         PENDING = "pending", "Pending"
         SENDING = "sending", "Sending"
-        ACCEPTED = "accepted", "Accepted by ICWS"
+        ACCEPTED = "accepted", "Accepted by CIC"  # the job's word for it (Status.SUCCEEDED)
         FAILED = "failed", "Failed"
         SKIPPED = "skipped", "Not sent"
 

@@ -29,9 +29,10 @@ from dashboard.audit.search import fold
 from dashboard.core.pagination import Page, keyset_page, parse_cursor
 
 KINDS = dict(AuditEvent.Kind.choices)
-# What became of the move an event belongs to.
+# What became of the move an event belongs to. The job statuses' words are AllocationJob.Status's
+# labels (a test keeps them equal; this app imports no other): "Accepted by CIC", not "succeeded".
 OUTCOMES = {
-    "succeeded": "Succeeded",
+    "succeeded": "Accepted by CIC",
     "failed": "Failed",
     "cancelled": "Cancelled",
     "refused": "Refused before queuing",

@@ -289,7 +289,7 @@ def test_after_signing_in_again_the_board_says_what_finished_meanwhile(
     away = page.locator("[data-jobs-away]")
     expect(away).to_contain_text("While you were away")
     name = Agent.objects.get(id=agent).name
-    expect(away).to_contain_text(f"Job {job.pk} succeeded: moved {name}")
+    expect(away).to_contain_text(f"Job {job.pk} accepted by CIC: moved {name}")
 
 
 def test_a_retried_failure_says_retried_as_job_n(login, page, directory, supervisor_user):

@@ -4,16 +4,15 @@ from __future__ import annotations
 
 from django import template
 
-from dashboard.allocations.explain import ACCEPTED_LABEL, outcome_note
+from dashboard.allocations.explain import outcome_note
 
 register = template.Library()
 
 
 @register.filter
 def status_words(job) -> str:
-    """ "Accepted by CIC" for a succeeded job (a 202 is not "applied"), else the status label."""
-    if job.status == job.Status.SUCCEEDED:
-        return ACCEPTED_LABEL
+    """The status's label: worded once, on ``AllocationJob.Status`` ("Accepted by CIC" for a
+    succeeded job: a 202 is not "applied"), so the panel, the job page and the list agree."""
     return job.get_status_display()
 
 

@@ -22,10 +22,9 @@ from dashboard.allocations.explain import explain_job
 from dashboard.allocations.models import AllocationJob
 from dashboard.allocations.submit import job_cancel, job_retry
 from dashboard.approvals.selectors import granted_for_job
-from dashboard.board.job_words import describe_jobs, words_of
+from dashboard.board.job_words import agent_labels, describe_jobs, words_of
 from dashboard.core.pagination import keyset_page
 from dashboard.core.params import BadParameter, bad_parameter_response
-from dashboard.directory.models import Agent
 from dashboard.plans.selectors import plan_run_of_job
 from dashboard.presence.selectors import observation_expected
 
@@ -66,7 +65,7 @@ def job_list(request: HttpRequest) -> HttpResponse:
 def job_detail(request: HttpRequest, job_id: int) -> HttpResponse:
     roles.require_board(request.user)
     job = _get_job(job_id)
-    names = dict(Agent.objects.filter(id__in=job.agent_ids).values_list("id", "name"))
+    names = agent_labels(job.agent_ids)  # a namesake's id beside the name
     approval = granted_for_job(job)
     context = {
         "nav": "jobs",
@@ -129,8 +128,9 @@ def _status_response(request: HttpRequest, job: AllocationJob) -> HttpResponse:
 
 def _outcome_text(job: AllocationJob, explanation) -> str:
     what = words_of(job).phrase
-    if job.status == AllocationJob.Status.SUCCEEDED:
-        return f"Job {job.pk} succeeded: moved {what}."
+    if job.status == AllocationJob.Status.SUCCEEDED:  # in the status's own words (models.py)
+        label = job.get_status_display()
+        return f"Job {job.pk} {label[:1].lower()}{label[1:]}: moved {what}."
     if job.status == AllocationJob.Status.CANCELLED:
         return f"Job {job.pk} was cancelled (moving {what})."
     why = explanation.headline if explanation else job.error_message

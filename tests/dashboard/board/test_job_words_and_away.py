@@ -38,7 +38,10 @@ def test_entries_name_the_agents_and_the_target_with_many_cut_short(client, move
         status=Status.SUCCEEDED,
     )
     listing = client.get("/jobs/").content.decode()
-    assert "Moved Many &lt;0&gt;, Many &lt;1&gt;, Many &lt;2&gt; and 97 more to Winback" in listing
+    assert (
+        "Moved Many &lt;0&gt;, Many &lt;1&gt;, Many &lt;2&gt; and 97 more "
+        "from Unassigned to Winback" in listing
+    )
     assert "Moving Agent 1 from Renewals to Winback" in listing
     page = client.get(f"/jobs/{big.pk}/").content.decode()
     assert "Moved Many &lt;0&gt;" in page

@@ -32,7 +32,7 @@ def test_a_finished_job_stops_polling_and_says_so(client, mover, job):
     assert event == {
         "id": job.pk,
         "status": "succeeded",
-        "message": f"Job {job.pk} succeeded: moved Agent 1 from Renewals to Winback.",
+        "message": f"Job {job.pk} accepted by CIC: moved Agent 1 from Renewals to Winback.",
     }
 
 
