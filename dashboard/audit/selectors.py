@@ -89,12 +89,12 @@ def audit_filter_from_params(params: Mapping[str, str]) -> tuple[AuditFilter, di
             values[name] = value
     kind = params.get("kind") or ""
     if kind and kind not in KINDS:
-        errors["kind"] = f"unknown event type {kind[:40]!r}; one of {', '.join(KINDS)}"
+        errors["kind"] = _unknown("event type", kind, KINDS)
     else:
         values["kind"] = kind
     outcome = params.get("outcome") or ""
     if outcome and outcome not in OUTCOMES:
-        errors["outcome"] = f"unknown outcome {outcome[:40]!r}; one of {', '.join(OUTCOMES)}"
+        errors["outcome"] = _unknown("outcome", outcome, OUTCOMES)
     else:
         values["outcome"] = outcome
     for name in ("since", "until"):
@@ -106,7 +106,7 @@ def audit_filter_from_params(params: Mapping[str, str]) -> tuple[AuditFilter, di
                 errors[name] = str(exc)
     preset = params.get("preset") or ""
     if preset and preset not in PRESETS:
-        errors["preset"] = f"unknown time preset {preset[:40]!r}; one of {', '.join(PRESETS)}"
+        errors["preset"] = _unknown("time preset", preset, PRESETS)
     elif preset:
         values["since"], values["until"] = preset_range(preset)
         values["preset"] = preset
@@ -114,6 +114,30 @@ def audit_filter_from_params(params: Mapping[str, str]) -> tuple[AuditFilter, di
     if not errors and since and until and since >= until:
         errors["until"] = "must be after the start of the range"
     return AuditFilter(**values), errors
+
+
+def _unknown(what: str, value: str, choices: Mapping[str, str]) -> str:
+    """A choice the page never offers (a hand-edited or old link, ``?kind=move``): what it is,
+    and the choices by the names the form shows, not their URL codes."""
+    return (
+        f"unknown {what} {value[:40]!r}: there is no such {what}. "
+        f"Choose one by name from the list: {', '.join(map(str, choices.values()))}."
+    )
+
+
+# A field's name on the form, for messages that name the field (the URL keeps the code).
+FIELD_LABELS = {
+    "actor": "Actor",
+    "agent": "Agent",
+    "campaign": "Campaign",
+    "outcome": "Outcome",
+    "kind": "Event",
+    "preset": "When",
+    "since": "From",
+    "until": "To",
+    "q": "Text",
+    "before": "Page",
+}
 
 
 PRESETS = {

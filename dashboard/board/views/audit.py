@@ -25,6 +25,7 @@ from dashboard.allocations.revert import NOTHING_TO_REVERT, job_revert, job_reve
 from dashboard.audit.export import export_csv, export_jsonl
 from dashboard.audit.models import AuditEvent
 from dashboard.audit.selectors import (
+    FIELD_LABELS,
     KINDS,
     OUTCOMES,
     PRESETS,
@@ -60,6 +61,8 @@ def audit_list(request: HttpRequest) -> HttpResponse:
         "moves": page.items if page else [],
         "presets": PRESETS,
         "errors": errors,
+        # (URL parameter, its name on the form, what is wrong): "Event: unknown event type ..."
+        "error_lines": [(f, FIELD_LABELS.get(f, f), message) for f, message in errors.items()],
         "filter": audit_filter,
         "query": urlencode(audit_filter.as_params()),
         "raw": request.GET,

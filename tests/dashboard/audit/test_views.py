@@ -75,8 +75,32 @@ class TestList:
         response = as_auditor.get(reverse("audit-list"), {"kind": "nope", "since": "soon"})
         assert response.status_code == 400
         assert "unknown event type" in response.text
-        assert "<strong>since</strong>" in response.text
+        assert '<li data-audit-error="since"><strong>From</strong>' in response.text
         assert "data-audit-id" not in response.text
+
+    @pytest.mark.parametrize(
+        ("params", "field", "label", "names"),
+        [
+            ({"kind": "move"}, "kind", "Event", ["Move requested", "Move refused", "Plan run"]),
+            ({"outcome": "ok"}, "outcome", "Outcome", ["Accepted by CIC", "Still in progress"]),
+            ({"preset": "month"}, "preset", "When", ["This shift", "Last 7 days"]),
+        ],
+    )
+    def test_an_unknown_choice_names_the_problem_and_the_choices_by_name(
+        self, as_auditor, params, field, label, names
+    ):
+        response = as_auditor.get(reverse("audit-list"), params)
+        assert response.status_code == 400
+        item = re.search(rf'<li data-audit-error="{field}">(.*?)</li>', response.text, re.S)
+        assert item, response.text
+        text = item.group(1)
+        value = next(iter(params.values()))
+        assert text.startswith(f"<strong>{label}</strong>: ")
+        assert "there is no such" in text and f"&#x27;{value}&#x27;" in text
+        for name in names:
+            assert name in text
+        # The URL codes of the other choices are not what it lists.
+        assert "requested, refused" not in text and "pending" not in text
 
     def test_pages_are_keyset_with_the_filter_kept(self, as_auditor, mover, settings):
         for i in range(30):  # a page holds 25 moves; each import is a move of its own
