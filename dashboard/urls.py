@@ -3,6 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from dashboard.accounts.views import PasswordChangeView, SignInView
+from dashboard.ops.favicon import favicon
 
 # Sign-in, sign-out and password change only: password reset by email is left out until the
 # dashboard is configured to send mail (accounts are managed by an administrator).
@@ -20,6 +21,7 @@ accounts = [
 ]
 
 urlpatterns = [
+    path("favicon.ico", favicon, name="favicon"),  # public: browsers ask for it at the root
     path("", include("dashboard.ops.urls")),
     path("", include("dashboard.board.urls")),
     path("", include("dashboard.approvals.urls")),

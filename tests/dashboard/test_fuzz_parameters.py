@@ -61,6 +61,7 @@ PLAN_FORM_FIELDS = (*PLAN_FIELDS, "who", "idempotency_key")
 # session.
 VIEWS: dict[str, tuple[str, str, tuple[str, ...]]] = {
     "healthz": ("GET", "/healthz", ()),
+    "favicon": ("GET", "/favicon.ico", ()),
     "readyz": ("GET", "/readyz", ()),
     "metrics": ("GET", "/metrics", ()),
     "board": ("GET", "/", ("q", "workgroup", "presence", "state", "rev", "refresh")),
@@ -379,6 +380,7 @@ def names_a_parameter(body: str, names: set[str]) -> bool:
         "<strong>{}</strong>",
         '"{}": ',
         'data-move-error-field="{}"',
+        'data-audit-error="{}"',  # the audit page's list, the field by its form name beside it
         "{} must ",  # "expected_versions must map agent ids to ...", "x must not ..."
         'href="#f-{}"',  # the plan form's list of wrong fields
         "The {} ",  # in words: "The reason is at most 500 characters"

@@ -48,6 +48,7 @@ PLAN = {
 PLAN_FORM = {**PLAN, "who": "agents", "agent_ids": "a1"}
 TABLE = [
     ("healthz", "GET", "/healthz", row(200, 200, 200, 200, 200)),
+    ("favicon", "GET", "/favicon.ico", row(200, 200, 200, 200, 200)),  # public, as browsers ask
     ("readyz", "GET", "/readyz", row(503, 503, 503, 503, 503)),  # no broker/ICWS in this test
     # Outside debug with no METRICS_TOKEN set, nobody: a session is no metrics token.
     ("metrics", "GET", "/metrics", row(403, 403, 403, 403, 403)),
