@@ -14,6 +14,14 @@ from dashboard.allocations import execute, submit, tasks
 from dashboard.allocations.models import AllocationJob
 
 
+@pytest.fixture(autouse=True)
+def through_apply_async():
+    """These tests replace Celery's apply_async; the Redis push that stands in for it on a web
+    request has tests of its own (test_publish.py)."""
+    with mock.patch.object(tasks, "_redis_push", return_value=None):
+        yield
+
+
 def test_a_broker_outage_at_submit_leaves_the_job_queued_for_the_sweeper(
     mover, dir_small, django_capture_on_commit_callbacks, caplog
 ):
