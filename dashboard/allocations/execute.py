@@ -266,7 +266,7 @@ def _prepare(runs: list[_Run], *, claim: bool, taken_over: bool = False) -> RunO
     agents = {
         pk: (held_by, version, name)
         for pk, held_by, version, name in Agent.objects.select_for_update(no_key=True)
-        .filter(id__in=[a for run in runs for a in run.batch.agent_ids])
+        .filter(id__any_of=[a for run in runs for a in run.batch.agent_ids])
         .order_by("id")
         .values_list("id", "held_by_job_id", "roster_version", "name")
     }
@@ -402,10 +402,10 @@ def _hold(runs: list[_Run]) -> together.Statement | None:
     """The runs' agents held by their jobs, as an UPDATE for the caller to send."""
     if len(runs) == 1:
         return together.update(
-            Agent.objects.filter(pk__in=runs[0].batch.agent_ids), held_by_job=runs[0].job
+            Agent.objects.filter(pk__any_of=runs[0].batch.agent_ids), held_by_job=runs[0].job
         )
     return together.update(
-        Agent.objects.filter(pk__in=[a for r in runs for a in r.batch.agent_ids]),
+        Agent.objects.filter(pk__any_of=[a for r in runs for a in r.batch.agent_ids]),
         held_by_job=Case(
             *(When(pk__in=r.batch.agent_ids, then=Value(r.job.pk)) for r in runs),
             output_field=IntegerField(),
@@ -458,19 +458,16 @@ def _accept(
             [
                 together.delete(
                     RosterEntry.objects.filter(
-                        agent_id__in=agent_ids, campaign_id__in=job.campaign_ids_out
+                        agent_id__any_of=agent_ids, campaign_id__any_of=job.campaign_ids_out
                     )
                 ),
-                *together.insert_ignoring_conflicts(
+                *together.insert_product_ignoring_conflicts(
                     RosterEntry,
-                    [
-                        RosterEntry(agent_id=a, campaign_id=c, source="allocation")
-                        for a in agent_ids
-                        for c in job.campaign_ids_in
-                    ],
+                    {"agent_id": agent_ids, "campaign_id": job.campaign_ids_in},
+                    {"source": "allocation", "since": finished},
                 ),
                 together.update(
-                    Agent.objects.filter(id__in=agent_ids),
+                    Agent.objects.filter(id__any_of=agent_ids),
                     roster_version=F("roster_version") + 1,
                     held_by_job=None,
                 ),
@@ -644,7 +641,7 @@ def _batch_failed(job: AllocationJob, batch: JobBatch, exc: IcwsError, duration:
     with transaction.atomic():
         if not _fenced(job):
             return _refused(job, batch, f"while the send was in flight; it ended with: {exc}")
-        Agent.objects.filter(id__in=batch.agent_ids, held_by_job=job).update(held_by_job=None)
+        Agent.objects.filter(id__any_of=batch.agent_ids, held_by_job=job).update(held_by_job=None)
         batch.status = (
             JobBatch.Status.PENDING if transient and not exhausted else JobBatch.Status.FAILED
         )

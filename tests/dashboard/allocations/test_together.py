@@ -65,3 +65,46 @@ def test_an_error_in_any_statement_fails_the_callers_transaction(rows):
             ]
         )
     assert Agent.objects.get(pk="a0").roster_version == 0
+
+
+def test_any_of_matches_what_in_matches_with_the_ids_as_one_parameter(rows):
+    ids = ["a0", "a2", "nobody"]
+    assert sorted(Agent.objects.filter(id__any_of=ids).values_list("id", flat=True)) == [
+        "a0",
+        "a2",
+    ]
+    # On a relation too (RosterEntry.agent), and empty is answered without a query.
+    assert (
+        RosterEntry.objects.filter(agent_id__any_of=ids, campaign_id__any_of=["{C1}"]).count() == 2
+    )
+    with statements() as seen:
+        assert list(Agent.objects.filter(id__any_of=[])) == []
+    assert seen == []
+    sql, params = Agent.objects.filter(id__any_of=ids).query.sql_with_params()
+    if connection.vendor == "postgresql":
+        assert "= ANY(" in sql and list(params) == [ids], "one array, whatever the number of ids"
+    else:
+        assert list(params) == ids
+
+
+def test_insert_product_adds_each_combination_once_and_ignores_existing_rows(rows):
+    kept = RosterEntry.objects.get(agent_id="a0", campaign_id="{C1}")
+    with transaction.atomic(), statements() as seen:
+        together.run(
+            together.insert_product_ignoring_conflicts(
+                RosterEntry,
+                {"agent_id": ["a0", "a1"], "campaign_id": ["{C1}", "{C2}"]},
+                {"source": "import", "since": kept.since},
+            )
+        )
+    assert sorted(RosterEntry.objects.values_list("agent_id", "campaign_id", "source")) == [
+        ("a0", "{C1}", "allocation"),  # there already: left as it was
+        ("a0", "{C2}", "import"),
+        ("a1", "{C1}", "allocation"),
+        ("a1", "{C2}", "import"),
+        ("a2", "{C1}", "allocation"),
+    ]
+    assert RosterEntry.objects.get(agent_id="a0", campaign_id="{C1}").pk == kept.pk
+    if connection.vendor == "postgresql":
+        assert len(seen) == 1, "one INSERT for every combination"
+    assert together.insert_product_ignoring_conflicts(RosterEntry, {"agent_id": []}, {}) == []
