@@ -78,7 +78,7 @@ def test_drag_one_agent_to_another_campaign(
     expect_job_status(page, job.pk, "succeeded")
     expect(card(page, target, agent)).to_be_visible()
     expect(card(page, source, agent)).to_have_count(0)
-    expect(page.locator("#announcer")).to_contain_text(f"Job {job.pk} succeeded")
+    expect(page.locator("#announcer")).to_contain_text(f"Job {job.pk} accepted by CIC")
     job.refresh_from_db()
     assert job.reason == "Renewals ran dry"
     assert target in roster_of([agent])[agent]

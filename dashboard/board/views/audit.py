@@ -36,6 +36,7 @@ from dashboard.audit.selectors import (
 from dashboard.core.htmx import htmx_partial, wants_partial
 from dashboard.core.params import BadParameter
 from dashboard.directory.selectors import agent_names, campaign_names
+from dashboard.ops.middleware import TIMEZONE_COOKIE
 
 PAGE_SIZE = 25  # moves, each with its steps folded under it (about 90 events)
 REVERT_REASON_MAX = 500
@@ -70,7 +71,7 @@ def audit_list(request: HttpRequest) -> HttpResponse:
         "is_first_page": not before,
         "kinds": KINDS,
         "outcomes": OUTCOMES,
-        "zone": timezone.get_current_timezone_name(),
+        **_zone_words(request, audit_filter),
     }
     response = TemplateResponse(
         request, "audit/audit_list.html", context, status=400 if errors else 200
@@ -80,6 +81,30 @@ def audit_list(request: HttpRequest) -> HttpResponse:
         shown = {**audit_filter.as_params(), **({"before": before} if before else {})}
         push_url(response, f"{request.path}?{urlencode(shown)}" if shown else request.path)
     return response
+
+
+def _zone_words(request: HttpRequest, audit_filter) -> dict:
+    """What the time fields are in: the zone's name, its UTC offset now, whether it is the
+    viewer's own (the browser's, from the tz cookie dashboard.js sets) or the server's default,
+    and the range a preset or the fields select, in the table's format."""
+    zone = timezone.get_current_timezone_name()
+    now = timezone.localtime()
+    offset = now.strftime("%z")
+    fmt = "%a %Y-%m-%d %H:%M"
+    since, until = audit_filter.since, audit_filter.until
+    range_text = ""
+    if since or until:
+        start = timezone.localtime(since).strftime(fmt) if since else "the first entry"
+        end = timezone.localtime(until).strftime(fmt) if until else "now"
+        range_text = f"{start} to {end}"
+        if audit_filter.preset:
+            range_text = f"{PRESETS[audit_filter.preset]}: {range_text}"
+    return {
+        "zone": zone,
+        "zone_offset": f"UTC{offset[:3]}:{offset[3:]}" if offset else "UTC",
+        "zone_is_viewers": request.COOKIES.get(TIMEZONE_COOKIE) == zone,
+        "range_text": range_text,
+    }
 
 
 @require_GET

@@ -1,5 +1,13 @@
 """Jobs: the list (the board's drawer links here), one job's page, its polling status, retry,
-and, after a sign-in, the user's jobs that finished while they were away."""
+and, after a sign-in, the user's jobs that finished while they were away.
+
+"While you were away" lists each finished job once: jobs finish between the last visit before
+this sign-in and now, and both seeing that list and seeing a job end live (its status poll on
+the board or the job page) move the user's visit to now (``_seen_now``). The board's own poll
+notes visits only every ``VISIT_WRITE_SECONDS`` per process, so without that a job seen ending
+a few seconds before the tab closed, or a list shown just before a sign-out, came back on every
+later sign-in.
+"""
 
 from __future__ import annotations
 
@@ -11,10 +19,12 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HTMX_STOP_POLLING, HttpResponseClientRedirect, trigger_client_event
 
 from dashboard.accounts import roles
+from dashboard.activity.models import BoardVisit
 from dashboard.activity.selectors import display_name
 from dashboard.activity.visits import take_away_since
 from dashboard.allocations.errors import MoveRefused, refusal_status
@@ -95,7 +105,19 @@ def jobs_away(request: HttpRequest) -> HttpResponse:
         return HttpResponse(status=204)
     lines = [(job, _outcome_text(job, explain_job(job))) for job in describe_jobs(jobs)]
     context = {"away_lines": lines, "away_more": max(0, finished.count() - len(jobs))}
-    return TemplateResponse(request, "board/_jobs_panel.html#jobs-away", context)
+    response = TemplateResponse(request, "board/_jobs_panel.html#jobs-away", context)
+    _seen_now(request.user)  # shown: the next sign-in starts after these
+    return response
+
+
+def _seen_now(user) -> None:
+    """The user has seen their jobs up to now (an upsert of their board visit, unthrottled)."""
+    BoardVisit.objects.bulk_create(
+        [BoardVisit(user=user, seen_at=timezone.now())],
+        update_conflicts=True,
+        unique_fields=["user"],
+        update_fields=["seen_at"],
+    )
 
 
 @require_GET
@@ -113,6 +135,8 @@ def _status_response(request: HttpRequest, job: AllocationJob) -> HttpResponse:
         context["watch_observation"] = observation_expected(job)
     response = TemplateResponse(request, "board/job.html#job-status", context)
     if job.is_terminal:
+        if request.htmx and job.requested_by_id == request.user.pk:
+            _seen_now(request.user)  # its end was on screen: not "while you were away" later
         response.status_code = HTMX_STOP_POLLING
         trigger_client_event(
             response,

@@ -390,3 +390,34 @@ def test_a_row_written_before_names_were_kept_names_campaigns_from_the_directory
     ) in row
     assert '<td data-audit-out><span title="{C2}">Winback</span></td>' in row
     assert '<span class="muted">&lt;legacy&gt;</span>' in row
+
+
+class TestTimeZoneWords:
+    def test_the_time_fields_name_the_viewers_zone_and_offset(self, as_auditor):
+        as_auditor.cookies["tz"] = "Asia/Tokyo"
+        html = as_auditor.get(reverse("audit-list")).text
+        note = re.search(r"<p id=\"audit-zone-note\"[^>]*>(.*?)</p>", html, re.S).group(1)
+        assert "Times in <strong>Asia/Tokyo</strong> (UTC+09:00), your browser's time zone" in note
+        for name in ("since", "until"):
+            field = re.search(rf'<input type="datetime-local" name="{name}"[^>]*>', html).group(0)
+            assert 'aria-describedby="audit-zone-note"' in field
+        assert "Today (Asia/Tokyo)" not in html  # said once, by the note, not in each option
+
+    def test_without_the_browsers_zone_it_says_the_servers_is_used(self, as_auditor):
+        html = as_auditor.get(reverse("audit-list")).text
+        assert "Times in <strong>UTC</strong> (UTC+00:00), the server's time zone" in html
+
+    def test_a_preset_shows_the_range_it_selects(self, as_auditor, moved):
+        from datetime import datetime
+        from zoneinfo import ZoneInfo
+
+        as_auditor.cookies["tz"] = "Asia/Tokyo"
+        html = as_auditor.get(reverse("audit-list"), {"preset": "today"}).text
+        today = datetime.now(ZoneInfo("Asia/Tokyo")).strftime("%a %Y-%m-%d")
+        shown = re.search(r"<p [^>]*data-audit-range>(.*?)</p>", html, re.S).group(1)
+        assert shown == f"Showing Today: {today} 00:00 to now (Asia/Tokyo)."
+        html = as_auditor.get(
+            reverse("audit-list"), {"since": "2026-11-17T09:30", "until": "2026-11-18"}
+        ).text
+        shown = re.search(r"<p [^>]*data-audit-range>(.*?)</p>", html, re.S).group(1)
+        assert shown == "Showing Tue 2026-11-17 09:30 to Wed 2026-11-18 23:59 (Asia/Tokyo)."

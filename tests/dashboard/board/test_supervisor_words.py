@@ -132,3 +132,49 @@ def test_a_unique_name_carries_no_id(client, mover, dir_small):
     client.force_login(mover)
     assert "Moving Agent 1 from Unassigned to Winback" in client.get(f"/jobs/{job.pk}/").text
     assert "Agent 1 (a1)" not in client.get("/jobs/").text
+
+
+def sign_in(client):
+    client.post("/accounts/login/", {"username": "mover", "password": "pw-for-tests-only"})
+
+
+def test_while_you_were_away_lists_a_job_once_across_sign_ins(client, mover, accepted):
+    from datetime import timedelta
+
+    from dashboard.activity.models import BoardVisit
+
+    BoardVisit.objects.create(user=mover, seen_at=timezone.now() - timedelta(hours=1))
+    AllocationJob.objects.filter(pk=accepted.pk).update(finished_at=timezone.now())
+    sign_in(client)
+    away = client.get("/jobs/away", headers=HX)
+    assert away.status_code == 200 and f"Job {accepted.pk} accepted by CIC" in away.text
+    assert "data-dismiss" in away.text
+    # Signed out at once (no board poll noted the visit), then in again: not listed again.
+    client.post("/accounts/logout/")
+    sign_in(client)
+    assert client.get("/jobs/away", headers=HX).status_code == 204
+    # A job that finishes later is news again.
+    later = AllocationJob.objects.create(
+        requested_by=mover, agent_ids=["a1"], status=Status.FAILED, finished_at=timezone.now()
+    )
+    client.post("/accounts/logout/")
+    sign_in(client)
+    again = client.get("/jobs/away", headers=HX)
+    assert f"Job {later.pk} failed" in again.text and f"Job {accepted.pk} " not in again.text
+
+
+def test_a_job_seen_ending_on_the_board_is_not_news_at_the_next_sign_in(client, mover, job):
+    from datetime import timedelta
+
+    from dashboard.activity.models import BoardVisit
+
+    sign_in(client)
+    # The board's poll noted the visit a few seconds before the job ended (it writes every 10 s).
+    BoardVisit.objects.create(user=mover, seen_at=timezone.now() - timedelta(seconds=5))
+    job.status, job.finished_at = Status.SUCCEEDED, timezone.now()
+    job.save()
+    ended = client.get(f"/jobs/{job.pk}/status", headers=HX)  # the panel's poll shows its end
+    assert ended.status_code == 286
+    client.post("/accounts/logout/")
+    sign_in(client)
+    assert client.get("/jobs/away", headers=HX).status_code == 204
