@@ -18,10 +18,13 @@ from typing import NoReturn
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
+from django.db.models.expressions import RawSQL
+from django.db.models.sql import InsertQuery
 from django.utils import timezone
 
 from dashboard.accounts import roles
+from dashboard.allocations import together
 from dashboard.allocations.access import job_access, move_refusal
 from dashboard.allocations.errors import InvalidMove, MoveConflict, MoveRefused
 from dashboard.allocations.models import AllocationJob, JobBatch
@@ -126,7 +129,7 @@ def job_submit(
 
     try:
         with transaction.atomic():
-            job = AllocationJob.objects.create(
+            job = AllocationJob(
                 requested_by=actor,
                 agent_ids=agents,
                 campaign_ids_in=ins,
@@ -139,10 +142,11 @@ def job_submit(
                 next_attempt_at=timezone.now(),
             )
             size = settings.ALLOCATION_BATCH_SIZE
-            JobBatch.objects.bulk_create(
-                JobBatch(job=job, index=i, agent_ids=agents[start : start + size])
+            batches = [
+                JobBatch(index=i, agent_ids=agents[start : start + size])
                 for i, start in enumerate(range(0, len(agents), size))
-            )
+            ]
+            audit_id = _insert_job(job, batches)
             audit_record(
                 kind=Kind.REQUESTED,
                 job=job,
@@ -151,6 +155,7 @@ def job_submit(
                 details=approval_details(approval),
                 agent_names=reads.agent_names,
                 campaign_names=reads.campaign_names,
+                pk=audit_id,
             )
             _enqueue_on_commit(job.pk)
     except IntegrityError:
@@ -160,6 +165,58 @@ def job_submit(
             raise
         return existing, False
     return job, True
+
+
+def _insert_job(job: AllocationJob, batches: list[JobBatch]) -> int | None:
+    """Write ``job`` and its ``batches``, in the caller's transaction; returns an id for the
+    job's "requested" audit row (``audit_record(pk=)``), or None where the row takes its own.
+
+    On PostgreSQL the two inserts go in one round trip with the ids they need: the job's id and
+    the audit row's from their sequences, the batches' job id as the job's (``currval``), so the
+    job is one round trip and the audit row one INSERT (its seal computed before, not UPDATEd
+    after). The job was an INSERT, the batches another, the audit row an INSERT and an UPDATE:
+    four round trips, each waiting for PostgreSQL to be scheduled under load. Elsewhere the ORM
+    writes them as before. Same rows, same constraints (a raced idempotency key still fails the
+    job's INSERT with an IntegrityError)."""
+    if connection.vendor != "postgresql":
+        job.save(force_insert=True)
+        for batch in batches:
+            batch.job = job
+        JobBatch.objects.bulk_create(batches)
+        return None
+    job_seq = f"pg_get_serial_sequence('{AllocationJob._meta.db_table}', 'id')"
+    audit_seq = f"pg_get_serial_sequence('{AuditEvent._meta.db_table}', 'id')"
+    job.pk = RawSQL(f"currval({job_seq})", ())  # noqa: S611 - table names, no input
+    for batch in batches:
+        batch.job_id = job.pk
+    ids, *_ = together.run(
+        [
+            together.raw_select((f"SELECT nextval({job_seq}), nextval({audit_seq})", ())),
+            *_inserts(AllocationJob, [job], with_id=True),
+            *_inserts(JobBatch, batches, with_id=False),
+        ]
+    )
+    job_id, audit_id = ids.result[0]
+    job.pk = job_id
+    job._state.adding, job._state.db = False, connection.alias
+    for batch in batches:
+        batch.job = job
+    return audit_id
+
+
+def _inserts(model, objs: list, *, with_id: bool) -> list[together.Statement]:
+    """A plain INSERT of ``objs``, compiled, not run: the SQL and parameters ``bulk_create``
+    sends (with the objects' ids, or leaving them to the database)."""
+    auto = model._meta.auto_field
+    fields = [
+        f for f in model._meta.concrete_fields if not f.generated and (with_id or f is not auto)
+    ]
+    query = InsertQuery(model)
+    query.insert_values(fields, objs)
+    return [
+        together.Statement(sql, tuple(params))
+        for sql, params in query.get_compiler(connection.alias).as_sql()
+    ]
 
 
 def _count_details(agents: list) -> dict | None:

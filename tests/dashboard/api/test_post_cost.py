@@ -7,9 +7,13 @@ from __future__ import annotations
 
 import pytest
 from django.contrib.auth.models import Group
+from django.db import connection
 
 from dashboard.accounts.models import SupervisorScope
+from dashboard.allocations import together
+from dashboard.allocations.models import AllocationJob
 from dashboard.audit.models import AuditEvent
+from dashboard.audit.verify import chain_verify
 from tests.dashboard.conftest import statements, user_with_role
 
 pytestmark = pytest.mark.postgres_too
@@ -17,7 +21,17 @@ MOVE = {"agent_ids": ["a1"], "campaign_ids_in": ["{C2}"], "campaign_ids_out": ["
 
 
 def _reads(seen: list[str]) -> list[str]:
-    return [s for s in seen if s.lstrip("(").upper().startswith("SELECT")]
+    """Reads of tables (the ids the write takes from their sequences are not one)."""
+    return [
+        s
+        for s in _split(seen)
+        if s.lstrip("(").upper().startswith("SELECT") and not s.startswith("SELECT nextval(")
+    ]
+
+
+def _split(seen: list[str]) -> list[str]:
+    """Each statement on its own: on PostgreSQL several go in one round trip (``together``)."""
+    return [part for s in seen for part in s.split(together.SEPARATOR)]
 
 
 def _post(api, body=MOVE):
@@ -41,6 +55,44 @@ def test_a_supervisors_post_reads_twice_then_writes(api, mover, dir_small):
     assert row.roster_before == {"a1": ["{C1}"]}
     assert row.agent_names == {"a1": "Agent 1"}
     assert row.campaign_names == {"{C1}": "Renewals", "{C2}": "Winback"}
+    if connection.vendor == "postgresql":
+        # The two reads, then the job with its batch and ids in one round trip and the audit
+        # row, sealed as inserted, in one more (BEGIN and COMMIT are the driver's; the test's
+        # own transaction makes them savepoints).
+        trips = [s for s in seen if "SAVEPOINT" not in s]
+        assert len(trips) == 4, trips
+        job, audit = trips[2:]
+        assert [s.split(" (")[0] for s in job.split(together.SEPARATOR)] == [
+            "SELECT nextval(pg_get_serial_sequence('allocations_allocationjob', 'id')), "
+            "nextval(pg_get_serial_sequence('audit_auditevent', 'id'))",
+            'INSERT INTO "allocations_allocationjob"',
+            'INSERT INTO "allocations_jobbatch"',
+        ]
+        assert audit.startswith('INSERT INTO "audit_auditevent"')
+        assert not [s for s in trips if s.startswith("UPDATE")]
+
+
+def test_the_job_and_its_batches_read_back_as_written(api, mover, dir_small, settings):
+    settings.ALLOCATION_BATCH_SIZE = 2
+    api.as_user(mover)
+    answer = _post(api, {**MOVE, "agent_ids": ["a1", "a2", "a3"], "reason": "cover"})
+    assert answer.status_code == 202
+    job = AllocationJob.objects.get(pk=answer.json()["id"])
+    assert (job.requested_by, job.status, job.reason) == (mover, "queued", "cover")
+    assert (job.agent_ids, job.campaign_ids_in, job.campaign_ids_out) == (
+        ["a1", "a2", "a3"],
+        ["{C2}"],
+        ["{C1}"],
+    )
+    assert job.created_at is not None and job.next_attempt_at is not None
+    assert [(b.index, b.agent_ids, b.status) for b in job.batches.order_by("index")] == [
+        (0, ["a1", "a2"], "pending"),
+        (1, ["a3"], "pending"),
+    ]
+    row = AuditEvent.objects.get(kind=AuditEvent.Kind.REQUESTED, job=job)
+    assert row.seal and row.message == "Move 3 agents into Winback ({C2}), out of Renewals ({C1})"
+    report = chain_verify(chain_first=False)  # the row's seal, before the chainer reaches it
+    assert report.ok and report.unchained == 1, report
 
 
 def test_roles_come_from_the_token_query_of_each_request(api, mover, dir_small):
