@@ -177,8 +177,11 @@ def test_while_you_were_away_is_shown_once_per_set_of_unseen_jobs(
     sign_in_again(page, live_server, sam)
     away = page.locator("[data-jobs-away]")
     expect(away).to_contain_text(f"Job {job.pk} accepted by CIC")
+    page.locator(".jobs-panel").screenshot(path=str(SCREENSHOTS / "polish-away.png"))
     page.wait_for_timeout(2500)  # polls of the open board
     expect(away).to_have_count(1)
+    away.get_by_role("button", name="Dismiss").click()
+    expect(away).to_have_count(0)
     page.reload()
     board_ready(page)
     page.wait_for_timeout(1500)
@@ -192,6 +195,11 @@ def test_while_you_were_away_is_shown_once_per_set_of_unseen_jobs(
     sign_in_again(page, live_server, sam)
     page.wait_for_timeout(1500)
     expect(away).to_have_count(0)
+    # The job's page says where the agent came from and where to, in the same words.
+    page.goto(f"{live_server.url}/jobs/{job.pk}/")
+    expect(page.locator("[data-job-status]")).to_have_text("Accepted by CIC")
+    expect(page.locator("[data-job-out]")).not_to_have_text("—")
+    page.screenshot(path=str(SCREENSHOTS / "polish-job-page.png"))
 
 
 def test_audit_time_fields_say_which_time_zone(browser, live_server, directory, django_user_model):
