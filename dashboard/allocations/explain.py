@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.db.models import Exists, OuterRef
+
 from dashboard.allocations.models import AllocationJob
 from dashboard.directory.models import Agent
 from dashboard.presence.selectors import job_observations, listener_health
@@ -129,11 +131,15 @@ def outcome_note(job: AllocationJob) -> str | None:
     observed = job_observations(job)
     if observed:  # what was seen after the move (presence.observe) replaces the guesses below
         return f"{note} Observed {observed[-1].clock}: {observed[-1].message}"
-    without = list(
+    namesake = Agent.objects.filter(name=OuterRef("name")).exclude(id=OuterRef("id"))
+    rows = (
         Agent.objects.filter(id__in=job.agent_ids, has_live_client=False)
-        .order_by("name")
-        .values_list("name", flat=True)[:6]
+        .annotate(shared=Exists(namesake))
+        .order_by("name", "id")
+        .values_list("id", "name", "shared")[:6]
     )
+    # Named as the job's entry names them (board.job_words): a namesake with their id.
+    without = [f"{name} ({a})" if shared else name for a, name, shared in rows]
     if without:
         more = "…" if len(without) > 5 else ""
         note += f" No live CIC client when last seen: {', '.join(without[:5])}{more}."

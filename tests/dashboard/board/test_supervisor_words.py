@@ -178,3 +178,17 @@ def test_a_job_seen_ending_on_the_board_is_not_news_at_the_next_sign_in(client, 
     client.post("/accounts/logout/")
     sign_in(client)
     assert client.get("/jobs/away", headers=HX).status_code == 204
+
+
+def test_the_outcome_note_tells_namesakes_apart(client, mover, dir_small):
+    Agent.objects.filter(id__in=["a1", "a2"]).update(name="Ada Ivanova", has_live_client=False)
+    job = AllocationJob.objects.create(
+        requested_by=mover,
+        agent_ids=["a1", "a2"],
+        campaign_ids_in=["{C2}"],
+        status=Status.SUCCEEDED,
+        finished_at=timezone.now(),
+    )
+    client.force_login(mover)
+    page = client.get(f"/jobs/{job.pk}/").text
+    assert "No live CIC client when last seen: Ada Ivanova (a1), Ada Ivanova (a2)." in page
