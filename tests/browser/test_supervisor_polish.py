@@ -68,7 +68,7 @@ OVERLAPS = """([toastSel, actionSel]) => {
 }"""
 
 
-@pytest.mark.parametrize("size", [(1366, 768), (1920, 1080)])
+@pytest.mark.parametrize("size", [(1366, 768), (1920, 1080), (800, 900)])
 def test_toasts_keep_off_the_jobs_panel_and_can_be_dismissed(login, page, directory, sam, size):
     accepted_jobs(sam, directory, 8)  # a panel full of Revert buttons, down to its bottom
     page.set_viewport_size({"width": size[0], "height": size[1]})
