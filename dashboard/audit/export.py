@@ -207,8 +207,12 @@ def _jsonl_lines(batch: list[list]) -> str:
 
 # Each JSONL row built by PostgreSQL as text: keys in order, text values through to_json (the
 # escaping json.dumps does), JSON columns as jsonb prints them, the rest as digits. Parsed, it
-# equals the Python path's line (a test holds the two together). Plain concatenation: about a
-# fifth of json_build_object's cost per row, which looks up each argument's type every row.
+# equals the Python path's line (a test holds the two together). One concat() of the keys and
+# values: it appends each piece once, where a chain of || copied the line made so far at each
+# of its steps (backend CPU at 1M rows, kind=succeeded, 142,857 rows, no parallel workers,
+# interleaved runs: 2.49-2.73 s -> 2.29-2.34 s; the same bytes; format() costs the same but
+# its %s would need escaping from the driver's placeholders). json_build_object costs about
+# five times as much per row.
 _TIME_TEXT = "to_char(e.at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')"
 _JSONL_PARTS = (
     ("actor_id", "number"), ("actor_search", "text"), ("actor_username", "text"),
@@ -223,20 +227,24 @@ _JSONL_PARTS = (
 )  # fmt: skip
 
 
-def _jsonl_part(name: str, kind: str) -> str:
+def _jsonl_pieces(name: str, kind: str, first: bool) -> list[str]:
+    """The SQL pieces of one key and its value: the key (and the comma before it), the value."""
+    key = ("{" if first else ",") + f'"{name}":'
     if kind == "text":
-        return f"to_json(e.{name})::text"
+        return [f"'{key}'", f"to_json(e.{name})::text"]
     if kind == "time":
-        return f"'\"' || {_TIME_TEXT} || '\"'"
-    return f"coalesce(e.{name}::text, 'null')"  # numbers and JSON columns
+        return [f"'{key}\"'", _TIME_TEXT, "'\"'"]
+    return [f"'{key}'", f"coalesce(e.{name}::text, 'null')"]  # numbers and JSON columns
 
 
 _PG_JSONL_TEXT = (
-    "'{' || "
-    + " || ',' || ".join(
-        f"'\"{name}\":' || {_jsonl_part(name, kind)}" for name, kind in _JSONL_PARTS
+    "concat("
+    + ", ".join(
+        piece
+        for i, (name, kind) in enumerate(_JSONL_PARTS)
+        for piece in _jsonl_pieces(name, kind, i == 0)
     )
-    + " || '}'"
+    + ", '}')"
 )
 
 
