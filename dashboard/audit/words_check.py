@@ -38,6 +38,7 @@ logger = logging.getLogger(__name__)
 TABLE = "audit_word_checkpoint"  # migration 0009_verify_words; PostgreSQL only
 EVENTS = "audit_auditevent"
 WORDS = "audit_auditword"
+NO_WORD_LIST = "no word list on this database"  # WordReport.checked off PostgreSQL
 
 
 @dataclass(frozen=True)
@@ -138,7 +139,7 @@ def check_words(connection, *, last_seq: int | None, last_hash: str, key: bytes)
     was seen. Runs inside ``verify_audit``'s snapshot, after the chain walk has passed up to
     ``last_seq`` (hash ``last_hash``)."""
     if connection.vendor != "postgresql":
-        return WordReport(0, "no word list on this database")
+        return WordReport(0, NO_WORD_LIST)
     with connection.cursor() as cursor:
         point = _usable(cursor, _newest(cursor), last_seq, key)
         if point is not None:

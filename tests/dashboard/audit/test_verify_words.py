@@ -181,3 +181,27 @@ def test_the_full_check_counts_what_missing_words_counts(mover):
             transaction.set_rollback(True)
     AuditWord.objects.all().delete()
     assert words_check.missing_everywhere(connection) == missing_words(connection) == len(entries)
+
+
+def test_verify_audit_says_which_word_check_it_ran(mover, capsys):
+    record(mover, "aardvark ran dry")
+    call_command("verify_audit")  # the first run: no word checkpoint yet
+    assert "Filters' word list holds every word of the rows; checked: every row." in (
+        capsys.readouterr().out
+    )
+    call_command("verify_audit")
+    last = AuditEvent.objects.order_by("-seq").values_list("seq", flat=True).first()
+    assert f"checked: the rows after seq {last} (word checkpoint)." in capsys.readouterr().out
+
+
+def test_rebuild_audit_words_counts_and_restores_what_was_lost(mover, capsys):
+    record(mover, "aardvark ran dry")
+    record(mover, "badger short", agent="a2")
+    lose("aardvark")
+    lose("a2", "agent_search")
+    assert words_check.missing_everywhere(connection) == 2
+    call_command("rebuild_audit_words")
+    assert "Word list rebuilt: 2 missing word(s) restored." in capsys.readouterr().out
+    assert words_check.missing_everywhere(connection) == missing_words(connection) == 0
+    call_command("rebuild_audit_words")  # idempotent
+    assert "Word list rebuilt: 0 missing word(s) restored." in capsys.readouterr().out

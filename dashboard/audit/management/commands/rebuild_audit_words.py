@@ -1,7 +1,8 @@
 from django.core.management.base import BaseCommand
 from django.db import connection
 
-from dashboard.audit.search import missing_words, rebuild_words
+from dashboard.audit.search import rebuild_words
+from dashboard.audit.words_check import missing_everywhere
 
 
 class Command(BaseCommand):
@@ -14,7 +15,9 @@ class Command(BaseCommand):
         if connection.vendor != "postgresql":
             self.stdout.write("No word list on this database (SQLite filters scan the rows).")
             return
-        lost = missing_words(connection)
+        # The full check's count (split from the distinct parts: 4 s at a million rows where
+        # search.missing_words takes about 20); a test holds the two counts together.
+        lost = missing_everywhere(connection)
         rebuild_words(connection)
         with connection.cursor() as cursor:
             cursor.execute("ANALYZE audit_auditevent")

@@ -1,6 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from dashboard.audit.integrity import chain_verify
+from dashboard.audit.words_check import NO_WORD_LIST
 
 
 class Command(BaseCommand):
@@ -31,6 +32,7 @@ class Command(BaseCommand):
             self.stdout.write(f"{report.unchained} rows not chained yet; their seals verify.")
         if report.note:
             self.stdout.write(self.style.WARNING(f"Note: {report.note}."))
+        self.stdout.write(_words_line(report.words_checked))
         if not report.rows:
             self.stdout.write(f"Audit log is empty: nothing to verify{against}.")
             return
@@ -40,3 +42,11 @@ class Command(BaseCommand):
                 f"{report.last_seq}{against}."
             )
         )
+
+
+def _words_line(checked: str) -> str:
+    """Which path the word check took (``words_check.check_words``): every row (no word
+    checkpoint, or one that no longer holds) or only the rows after a signed word checkpoint."""
+    if checked == NO_WORD_LIST:
+        return "Filters' word list: none on this database (its filters test the rows)."
+    return f"Filters' word list holds every word of the rows; checked: {checked}."
