@@ -34,6 +34,7 @@ from dashboard.allocations.tasks import enqueue_job
 from dashboard.approvals.gate import approval_details, move_gate
 from dashboard.audit.models import AuditEvent
 from dashboard.audit.services import audit_record
+from dashboard.core.prepared import PreparedInsert
 
 log = logging.getLogger(__name__)
 
@@ -184,16 +185,20 @@ def _insert_job(job: AllocationJob, batches: list[JobBatch]) -> int | None:
             batch.job = job
         JobBatch.objects.bulk_create(batches)
         return None
-    job_seq = f"pg_get_serial_sequence('{AllocationJob._meta.db_table}', 'id')"
-    audit_seq = f"pg_get_serial_sequence('{AuditEvent._meta.db_table}', 'id')"
-    job.pk = RawSQL(f"currval({job_seq})", ())  # noqa: S611 - table names, no input
+    the_job_id = RawSQL(f"currval({_JOB_SEQUENCE})", ())  # noqa: S611 - table names only
     for batch in batches:
-        batch.job_id = job.pk
+        batch.job_id = the_job_id
     ids, *_ = together.run(
         [
-            together.raw_select((f"SELECT nextval({job_seq}), nextval({audit_seq})", ())),
-            *_inserts(AllocationJob, [job], with_id=True),
-            *_inserts(JobBatch, batches, with_id=False),
+            together.raw_select(
+                (f"SELECT nextval({_JOB_SEQUENCE}), nextval({_AUDIT_SEQUENCE})", ())
+            ),
+            together.Statement(*_JOB_INSERT.statement(job)),
+            *(
+                [together.Statement(*_BATCH_INSERT.statement(batches[0]))]
+                if len(batches) == 1
+                else _inserts(JobBatch, batches)
+            ),
         ]
     )
     job_id, audit_id = ids.result[0]
@@ -204,15 +209,36 @@ def _insert_job(job: AllocationJob, batches: list[JobBatch]) -> int | None:
     return audit_id
 
 
-def _inserts(model, objs: list, *, with_id: bool) -> list[together.Statement]:
-    """A plain INSERT of ``objs``, compiled, not run: the SQL and parameters ``bulk_create``
-    sends (with the objects' ids, or leaving them to the database)."""
+_JOB_SEQUENCE = f"pg_get_serial_sequence('{AllocationJob._meta.db_table}', 'id')"
+_AUDIT_SEQUENCE = f"pg_get_serial_sequence('{AuditEvent._meta.db_table}', 'id')"
+
+
+def _insert_fields(model, *, with_id: bool) -> list:
+    """The fields ``bulk_create`` writes: all but generated ones, the id only when given."""
     auto = model._meta.auto_field
-    fields = [
+    return [
         f for f in model._meta.concrete_fields if not f.generated and (with_id or f is not auto)
     ]
+
+
+# The job's row and a lone batch's, their SQL built once (``core.prepared``).
+_JOB_INSERT = PreparedInsert(
+    AllocationJob,
+    _insert_fields(AllocationJob, with_id=True),
+    sql_values={"id": f"currval({_JOB_SEQUENCE})"},
+)
+_BATCH_INSERT = PreparedInsert(
+    JobBatch,
+    _insert_fields(JobBatch, with_id=False),
+    sql_values={"job_id": f"currval({_JOB_SEQUENCE})"},
+)
+
+
+def _inserts(model, objs: list) -> list[together.Statement]:
+    """A plain INSERT of new ``objs``, compiled, not run: the SQL and parameters
+    ``bulk_create`` sends (their ids left to the database)."""
     query = InsertQuery(model)
-    query.insert_values(fields, objs)
+    query.insert_values(_insert_fields(model, with_id=False), objs)
     return [
         together.Statement(sql, tuple(params))
         for sql, params in query.get_compiler(connection.alias).as_sql()

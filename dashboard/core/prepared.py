@@ -116,3 +116,65 @@ def _compile(build, shape: tuple, using: str):
         return _UNPREPARED
     fields = [s[0] for s in compiler.select[0 : compiler.col_count]]
     return compiler, sql, slots, compiler.get_converters(fields)
+
+
+class PreparedInsert:
+    """``statement(objs)``: the ``(sql, params)`` of a plain INSERT of one new ``model`` row, as
+    ``InsertQuery``'s compiler writes it, with the SQL built once per thread and database.
+
+    ``fields``: the model's concrete fields to write (the ORM's choice: all but generated ones,
+    and the id only when the row brings its own). ``sql_values``: field attname -> an expression
+    written in place of every row's value (e.g. the id as ``currval`` of its sequence). The
+    values are the compiler's own (``field.pre_save(obj, add=True)`` then
+    ``get_db_prep_save``); the first statement of each thread is checked against the
+    compiler's, and a model where they differ is compiled as before on every call. Compiling
+    the job's INSERT (30 columns) took 0.4 ms of a POST, most of it per-column machinery that
+    gives the same SQL every time."""
+
+    def __init__(self, model, fields: list, sql_values: dict | None = None):
+        self._model = model
+        self._fields = list(fields)
+        self._sql_values = dict(sql_values or {})
+        self._local = threading.local()
+
+    def statement(self, obj, using: str = DEFAULT_DB_ALIAS) -> tuple[str, tuple]:
+        kept = self._local.__dict__.get(using)
+        if kept is None:
+            compiled = self._compile(obj, using)
+            kept = self._local.__dict__.setdefault(using, self._check(compiled, obj, using))
+            return compiled  # this object's own, from the compiler
+        if kept is _UNPREPARED:
+            return self._compile(obj, using)
+        sql, fields = kept
+        connection = connections[using]
+        return sql, tuple(f.get_db_prep_save(f.pre_save(obj, True), connection) for f in fields)
+
+    def _compile(self, obj, using: str) -> tuple[str, tuple]:
+        from django.db.models.expressions import RawSQL
+        from django.db.models.sql import InsertQuery
+
+        for attname, sql in self._sql_values.items():
+            setattr(obj, attname, RawSQL(sql, ()))  # noqa: S611 - the caller's SQL, no input
+        query = InsertQuery(self._model)
+        query.insert_values(self._fields, [obj])
+        [(sql, params)] = query.get_compiler(using).as_sql()
+        return sql, tuple(params)
+
+    def _check(self, compiled: tuple[str, tuple], obj, using: str):
+        """The SQL and the fields whose values are its parameters, if computing them field by
+        field gives the compiler's parameters; else ``_UNPREPARED``."""
+        fields = [f for f in self._fields if f.attname not in self._sql_values]
+        if any(getattr(f, "get_placeholder", None) for f in fields):
+            return _UNPREPARED
+        connection = connections[using]
+        mine = [f.get_db_prep_save(getattr(obj, f.attname), connection) for f in fields]
+        if len(mine) != len(compiled[1]) or not all(map(_same, mine, compiled[1])):
+            return _UNPREPARED
+        return compiled[0], fields
+
+
+def _same(a, b) -> bool:
+    """Equal parameters; the driver's wrappers (psycopg's Jsonb) compare by what they wrap."""
+    if type(a) is not type(b):
+        return False
+    return a == b or (hasattr(a, "obj") and a.obj == b.obj)

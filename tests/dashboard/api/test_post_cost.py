@@ -10,10 +10,11 @@ from django.contrib.auth.models import Group
 from django.db import connection
 
 from dashboard.accounts.models import SupervisorScope
-from dashboard.allocations import together
+from dashboard.allocations import submit, together
 from dashboard.allocations.models import AllocationJob
 from dashboard.audit.models import AuditEvent
 from dashboard.audit.verify import chain_verify
+from dashboard.core import prepared
 from tests.dashboard.conftest import statements, user_with_role
 
 pytestmark = pytest.mark.postgres_too
@@ -93,6 +94,17 @@ def test_the_job_and_its_batches_read_back_as_written(api, mover, dir_small, set
     assert row.seal and row.message == "Move 3 agents into Winback ({C2}), out of Renewals ({C1})"
     report = chain_verify(chain_first=False)  # the row's seal, before the chainer reaches it
     assert report.ok and report.unchained == 1, report
+
+
+def test_a_one_batch_jobs_inserts_are_kept_compiled(api, mover, dir_small):
+    api.as_user(mover)
+    for agent in ("a1", "a2"):
+        assert _post(api, {**MOVE, "agent_ids": [agent]}).status_code == 202
+    job = AllocationJob.objects.get(agent_ids=["a2"])
+    assert [b.agent_ids for b in job.batches.all()] == [["a2"]]
+    if connection.vendor == "postgresql":  # elsewhere the ORM writes them
+        for insert in (submit._JOB_INSERT, submit._BATCH_INSERT):
+            assert getattr(insert._local, "default", None) not in (None, prepared._UNPREPARED)
 
 
 def test_roles_come_from_the_token_query_of_each_request(api, mover, dir_small):

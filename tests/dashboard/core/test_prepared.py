@@ -1,14 +1,20 @@
-"""PreparedRead: the queryset's own statement and rows, its construction done once per shape."""
+"""PreparedRead: the queryset's own statement and rows, its construction done once per shape.
+PreparedInsert: the compiler's INSERT, its SQL built once."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from unittest import mock
 
 import pytest
+from django.db import connection
 from django.db.models import IntegerField, Q, Value
+from django.db.models.sql import InsertQuery
 
 from dashboard.accounts.models import ApiToken
-from dashboard.core.prepared import MAX_LIST, PreparedRead
+from dashboard.allocations.models import AllocationJob
+from dashboard.core import prepared
+from dashboard.core.prepared import MAX_LIST, PreparedInsert, PreparedRead
 from dashboard.directory.models import Agent, Campaign
 from tests.dashboard.conftest import statements
 
@@ -108,3 +114,81 @@ def test_long_lists_are_built_as_before(dir_small):
     assert read.rows(ids, "-") == [("a1", "Agent 1")]
     assert read.rows(ids, "-") == [("a1", "Agent 1")]
     assert len(calls) == 2
+
+
+# -- PreparedInsert -------------------------------------------------------------------------------
+
+
+def _job(user, **fields):
+    return AllocationJob(
+        requested_by=user,
+        agent_ids=["a1", "a2"],
+        campaign_ids_in=["{C2}"],
+        expected_versions={"a1": 3},
+        next_attempt_at=datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC),
+        **fields,
+    )
+
+
+def _compiled(model, fields, obj):
+    query = InsertQuery(model)
+    query.insert_values(fields, [obj])
+    [(sql, params)] = query.get_compiler("default").as_sql()
+    return sql, tuple(params)
+
+
+def _values(params):
+    return [getattr(p, "obj", p) for p in params]  # the driver's JSON wrapper, unwrapped
+
+
+def test_an_insert_is_the_compilers_and_its_sql_is_kept(mover):
+    fields = [f for f in AllocationJob._meta.concrete_fields if f.attname != "id"]
+    insert = PreparedInsert(AllocationJob, fields)
+    now = datetime(2026, 5, 6, 7, 8, 9, tzinfo=UTC)
+    with mock.patch("django.utils.timezone.now", return_value=now):
+        insert.statement(_job(mover, reason="first"))  # compiled, checked, kept
+        with mock.patch.object(InsertQuery, "get_compiler", side_effect=AssertionError):
+            sql, params = insert.statement(_job(mover, reason="second", idempotency_key="k"))
+        expected_sql, expected = _compiled(
+            AllocationJob, fields, _job(mover, reason="second", idempotency_key="k")
+        )
+    assert sql == expected_sql
+    assert _values(params) == _values(expected)
+    assert "second" in params and "k" in params
+
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+    job = AllocationJob.objects.get(reason="second")
+    assert (job.agent_ids, job.expected_versions, job.created_at) == (["a1", "a2"], {"a1": 3}, now)
+
+
+def test_an_sql_value_stands_in_for_the_field(mover):
+    fields = list(AllocationJob._meta.concrete_fields)
+    insert = PreparedInsert(AllocationJob, fields, sql_values={"id": "4000 + 2"})
+    for reason in ("one", "two"):  # compiled, then kept
+        sql, params = insert.statement(_job(mover, reason=reason))
+        assert "4000 + 2" in sql
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+        assert AllocationJob.objects.get(reason=reason).pk == 4002
+        AllocationJob.objects.filter(pk=4002).delete()
+
+
+def test_a_model_whose_values_differ_from_the_compilers_is_compiled_every_time(mover):
+    fields = [f for f in AllocationJob._meta.concrete_fields if f.attname != "id"]
+    insert = PreparedInsert(AllocationJob, fields)
+    calls = []
+    real = PreparedInsert._compile
+
+    def counted(self, obj, using):
+        calls.append(obj)
+        return real(self, obj, using)
+
+    with (
+        mock.patch.object(PreparedInsert, "_compile", counted),
+        mock.patch.object(prepared, "_same", return_value=False),
+    ):
+        insert.statement(_job(mover, reason="a"))
+        _, params = insert.statement(_job(mover, reason="b"))
+    assert len(calls) == 2, "not kept: compiled again"
+    assert "b" in params
