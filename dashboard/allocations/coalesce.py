@@ -23,12 +23,33 @@ from django.db import connection
 from django.db.models import JSONField, OuterRef, Subquery
 from django.utils import timezone
 
+from dashboard.allocations import together
 from dashboard.allocations.models import AllocationJob, JobBatch
 from dashboard.audit.models import AuditEvent
 
 Status = AllocationJob.Status
 # How many candidates are read per free place: some are dropped (shared agents, too big).
 _READ_AHEAD = 2
+
+
+def probe(job: AllocationJob, agents: int) -> together.Statement | None:
+    """Whether ``neighbours`` can find anything for ``job`` (a one-batch job of ``agents``
+    agents), as a SELECT of at most one candidate's id, unlocked, for the caller to send with
+    the claim's other reads: a lone job (the usual case when jobs are few) then pays no
+    neighbour query. None when nothing could be coalesced with it anyway."""
+    if settings.ALLOCATION_COALESCE_MAX <= 1 or agents >= settings.ALLOCATION_BATCH_SIZE:
+        return None
+    return together.select(_candidates(job).order_by().values_list("pk")[:1])
+
+
+def _candidates(job: AllocationJob):
+    return AllocationJob.objects.filter(
+        status=Status.QUEUED,
+        attempts=0,
+        campaign_ids_in=job.campaign_ids_in,
+        campaign_ids_out=job.campaign_ids_out,
+        next_attempt_at__lte=timezone.now(),
+    ).exclude(pk=job.pk)
 
 
 def neighbours(job: AllocationJob, batch: JobBatch) -> list[tuple[AllocationJob, JobBatch]]:
@@ -38,13 +59,7 @@ def neighbours(job: AllocationJob, batch: JobBatch) -> list[tuple[AllocationJob,
     room = settings.ALLOCATION_BATCH_SIZE - len(batch.agent_ids)
     if places <= 0 or room <= 0:
         return []
-    rows = AllocationJob.objects.filter(
-        status=Status.QUEUED,
-        attempts=0,
-        campaign_ids_in=job.campaign_ids_in,
-        campaign_ids_out=job.campaign_ids_out,
-        next_attempt_at__lte=timezone.now(),
-    ).exclude(pk=job.pk)
+    rows = _candidates(job)
     if connection.features.has_select_for_update_skip_locked:
         rows = rows.select_for_update(of=("self",), no_key=True, skip_locked=True)
     found = list(

@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Case, F, IntegerField, Value, When
 from django.utils import timezone
 
@@ -124,7 +124,14 @@ def job_execute(*, job_id: int, client: IcwsClient) -> RunOutcome:
             return RunOutcome(job.status, notes=["running elsewhere"])
         if job.status == Status.RETRYING and job.next_attempt_at and job.next_attempt_at > now:
             return RunOutcome(job.status, retry_in=(job.next_attempt_at - now).total_seconds())
-        batches = list(JobBatch.objects.filter(job=job).order_by("index"))
+        # One round trip (``together``): the batches and, for a job of one batch, its agents
+        # locked and whether any queued job could go in its call (``coalesce.probe``).
+        one = len(job.agent_ids) <= settings.ALLOCATION_BATCH_SIZE
+        reads = together.select_models(JobBatch.objects.filter(job=job).order_by("index"))
+        agents = _agents_locked(job.agent_ids) if one else None
+        probe = coalesce.probe(job, len(job.agent_ids)) if one else None
+        together.run([reads, agents, probe])
+        batches = reads.result
         todo = [b for b in batches if b.status in _UNSENT]
         if not todo:  # every batch has an outcome already; only the job's is missing
             taken_over = job.status == Status.RUNNING
@@ -132,9 +139,14 @@ def job_execute(*, job_id: int, client: IcwsClient) -> RunOutcome:
             _audit_started(job, taken_over=taken_over)
             return _finish_alone(job, batches)
         runs = [_Run(job, batches, todo[0])]
-        if len(batches) == 1:
+        locked = None
+        if agents is not None and sorted(todo[0].agent_ids) == sorted(job.agent_ids):
+            locked = agents.result  # the batch's agents (else _prepare locks them)
+        if len(batches) == 1 and probe is not None and probe.result:
             runs += [_Run(j, [b], b) for j, b in coalesce.neighbours(job, todo[0])]
-        blocked = _prepare(runs, claim=True, taken_over=job.status == Status.RUNNING)
+            if locked is not None:
+                runs, locked = _with_neighbours(runs, locked)
+        blocked = _prepare(runs, claim=True, taken_over=job.status == Status.RUNNING, locked=locked)
         if blocked is not None:
             return blocked
     return _send_and_record(runs, client)
@@ -251,25 +263,63 @@ class _NeighbourGone(Exception):
     pass
 
 
-def _prepare(runs: list[_Run], *, claim: bool, taken_over: bool = False) -> RunOutcome | None:
+def _agents_locked(agent_ids: list[str], *, skip_locked: bool = False) -> together.Statement:
+    """The SELECT that locks these agents (in id order, as every locker takes them) and reads
+    what ``_prepare`` checks: ``(id, holding job id, roster version, name)``. ``skip_locked``:
+    rows locked by another transaction are left out, not waited for."""
+    skip_locked = skip_locked and connection.features.has_select_for_update_skip_locked
+    return together.select(
+        Agent.objects.select_for_update(no_key=True, skip_locked=skip_locked)
+        .filter(id__any_of=agent_ids)
+        .order_by("id")
+        .values_list("id", "held_by_job_id", "roster_version", "name")
+    )
+
+
+def _with_neighbours(runs: list[_Run], locked: list[tuple]) -> tuple[list[_Run], list[tuple]]:
+    """The primary's agents are locked already (``locked``): lock the neighbours' agents
+    without waiting, and keep the neighbours whose agents all came back. Waiting here, with
+    the primary's agents held and out of id order, could deadlock with another claim; a
+    neighbour left out stays queued for its own run."""
+    primary, others = runs[0], runs[1:]
+    if not others:
+        return runs, locked
+    wanted = [a for run in others for a in run.batch.agent_ids]
+    got = together.run([_agents_locked(wanted, skip_locked=True)])[0].result
+    have = {row[0] for row in got}
+    # An agent the directory does not know comes back from neither lock: the send's 400
+    # splits it out, as it did when every agent was locked in one statement.
+    known = (
+        set(Agent.objects.filter(id__any_of=list(set(wanted) - have)).values_list("id", flat=True))
+        if len(have) < len(set(wanted))
+        else set()
+    )
+    kept = [r for r in others if not (set(r.batch.agent_ids) & known)]
+    return [primary, *kept], locked + got
+
+
+def _prepare(
+    runs: list[_Run], *, claim: bool, taken_over: bool = False, locked=None
+) -> RunOutcome | None:
     """Inside the caller's transaction, with ``runs[0].job`` locked (and fenced, when not
     ``claim``): lock the batches' agents, check they are not held by another live job and not
     moved since the requester saw them, then (``claim``) take the jobs, hold the agents and mark
     the batches sending. Returns None when ready to send, else the first job's outcome.
 
     Neighbours (``runs[1:]``) whose agents are held or stale are simply left queued: their own
-    run meets the same check and says so."""
+    run meets the same check and says so.
+
+    ``locked``: the rows of ``_agents_locked`` for every run's agents, read by the caller in a
+    round trip it makes anyway (the claim's first reads, the previous batch's outcome); else
+    they are read here."""
     primary = runs[0]
+    if locked is None:
+        agent_ids = [a for run in runs for a in run.batch.agent_ids]
+        locked = together.run([_agents_locked(agent_ids)])[0].result
     # agent id -> (holding job id, roster version, name); tuples, not models: a 5,000-agent
     # move locks 50 batches of them. The name is read here for the "started" rows, which saves
     # the claim a statement of its own.
-    agents = {
-        pk: (held_by, version, name)
-        for pk, held_by, version, name in Agent.objects.select_for_update(no_key=True)
-        .filter(id__any_of=[a for run in runs for a in run.batch.agent_ids])
-        .order_by("id")
-        .values_list("id", "held_by_job_id", "roster_version", "name")
-    }
+    agents = {pk: (held_by, version, name) for pk, held_by, version, name in locked}
     holders = {
         run.job.pk: {agents[a][0] for a in run.batch.agent_ids if a in agents} - {None, run.job.pk}
         for run in runs
@@ -454,6 +504,15 @@ def _accept(
         if done:
             roster = together.select(roster_query([a for r in done for a in r.job.agent_ids]))
             ids = together.raw_select(next_ids_sql(len(done)))
+        # A job with more batches (only a job alone has several): its next batch's agents are
+        # locked and read in this round trip too, after this batch's agents were released.
+        going_on = [run for run in runs if not run.last]
+        nxt = locked = None
+        if going_on:
+            run = going_on[0]
+            nxt = _Run(run.job, run.batches, run.batches[run.batches.index(run.batch) + 1])
+            if nxt.batch.status in _UNSENT:
+                locked = _agents_locked(nxt.batch.agent_ids)
         together.run(
             [
                 together.delete(
@@ -486,6 +545,7 @@ def _accept(
                 ],
                 roster,
                 ids,
+                locked,
             ]
         )
         if done:
@@ -494,14 +554,11 @@ def _accept(
                 after=roster_from_rows([a for r in done for a in r.job.agent_ids], roster.result),
                 ids=[row[0] for row in ids.result] if ids is not None else None,
             )
-        going_on = [run for run in runs if not run.last]
-        if not going_on:
+        if nxt is None:
             return None, refused
-        run = going_on[0]  # only a job alone has several batches
-        nxt = _Run(run.job, run.batches, run.batches[run.batches.index(run.batch) + 1])
-        if nxt.batch.status not in _UNSENT:  # failed or skipped before: nothing left to send
-            return None, _fail(run.job, ErrorKind.ICWS, "Some batches failed")
-        blocked = _prepare([nxt], claim=False)
+        if locked is None:  # the next batch failed or was skipped before: nothing left to send
+            return None, _fail(nxt.job, ErrorKind.ICWS, "Some batches failed")
+        blocked = _prepare([nxt], claim=False, locked=locked.result)
         return (None, blocked) if blocked is not None else (nxt, None)
 
 

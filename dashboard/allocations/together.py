@@ -38,6 +38,7 @@ class Statement:
     params: tuple
     compiler: Any = None  # a SELECT's, to convert its rows as the ORM would
     rows: bool = False  # a raw SELECT: ``result`` is its rows as the driver gives them
+    model: Any = None  # a model SELECT (``select_models``): ``result`` is its instances
     result: Any = field(default=None, init=False)  # rows of a SELECT, row count otherwise
 
 
@@ -161,6 +162,19 @@ def select(queryset: QuerySet) -> Statement:
     return Statement(sql, tuple(params), compiler)
 
 
+def select_models(queryset: QuerySet) -> Statement:
+    """A plain model queryset's SELECT (every concrete field, no ``select_related``,
+    annotations or deferred fields). ``result``: its rows as model instances, as iterating the
+    queryset gives them."""
+    query = queryset.query
+    if query.select_related or query.annotations or query.deferred_loading[0]:
+        raise ValueError("select_models takes a plain model queryset")
+    statement = select(queryset)
+    if statement.sql:
+        statement.model = queryset.model
+    return statement
+
+
 def raw_select(sql_params: tuple[str, tuple] | None) -> Statement | None:
     """A SELECT written by hand (``(sql, params)``); None stays None (nothing to run)."""
     if sql_params is None:
@@ -200,3 +214,8 @@ def _take(cursor, statement: Statement) -> None:
         return
     rows = cursor.fetchall()
     statement.result = list(statement.compiler.results_iter(results=[rows]))
+    if statement.model is not None:
+        model = statement.model
+        names = [f.attname for f in model._meta.concrete_fields]
+        db = statement.compiler.using
+        statement.result = [model.from_db(db, names, row) for row in statement.result]

@@ -140,3 +140,60 @@ def test_each_coalesced_job_keeps_its_requesters_roster_and_the_names(mover, dir
         row = AuditEvent.objects.get(job=second, kind=kind)
         assert row.agent_names == {"a2": "Agent <Two>"}, kind
         assert row.campaign_names == {"{C1}": "Renewals", "{C2}": "Winback"}, kind
+
+
+@pytest.mark.postgres_too
+def test_a_lone_job_pays_no_neighbour_query_and_its_claim_reads_in_one_round_trip(
+    mover, dir_small, client
+):
+    from django.db import connection
+
+    from tests.dashboard.conftest import statements
+
+    job = move(mover, "a1")
+    move(mover, "a2", ins=("{C3}",), outs=())  # queued, but for other campaigns
+    with (
+        mock.patch.object(execute.coalesce, "neighbours", wraps=execute.coalesce.neighbours) as n,
+        statements() as seen,
+    ):
+        assert execute.job_execute(job_id=job.pk, client=client).status == Status.SUCCEEDED
+    assert not n.called, "the probe found no candidate: no neighbour query"
+    if connection.vendor == "postgresql":
+        # The claim: the job's row; its batches, agents and the probe; the writes; the
+        # "started" row. The outcome: the fence; the writes; the "succeeded" row; whatever
+        # other apps write on a success.
+        reads = [s for s in seen if '"allocations_jobbatch"' in s and s.startswith("SELECT")]
+        assert len(reads) == 1 and '"directory_agent"' in reads[0] and "LIMIT 1" in reads[0]
+        claim = [s for s in seen[: seen.index(reads[0]) + 1] if not s.startswith("SAVEPOINT")]
+        assert len(claim) == 2, claim
+
+
+@pytest.mark.postgres_too
+@pytest.mark.django_db(transaction=True)
+def test_a_neighbour_whose_agent_another_claim_holds_is_left_queued(mover, dir_small, client):
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("row locks: PostgreSQL")
+    import psycopg
+
+    first, second, third = move(mover, "a1"), move(mover, "a2"), move(mover, "a3")
+    other = psycopg.connect(**connection.get_connection_params())
+    try:
+        # Another transaction has a2's row locked (another job's claim, say): waiting for it
+        # with a1 held could deadlock, so the second job is not taken along.
+        other.execute("SELECT id FROM directory_agent WHERE id = 'a2' FOR UPDATE")
+        execute.job_execute(job_id=first.pk, client=client)
+    finally:
+        other.rollback()
+        other.close()
+    client.allocate_agents.assert_called_once_with(["a1", "a3"], ["{C2}"], ["{C1}"])
+    for job in (first, second, third):
+        job.refresh_from_db()
+    assert [first.status, second.status, third.status] == [
+        Status.SUCCEEDED,
+        Status.QUEUED,
+        Status.SUCCEEDED,
+    ]
+    assert kinds(second) == ["requested"]
+    assert execute.job_execute(job_id=second.pk, client=client).status == Status.SUCCEEDED
