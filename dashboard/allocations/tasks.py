@@ -95,9 +95,10 @@ _pushes: dict = {}  # broker URL -> its push, or None
 
 def _redis_push():
     """The direct publish for this process's broker, or None where it does not apply: a broker
-    that is not plain Redis, routes or a key prefix set, the sent event asked for (settings,
-    looked at once per broker URL), a publish signal connected, or inside a worker task (Celery
-    links the message to its parent)."""
+    that is not plain Redis, another message protocol, serializer or compression, routes or a
+    key prefix set, the sent event asked for (settings, looked at once per broker URL), a
+    publish signal connected, or inside a worker task (Celery links the message to its
+    parent)."""
     app = run_job_task.app
     if (
         signals.before_task_publish.receivers
@@ -115,6 +116,9 @@ def _make_push(app, url: str):
     conf = app.conf
     if (
         urlsplit(url).scheme not in ("redis", "rediss")
+        or conf.task_protocol != 2
+        or conf.task_serializer != "json"
+        or conf.task_compression
         or conf.task_routes
         or conf.task_queues
         or conf.task_send_sent_event
