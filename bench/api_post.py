@@ -3,6 +3,7 @@
 Usage: .venv/bin/python bench/api_post.py [--seconds 15] [--quick]
        [--database-url postgres://postgres@127.0.0.1:5432/postgres]
        [--redis-url redis://127.0.0.1:6379/14]
+       .venv/bin/python bench/api_post.py --in-process 2000 [--profile post.prof]
 
 gunicorn as shipped (``gunicorn.conf.py``: gthread, ``GUNICORN_WORKERS`` x ``GUNICORN_THREADS``),
 the JSON API with token auth, a scratch PostgreSQL database (``bench_api_post``, dropped at the
@@ -17,6 +18,12 @@ end), the Redis broker and the ICWS simulator in its own process (the same gener
    worker runs the jobs. POST and job GET latency.
 
 Figures are printed next to issue 14's before-figures and goals, with the load average.
+
+``--in-process N``: instead, N token POSTs one after another through Django's WSGI handler in
+this process (the same middleware, API and publish; no gunicorn, no client threads), and the
+CPU per POST of this process and of its PostgreSQL backend. On a shared machine this is the
+steadier figure for comparing two versions of the code (interleave them: A, B, A, B);
+``--profile FILE`` writes a cProfile of the POSTs (CPU time) and prints the top of it.
 """
 
 from __future__ import annotations
@@ -68,6 +75,8 @@ def main() -> None:
     parser.add_argument(
         "--redis-url", default=os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/14")
     )
+    parser.add_argument("--in-process", type=int, default=0, metavar="N")
+    parser.add_argument("--profile", default="", metavar="FILE")
     args = parser.parse_args()
     if args.quick:
         args.seconds = 5.0
@@ -98,9 +107,14 @@ def main() -> None:
             "GUNICORN_BIND": f"127.0.0.1:{port}",
             "GUNICORN_LOG_LEVEL": "warning",
         }
+        if args.in_process:
+            env["DATABASE_CONN_MAX_AGE"] = "3600"  # one connection for the whole run
         os.environ.update(env)
         try:
             token, roster, campaigns = _prepare(args.redis_url)
+            if args.in_process:
+                _in_process(args, token, _moves(roster, campaigns))
+                return
             result = _measure(args, env, port, token, roster, campaigns)
         finally:
             from django.db import connections
@@ -110,17 +124,88 @@ def main() -> None:
     _print(result)
 
 
-def _measure(args, env, port, token, roster, campaigns) -> dict:
-    base = f"http://127.0.0.1:{port}"
-    web = [sys.executable, "-m", "gunicorn", "-c", str(ROOT / "gunicorn.conf.py"), "dashboard.wsgi"]
+def _moves(roster, campaigns):
+    """One-agent moves, each agent out of its one campaign into the next, round and round."""
     target = {c: campaigns[(i + 1) % len(campaigns)] for i, c in enumerate(campaigns)}
-    moves = itertools.cycle(
+    return itertools.cycle(
         [
             {"agent_ids": [a], "campaign_ids_in": [target[cs[0]]], "campaign_ids_out": [cs[0]]}
             for a, cs in sorted(roster.items())
             if len(cs) == 1
         ]
     )
+
+
+def _in_process(args, token: str, moves) -> None:
+    import cProfile
+    import io
+    import pstats
+
+    from django.core.handlers.wsgi import WSGIHandler
+
+    app = WSGIHandler()
+
+    def post() -> None:
+        body = json.dumps(next(moves)).encode()
+        environ = {
+            "REQUEST_METHOD": "POST",
+            "PATH_INFO": "/api/allocations",
+            "SCRIPT_NAME": "",
+            "QUERY_STRING": "",
+            "SERVER_NAME": "127.0.0.1",
+            "SERVER_PORT": "8000",
+            "SERVER_PROTOCOL": "HTTP/1.1",
+            "HTTP_HOST": "127.0.0.1",
+            "REMOTE_ADDR": "127.0.0.1",
+            "CONTENT_TYPE": "application/json",
+            "CONTENT_LENGTH": str(len(body)),
+            "HTTP_AUTHORIZATION": f"Token {token}",
+            "wsgi.input": io.BytesIO(body),
+            "wsgi.errors": sys.stderr,
+            "wsgi.url_scheme": "http",
+            "wsgi.multithread": True,
+            "wsgi.multiprocess": True,
+            "wsgi.run_once": False,
+        }
+        status = []
+        answer = app(environ, lambda line, headers, *_: status.append(line))
+        b"".join(answer)
+        answer.close()
+        if not status[0].startswith("202"):
+            raise RuntimeError(f"POST answered {status[0]}")
+
+    for _ in range(50):  # imports, the URLconf, compiled statements, the connections
+        post()
+    profile = cProfile.Profile(time.process_time) if args.profile else None
+    db_before, cpu_before, started = (
+        _backend_cpu(own=True),
+        time.process_time(),
+        time.perf_counter(),
+    )
+    if profile:
+        profile.enable()
+    for _ in range(args.in_process):
+        post()
+    if profile:
+        profile.disable()
+    cpu, wall = time.process_time() - cpu_before, time.perf_counter() - started
+    db = _backend_cpu(since=db_before, own=True) - sum(db_before.values())
+    n = args.in_process
+    print(f"API POST /api/allocations in process, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC")
+    print(f"load: {_uptime()}")
+    print(
+        f"{n} POSTs: CPU per POST: Python {cpu * 1000 / n:.2f} ms + PostgreSQL backend "
+        f"{db * 1000 / n:.2f} ms; wall {wall * 1000 / n:.2f} ms"
+    )
+    if profile:
+        profile.dump_stats(args.profile)
+        pstats.Stats(profile).sort_stats("cumulative").print_stats(40)
+
+
+def _measure(args, env, port, token, roster, campaigns) -> dict:
+    base = f"http://127.0.0.1:{port}"
+    web = [sys.executable, "-m", "gunicorn", "-c", str(ROOT / "gunicorn.conf.py"), "dashboard.wsgi"]
+    moves = _moves(roster, campaigns)
     lock = threading.Lock()
 
     def next_move() -> dict:
@@ -152,8 +237,11 @@ def _measure(args, env, port, token, roster, campaigns) -> dict:
     return result
 
 
-def _backend_cpu(since: dict[int, float] | None = None) -> dict[int, float] | float:
-    """CPU seconds of this database's PostgreSQL backends (their /proc, on this machine).
+def _backend_cpu(
+    since: dict[int, float] | None = None, own: bool = False
+) -> dict[int, float] | float:
+    """CPU seconds of this database's PostgreSQL backends (their /proc, on this machine); this
+    process's own connection counts only with ``own`` (in process, it is the one measured).
 
     Without ``since``: {pid: seconds}. With it: the total now of those pids plus any that
     started since (connections opened during the flood count from zero).
@@ -163,7 +251,8 @@ def _backend_cpu(since: dict[int, float] | None = None) -> dict[int, float] | fl
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
-            "AND backend_type = 'client backend' AND pid <> pg_backend_pid()"
+            "AND backend_type = 'client backend' AND (%s OR pid <> pg_backend_pid())",
+            [own],
         )
         pids = [row[0] for row in cursor.fetchall()]
     tick = os.sysconf("SC_CLK_TCK")
