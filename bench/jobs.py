@@ -11,13 +11,13 @@ in its own process (generated seed, 5,500 agents; moves apply after 10 ms).
 1. Latency: one job at a time, ``POST /api/allocations`` (token auth) until ``GET`` shows
    ``succeeded`` (polled every 5 ms), next to a bare ``IcwsClient.allocate_agents`` call.
 2. Throughput: N one-agent jobs submitted at once (8 client threads), with 1 and then 2 worker
-   processes (concurrency 1 each); jobs/s from the first POST to the last ``succeeded``; worker
-   CPU per job (user + system time of the worker processes, from /proc); zero lost and each
-   applied once, checked against the simulator's log of applied moves. The moves go between
-   many campaign pairs (little to coalesce); a third run moves N agents between one pair with
-   2 workers, where coalescing sends many jobs per ICWS call; and a backlog of N jobs queued
-   while no worker runs, drained by 2 workers (timed from the first start to the last finish,
-   so the POST rate does not limit it).
+   processes (concurrency 1 each unless ``--concurrency``); jobs/s from the first POST to the
+   last ``succeeded``; worker CPU per job (user + system time of the worker processes, from
+   /proc); zero lost and each applied once, checked against the simulator's log of applied
+   moves. The moves go between many campaign pairs (little to coalesce); a third run moves N
+   agents between one pair with 2 workers, where coalescing sends many jobs per ICWS call; and a
+   backlog of N jobs queued while no worker runs, drained by 2 workers (timed from the first
+   start to the last finish, so the POST rate does not limit it).
 3. One move of 5,000 agents (``--big-move``): how many allocate-agents calls reach ICWS
    (``ALLOCATION_BATCH_SIZE`` per call) and how long until ``succeeded``.
 4. SQL statements per one-agent job (submit + run), counted in this process on the same
@@ -79,6 +79,12 @@ def main() -> None:
         "--worker-pool",
         default=os.environ.get("BENCH_WORKER_POOL", ""),
         help="the workers' --pool (default: the settings' CELERY_WORKER_POOL)",
+    )
+    parser.add_argument(
+        "--concurrency",
+        type=int,
+        default=int(os.environ.get("BENCH_WORKER_CONCURRENCY", "1")),
+        help="each worker's --concurrency (default 1)",
     )
     parser.add_argument(
         "--database-url",
@@ -168,7 +174,7 @@ def _processes(commands: list[list[str]], env: dict):
                 proc.kill()
 
 
-def _workers(count: int, pool: str = "") -> list[list[str]]:
+def _workers(count: int, pool: str = "", concurrency: int = 1) -> list[list[str]]:
     return [
         [
             sys.executable,
@@ -178,7 +184,7 @@ def _workers(count: int, pool: str = "") -> list[list[str]]:
             "dashboard",
             "worker",
             "--concurrency",
-            "1",
+            str(concurrency),
             "--loglevel",
             "WARNING",
             "--hostname",
@@ -231,7 +237,7 @@ def _measure(args, env, sim, token, roster, campaigns) -> dict:
         wait_http(f"{base}/healthz")
         result["floor"] = _bare_client(sim, movable[0], target[movable[0][1]], args.latency_jobs)
 
-        with _processes(_workers(1, args.worker_pool), env) as workers:
+        with _processes(_workers(1, args.worker_pool, args.concurrency), env) as workers:
             _wait_worker(api, base, post, movable[1], target)
             # 1. latency, one job at a time
             latencies, server, phases = [], [], []
@@ -263,7 +269,7 @@ def _measure(args, env, sim, token, roster, campaigns) -> dict:
         # job's start to the last one's finish, so the POST rate does not limit it.
         back = [(a, t, h) for a, h, t in picks]
         backlog = [post([a], [t], [h]) for a, h, t in back]
-        with _processes(_workers(2, args.worker_pool), env) as workers:
+        with _processes(_workers(2, args.worker_pool, args.concurrency), env) as workers:
             result["drain_2"] = _drained(_wait_done(backlog, timeout=900))
             _wait_worker(api, base, post, movable[1], target)
             fresh = [(a, h, target[h]) for a, h in movable[3 + n : 3 + 2 * n]]
@@ -507,7 +513,8 @@ def _print(r: dict, args) -> None:
     print(f"Allocation jobs, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {platform.node()}")
     print(
         f"{os.cpu_count()} CPUs, Python {platform.python_version()}; gunicorn 2x4, PostgreSQL, "
-        f"Redis broker, simulator ({r['agents']} agents, {r['campaigns']} campaigns)"
+        f"Redis broker, simulator ({r['agents']} agents, {r['campaigns']} campaigns); workers "
+        f"--concurrency {args.concurrency}{f' --pool {args.worker_pool}' * bool(args.worker_pool)}"
     )
     print(f"load: {r['uptime']}\n")
     lat, srv, floor = r["latency"], r["server_latency"], r["floor"]

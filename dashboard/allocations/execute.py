@@ -365,6 +365,10 @@ def _prepare(
         )
         ids = together.raw_select(next_ids_sql(len(runs)))
     together.run([*writes, campaigns, ids])
+    if not claim and primary.names is not None:
+        # A later batch of a job: its agents' names, read with their locked rows, join the
+        # claim's, so the "succeeded" row names every agent without a read of its own.
+        primary.names[0].update({a: agents[a][2] for a in primary.batch.agent_ids if a in agents})
     if claim:
         sent_with = [r.job.pk for r in runs]
         # What resolve_names answers (directory.selectors.agent_names, campaign_names), with
@@ -510,7 +514,8 @@ def _accept(
         nxt = locked = None
         if going_on:
             run = going_on[0]
-            nxt = _Run(run.job, run.batches, run.batches[run.batches.index(run.batch) + 1])
+            following = run.batches[run.batches.index(run.batch) + 1]
+            nxt = _Run(run.job, run.batches, following, run.sent_with, run.names)
             if nxt.batch.status in _UNSENT:
                 locked = _agents_locked(nxt.batch.agent_ids)
         together.run(
