@@ -8,6 +8,11 @@ longer do. In compose, nginx (deploy/nginx.conf) buffers responses in front of t
 The threads share a worker's memory; every thread keeps its own database connection, so
 ``GUNICORN_WORKERS`` x ``GUNICORN_THREADS`` must stay below PostgreSQL's max_connections (less
 what the Celery workers take).
+
+Fewer threads cost a little less CPU per request under a flood (more threads, more switching
+for the GIL): bench/api_post.py --quick, 8 clients, interleaved 8/4/8/4 threads at load 2.5-3.8,
+gunicorn CPU per POST 5.01/4.83/6.07/5.07 ms (about a tenth less with 4, within the machine's
+noise). 8 stay the default, so slow downloads hold fewer of a worker's threads.
 """
 
 import os
