@@ -438,7 +438,16 @@
 
   var overColumn = null; // the column under the pointer during a drag (its head included)
 
-  function initSortable() {
+  // SortableJS is wired to the lists when a pointer first goes down on a card, not at load and
+  // after every refresh: its 200 instances hold about 5,000 bound functions and 1,400 listeners
+  // (renderer about 2.5 MB at 5,000 agents, bench/board_render.py), which a board only watched,
+  // or used from the keyboard, never needs. Wired in the capture phase of that pointerdown, so
+  // SortableJS's own listener on the list still receives it and the drag starts as before.
+  var sortableWired = false;
+  function initSortable() { sortableWired = false; }
+  function wireSortable() {
+    if (sortableWired) { return; }
+    sortableWired = true;
     if (!window.Sortable || !$("[data-move-open]")) { return; } // no mover role: nothing to drag
     $all("#board-columns [data-cards]").forEach(function (list) {
       window.Sortable.create(list, {
@@ -611,10 +620,15 @@
 
   // activity.js reports a drag by the dragged card's data-pick: set it as the pointer goes
   // down, rather than on all 6,000 cards.
-  document.addEventListener("pointerdown", function (event) {
+  function pressed(event) {
     var card = event.target.closest && event.target.closest("#board-columns [data-agent-id]");
-    if (card && !card.dataset.pick) { card.dataset.pick = pickOf(card); }
-  }, true);
+    if (!card) { return; }
+    wireSortable();
+    if (!card.dataset.pick) { card.dataset.pick = pickOf(card); }
+  }
+  document.addEventListener("pointerdown", pressed, true);
+  document.addEventListener("mousedown", pressed, true);
+  document.addEventListener("touchstart", pressed, { capture: true, passive: true });
 
   document.addEventListener("change", function (event) {
     if (event.target.closest("[data-filter=workgroup]")) {
