@@ -17,6 +17,7 @@ from django.utils.text import Truncator
 
 from dashboard.audit.models import AuditEvent
 from dashboard.audit.search import resolve_names
+from dashboard.audit.selectors import JOB_FINISHED, OUTCOMES
 
 register = template.Library()
 SHOWN_AGENTS = 3
@@ -79,10 +80,12 @@ def agents_cell(event) -> str:
     return f"{len(pairs)}: {shown}{more}"
 
 
-def campaigns_cell(pairs) -> str:
-    """``Spring Upsell, {C9}`` (each with its id as a tooltip), or an em dash for none."""
+def campaigns_cell(pairs, move: bool = False) -> str:
+    """``Spring Upsell, {C9}`` (each with its id as a tooltip); for none, "Unassigned" on a
+    move's row (the agents came from, or went to, no campaign: the job page's word), else an em
+    dash."""
     if not pairs:
-        return "—"
+        return '<span class="muted">Unassigned</span>' if move else "—"
     return ", ".join(f'<span title="{escape(i)}">{escape(n or i)}</span>' for i, n in pairs)
 
 
@@ -127,9 +130,12 @@ def audit_row(context, e) -> str:
     if e.job_id:
         move = f' data-audit-move="{int(e.job_id)}"'
         status = escape(e.job.status)
+        # The job's words, not its code ("Accepted by CIC", not "succeeded"): the outcome
+        # filter's choices, so the badge reads as the filter that finds it.
+        words = OUTCOMES[e.job.status] if e.job.status in JOB_FINISHED else OUTCOMES["pending"]
         job = (
             f'<a href="{jobs}{int(e.job_id)}/">{int(e.job_id)}</a> '
-            f'<span class="badge badge-{status}" data-audit-outcome>{status}</span>'
+            f'<span class="badge badge-{status}" data-audit-outcome>{escape(words)}</span>'
         )
     return mark_safe(  # noqa: S308 - every interpolated text is escaped above or here
         f'<tr data-audit-id="{int(e.pk)}" data-kind="{kind}"{move}>\n'
@@ -139,8 +145,8 @@ def audit_row(context, e) -> str:
         f"<span data-audit-headline>{escape(e.headline)}</span></td>\n"
         f"      <td>{escape(e.actor_username or 'system')}</td>\n"
         f"      <td data-audit-agents>{agents_cell(e)}</td>\n"
-        f"      <td data-audit-into>{campaigns_cell(ins)}</td>\n"
-        f"      <td data-audit-out>{campaigns_cell(outs)}</td>\n"
+        f"      <td data-audit-into>{campaigns_cell(ins, bool(e.job_id))}</td>\n"
+        f"      <td data-audit-out>{campaigns_cell(outs, bool(e.job_id))}</td>\n"
         f"      <td data-audit-result>{_result_cell(e)}</td>\n"
         f"      <td>{job}</td>\n"
         "    </tr>"

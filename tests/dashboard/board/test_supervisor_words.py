@@ -192,3 +192,25 @@ def test_the_outcome_note_tells_namesakes_apart(client, mover, dir_small):
     client.force_login(mover)
     page = client.get(f"/jobs/{job.pk}/").text
     assert "No live CIC client when last seen: Ada Ivanova (a1), Ada Ivanova (a2)." in page
+
+
+def test_the_audit_list_row_of_a_move_says_unassigned_and_the_jobs_words(
+    client, auditor, mover, accepted
+):
+    """The list's row reads as the entry page: "Unassigned" for the side a move left empty and the
+    job's outcome in the outcome filter's words, not its status code."""
+    event = audit_record(
+        kind=AuditEvent.Kind.SUCCEEDED,
+        actor=mover,
+        job=accepted,
+        agent_ids=["a3"],
+        campaign_ids_in=["{C2}"],
+        campaign_ids_out=[],
+        message="Move 1 agent into Winback",
+    )
+    client.force_login(auditor)
+    html = client.get("/audit/").text
+    row = re.search(rf'<tr data-audit-id="{event.pk}".*?</tr>', html, re.S).group(0)
+    assert re.search(r"<td data-audit-out>.*Unassigned.*</td>", row)
+    assert "<td data-audit-into>" in row and "Unassigned" not in row.split("<td data-audit-out>")[0]
+    assert re.search(r"data-audit-outcome>Accepted by CIC<", row)
