@@ -652,7 +652,7 @@ def _audit_succeeded(
             pk=ids[i] if ids else None,
             kind=Kind.SUCCEEDED,
             job=run.job,
-            message=run.job.describe(campaign_names) + " accepted by ICWS",
+            message=run.job.describe(campaign_names) + " accepted by CIC",
             roster_before=before.get(run.job.pk, {}),
             roster_after={a: after[a] for a in run.job.agent_ids},
             duration_ms=sum(b.duration_ms for b in run.batches if b.duration_ms is not None),

@@ -45,7 +45,11 @@ def test_the_jobs_page_refuses_a_cursor_that_is_not_an_id(client, mover, job, be
 def test_the_audit_page_refuses_a_cursor_that_is_not_an_id(as_auditor, before):
     response = as_auditor.get(reverse("audit-list"), {"before": before})
     assert response.status_code == 400
-    assert "<strong>before</strong>: must be an entry id" in response.content.decode()
+    # The field by the form's word (Page), the parameter in data-audit-error.
+    assert (
+        '<li data-audit-error="before"><strong>Page</strong>: must be an entry id'
+        in response.content.decode()
+    )
 
 
 @pytest.mark.parametrize("path", ["/api/allocations", "/api/audit"])
@@ -81,7 +85,11 @@ class TestDatesOutsideTheCalendar:
         response = as_auditor.get(reverse("audit-list"), params)
         assert response.status_code == 400
         html = response.content.decode()
-        assert f"<strong>{field}</strong>: is outside the dates the log can hold" in html
+        label = {"since": "From", "until": "To"}[field]
+        assert (
+            f'<li data-audit-error="{field}"><strong>{label}</strong>: '
+            "is outside the dates the log can hold"
+        ) in html
 
     @pytest.mark.parametrize("export", ["audit-export-csv", "audit-export-jsonl"])
     @pytest.mark.parametrize(("cookies", "params", "field"), CASES)

@@ -152,7 +152,7 @@ class TestExecute:
         assert kinds(job) == ["requested", "started", "succeeded"]
         succeeded = AuditEvent.objects.get(job=job, kind="succeeded")
         assert succeeded.message == (
-            "Move 2 agents into Winback ({C2}), out of Renewals ({C1}) accepted by ICWS"
+            "Move 2 agents into Winback ({C2}), out of Renewals ({C1}) accepted by CIC"
         )
         done = AuditEvent.objects.get(job=job, kind="succeeded")
         assert done.roster_before == {"a1": ["{C1}"], "a2": ["{C1}"]}
