@@ -156,7 +156,7 @@ def _export_csv_python(audit_filter: AuditFilter) -> Iterator[bytes]:
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(CSV_COLUMNS)
     for batch in pages_newest_first(audit_queryset(audit_filter)):
-        writer.writerows(_csv_rows(batch))
+        _write_rows(buffer, writer, _csv_rows(batch))
         rows += len(batch)
         chunk = buffer.getvalue().encode("utf-8")
         buffer.seek(0)
@@ -168,6 +168,25 @@ def _export_csv_python(audit_filter: AuditFilter) -> Iterator[bytes]:
     sha = digest.hexdigest()
     key, mac = _signed("csv", rows, sha)
     yield head + f"#trailer,rows={rows},sha256={sha},key={key},hmac={mac}\n".encode()
+
+
+def _write_rows(buffer: io.StringIO, writer, rows: list) -> None:
+    """``writer.writerows(rows)``, except that a row with a carriage return in a cell has that
+    cell quoted, as COPY does: csv.writer quotes only cells holding a character of its line
+    terminator ("\n"), and a CSV reader ends the row at a lone unquoted "\r" (so the row
+    was split in two, and verify_export counted one row too many). Such a row is written by
+    a writer whose terminator is "\r\n" (which quotes cells holding "\r"), then ended with
+    "\n" like the others."""
+    cr_writer = None
+    for row in rows:
+        if not any(isinstance(cell, str) and "\r" in cell for cell in row):
+            writer.writerow(row)
+            continue
+        cr_writer = cr_writer or csv.writer(buffer, lineterminator="\r\n")
+        cr_writer.writerow(row)
+        buffer.seek(buffer.tell() - 2)
+        buffer.write("\n")
+        buffer.truncate()
 
 
 def _null(value) -> str:

@@ -87,7 +87,9 @@ def _csv_rows(body: bytes) -> tuple[int, str]:
 
 def _jsonl_rows(body: bytes) -> tuple[int, str]:
     rows, newer = 0, None
-    for number, line in enumerate(body.decode("utf-8").splitlines(), start=1):
+    # Lines end at "\n" only: str.splitlines() also splits at U+2028, U+0085 and the like,
+    # which JSON leaves unescaped in a text (an ICWS message holding one is a whole row).
+    for number, line in enumerate(body.decode("utf-8").split("\n")[:-1], start=1):
         try:
             record = json.loads(line)
             # A row committed after the export's chainer ran has no hash yet; the signed

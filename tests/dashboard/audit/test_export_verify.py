@@ -193,3 +193,38 @@ def test_postgresql_copy_writes_the_same_jsonl_records_as_python(moved):
     assert copy == python
     assert copy_rows == python_rows == 4
     assert all(row_hash(r["prev_hash"], r) == r["hash"] for r in copy)
+
+
+@pytest.mark.parametrize("fmt", ["csv", "jsonl"])
+def test_line_breaks_other_than_newline_in_a_cell_keep_the_file_verifying(tmp_path, mover, fmt):
+    """A lone carriage return (quoted in CSV, as COPY does: csv.writer left it bare and a
+    reader split the row there) and the Unicode line breaks JSON leaves unescaped (U+2028,
+    U+0085, which str.splitlines() splits at) stay inside their row, in either writer."""
+    import csv
+    import io
+
+    from django.db import connection
+
+    from dashboard.audit import export
+    from dashboard.audit.services import audit_record
+
+    texts = ["before\rafter", "para\u2028graph", "next\x85line", "form\x0cfeed\x1cx"]
+    for text in texts:
+        audit_record(kind="refused", agent_ids=["a1"], reason=text, message=text)
+    writers = {"csv": [export._export_csv_python], "jsonl": [export._export_jsonl_python]}
+    if connection.vendor == "postgresql":
+        writers["csv"].append(export._export_csv_pg)
+        writers["jsonl"].append(export._export_jsonl_pg)
+    for writer in writers[fmt]:
+        path = tmp_path / f"audit-{writer.__name__}.{fmt}"
+        path.write_bytes(b"".join(writer(AuditFilter())))
+        report = export_verify(path)
+        assert report.ok, (writer.__name__, report.problem)
+        assert report.rows == len(texts)
+        body = path.read_bytes().decode("utf-8").rsplit("\n", 2)[0] + "\n"
+        if fmt == "csv":
+            rows = list(csv.DictReader(io.StringIO(body, newline="")))
+            reasons = [row["reason"] for row in rows]
+        else:
+            reasons = [json.loads(line)["reason"] for line in body.split("\n")[:-1]]
+        assert sorted(reasons) == sorted(texts), writer.__name__
