@@ -34,7 +34,7 @@ class AuditEvent(models.Model):
         REFUSED = "refused", "Move refused"
         STARTED = "started", "Move started"
         RETRY = "retry", "Retry scheduled"
-        SUCCEEDED = "succeeded", "Move succeeded"
+        SUCCEEDED = "succeeded", "Move accepted by CIC"
         FAILED = "failed", "Move failed"
         CANCELLED = "cancelled", "Move cancelled"
         ROSTER_IMPORT = "roster_import", "Roster imported"

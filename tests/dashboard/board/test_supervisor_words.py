@@ -214,3 +214,26 @@ def test_the_audit_list_row_of_a_move_says_unassigned_and_the_jobs_words(
     assert re.search(r"<td data-audit-out>.*Unassigned.*</td>", row)
     assert "<td data-audit-into>" in row and "Unassigned" not in row.split("<td data-audit-out>")[0]
     assert re.search(r"data-audit-outcome>Accepted by CIC<", row)
+
+
+def test_the_audit_event_name_of_an_accepted_move_reads_as_the_job_status(
+    client, auditor, mover, accepted
+):
+    """The Event column and the Event filter call a succeeded row what the job page calls it
+    ("Move accepted by CIC"), not "Move succeeded": CIC accepted the move; whether the agent
+    is on the campaign is what the "observed" row says."""
+    event = audit_record(
+        kind=AuditEvent.Kind.SUCCEEDED,
+        actor=mover,
+        job=accepted,
+        agent_ids=["a3"],
+        campaign_ids_in=["{C2}"],
+        message="Move 1 agent into Winback",
+    )
+    client.force_login(auditor)
+    html = client.get("/audit/").text
+    row = re.search(rf'<tr data-audit-id="{event.pk}".*?</tr>', html, re.S).group(0)
+    assert ">Move accepted by CIC</span>" in row
+    assert "Move succeeded" not in html
+    kind_select = re.search(r'<select name="kind">.*?</select>', html, re.S).group(0)
+    assert '<option value="succeeded">Move accepted by CIC</option>' in kind_select
