@@ -42,14 +42,20 @@ def ask_for_ready_for_calls(
     ]
     agent = Agent._meta
     quote = connection.ops.quote_name
+    # On PostgreSQL the ids are one array parameter (as ``core.lookups.AnyOf`` writes them): a
+    # 5,000-agent move's statement had 5,000 parameters, bound one by one by psycopg.
+    if connection.vendor == "postgresql":
+        among, ids = "= ANY(%s)", [list(agent_ids)]
+    else:
+        among, ids = f"IN ({', '.join(['%s'] * len(agent_ids))})", list(agent_ids)
     sql = (
         f"INSERT INTO {quote(rows.db_table)} ({', '.join(map(quote, columns))}) "  # noqa: S608
         f"SELECT {quote(agent.pk.column)}, {', '.join(['%s'] * len(values))} "
-        f"FROM {quote(agent.db_table)} WHERE {quote(agent.pk.column)} IN "
-        f"({', '.join(['%s'] * len(agent_ids))}) ON CONFLICT DO NOTHING"
+        f"FROM {quote(agent.db_table)} WHERE {quote(agent.pk.column)} {among} "
+        "ON CONFLICT DO NOTHING"
     )
     with connection.cursor() as cursor:
-        cursor.execute(sql, [*values, *agent_ids])
+        cursor.execute(sql, [*values, *ids])
 
 
 def send_ready_for_calls(user, agent_id: str, campaign_ids: list[str]) -> Answer:

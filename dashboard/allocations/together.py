@@ -24,9 +24,12 @@ from typing import Any
 
 from django.core.exceptions import EmptyResultSet
 from django.db import connection
-from django.db.models import Field, ForeignObject, Lookup, QuerySet
+from django.db.models import QuerySet
 from django.db.models.constants import OnConflict
 from django.db.models.sql import DeleteQuery, InsertQuery, UpdateQuery
+
+# ``field__any_of=ids`` (registered where it is defined), for this module's callers.
+from dashboard.core.lookups import AnyOf  # noqa: F401
 
 # Between statements of one round trip; bench/jobs.py counts statements by it.
 SEPARATOR = ";\n"
@@ -40,36 +43,6 @@ class Statement:
     rows: bool = False  # a raw SELECT: ``result`` is its rows as the driver gives them
     model: Any = None  # a model SELECT (``select_models``): ``result`` is its instances
     result: Any = field(default=None, init=False)  # rows of a SELECT, row count otherwise
-
-
-class AnyOf(Lookup):
-    """``field__any_of=ids``: ``field IN (ids)``, written on PostgreSQL as ``field = ANY(%s)``
-    with the ids as one array parameter.
-
-    A 5,000-agent move is 50 batches of 100 agents, and each batch's statements named its
-    agents as 100 parameters each: the ORM prepared them one by one and psycopg re-parsed every
-    such query (too long for its statement cache) to bind them, about 40% of a batch's worker
-    CPU. As one array the query text is the same for any number of agents. The ids are used
-    as given (strings for string keys, ints for integer keys): no per-value preparation."""
-
-    lookup_name = "any_of"
-    prepare_rhs = False
-
-    def get_prep_lookup(self):
-        return list(self.rhs)
-
-    def as_sql(self, compiler, connection):
-        values = [v for v in self.rhs if v is not None]
-        if not values:  # as ``__in=[]``: answered without asking
-            raise EmptyResultSet
-        lhs, lhs_params = self.process_lhs(compiler, connection)
-        if connection.vendor == "postgresql":
-            return f"{lhs} = ANY(%s)", (*lhs_params, values)
-        return f"{lhs} IN ({', '.join(['%s'] * len(values))})", (*lhs_params, *values)
-
-
-Field.register_lookup(AnyOf)
-ForeignObject.register_lookup(AnyOf)  # relations look up only their own class's lookups
 
 
 def update(queryset: QuerySet, **values) -> Statement | None:

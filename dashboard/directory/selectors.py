@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from django.db.models import Q
 from django.utils import timezone
 
+from dashboard.core import lookups  # noqa: F401 - registers field__any_of
 from dashboard.directory.models import Agent, Campaign, RosterEntry, Workgroup
 
 
@@ -21,8 +22,11 @@ def roster_of(agent_ids: Iterable[str]) -> dict[str, list[str]]:
 
 def roster_query(agent_ids: list[str]):
     """``roster_of``'s query: (agent id, campaign id) rows, for a caller that sends it in a
-    round trip of its own (``allocations.together``) and shapes them by ``roster_from_rows``."""
-    return RosterEntry.objects.filter(agent_id__in=agent_ids).values_list("agent_id", "campaign_id")
+    round trip of its own (``allocations.together``) and shapes them by ``roster_from_rows``.
+    The ids go as one array (``any_of``): a 5,000-agent move's outcome reads 5,000 rosters."""
+    return RosterEntry.objects.filter(agent_id__any_of=agent_ids).values_list(
+        "agent_id", "campaign_id"
+    )
 
 
 def roster_from_rows(agent_ids: list[str], rows: Iterable[tuple[str, str]]) -> dict[str, list[str]]:
@@ -211,8 +215,9 @@ def workgroup_names() -> dict[str, str]:
 
 
 def agent_names(ids: Iterable[str]) -> dict[str, str]:
-    """agent id -> name for the given ids (inactive agents too: old records still name them)."""
-    return dict(Agent.objects.filter(id__in=list(ids)).values_list("id", "name"))
+    """agent id -> name for the given ids (inactive agents too: old records still name them).
+    The ids go as one array (``any_of``): a move's audit row may name thousands."""
+    return dict(Agent.objects.filter(id__any_of=list(ids)).values_list("id", "name"))
 
 
 def campaign_names(ids: Iterable[str] | None = None) -> dict[str, str]:
