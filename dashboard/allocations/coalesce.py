@@ -24,6 +24,7 @@ from django.db.models import JSONField, OuterRef, Subquery
 from django.utils import timezone
 
 from dashboard.allocations import together
+from dashboard.allocations.kept import Kept
 from dashboard.allocations.models import AllocationJob, JobBatch
 from dashboard.audit.models import AuditEvent
 
@@ -39,17 +40,29 @@ def probe(job: AllocationJob, agents: int) -> together.Statement | None:
     neighbour query. None when nothing could be coalesced with it anyway."""
     if settings.ALLOCATION_COALESCE_MAX <= 1 or agents >= settings.ALLOCATION_BATCH_SIZE:
         return None
-    return together.select(_candidates(job).order_by().values_list("pk")[:1])
+    return _PROBE(job.pk, job.campaign_ids_in, job.campaign_ids_out, timezone.now())
 
 
 def _candidates(job: AllocationJob):
+    return _candidates_of(job.pk, job.campaign_ids_in, job.campaign_ids_out, timezone.now())
+
+
+def _candidates_of(job_id: int, ins: list[str], outs: list[str], now):
     return AllocationJob.objects.filter(
         status=Status.QUEUED,
         attempts=0,
-        campaign_ids_in=job.campaign_ids_in,
-        campaign_ids_out=job.campaign_ids_out,
-        next_attempt_at__lte=timezone.now(),
-    ).exclude(pk=job.pk)
+        campaign_ids_in=ins,
+        campaign_ids_out=outs,
+        next_attempt_at__lte=now,
+    ).exclude(pk=job_id)
+
+
+# Compiled once per worker thread (``kept`` says why).
+_PROBE = Kept(
+    lambda job_id, ins, outs, now: together.select(
+        _candidates_of(job_id, ins, outs, now).order_by().values_list("pk")[:1]
+    )
+)
 
 
 def neighbours(job: AllocationJob, batch: JobBatch) -> list[tuple[AllocationJob, JobBatch]]:

@@ -38,6 +38,7 @@ from django.db.models import Case, F, IntegerField, Value, When
 from django.utils import timezone
 
 from dashboard.allocations import coalesce, together
+from dashboard.allocations.kept import Kept
 from dashboard.allocations.models import AllocationJob, JobBatch
 from dashboard.allocations.selectors import roster_when_requested
 from dashboard.audit.models import AuditEvent
@@ -109,15 +110,8 @@ def job_execute(*, job_id: int, client: IcwsClient) -> RunOutcome:
     """
     now = timezone.now()
     with transaction.atomic():
-        # of=self: a plain FOR UPDATE would lock the requesting user's row too, and every audit
-        # insert naming that user (FK check) would wait on it.
-        # no_key: FK checks from rows that reference the job must not wait on this lock.
-        job = (
-            AllocationJob.objects.select_for_update(of=("self",), no_key=True)
-            .select_related("requested_by")
-            .annotate(requested_roster=coalesce.requested_roster())
-            .get(pk=job_id)
-        )
+        # Locked as _JOB_LOCKED says.
+        [job] = together.run([_JOB_LOCKED(job_id)])[0].result or _no_such_job(job_id)
         if job.is_terminal:
             return RunOutcome(job.status)
         if job.status == Status.RUNNING and job.lease_expires_at and job.lease_expires_at > now:
@@ -127,7 +121,7 @@ def job_execute(*, job_id: int, client: IcwsClient) -> RunOutcome:
         # One round trip (``together``): the batches and, for a job of one batch, its agents
         # locked and whether any queued job could go in its call (``coalesce.probe``).
         one = len(job.agent_ids) <= settings.ALLOCATION_BATCH_SIZE
-        reads = together.select_models(JobBatch.objects.filter(job=job).order_by("index"))
+        reads = _BATCHES(job.pk)
         agents = _agents_locked(job.agent_ids) if one else None
         probe = coalesce.probe(job, len(job.agent_ids)) if one else None
         together.run([reads, agents, probe])
@@ -153,6 +147,26 @@ def job_execute(*, job_id: int, client: IcwsClient) -> RunOutcome:
 
 
 _UNSENT = (JobBatch.Status.PENDING, JobBatch.Status.SENDING)
+
+# The claim's statements, compiled once per worker thread (``kept`` says why).
+# of=self: a plain FOR UPDATE would lock the requesting user's row too, and every audit insert
+# naming that user (FK check) would wait on it. no_key: FK checks from rows that reference the
+# job must not wait on this lock.
+_JOB_LOCKED = Kept(
+    lambda job_id: together.select_models(
+        AllocationJob.objects.select_for_update(of=("self",), no_key=True)
+        .select_related("requested_by")
+        .annotate(requested_roster=coalesce.requested_roster())
+        .filter(pk=job_id)
+    )
+)
+_BATCHES = Kept(
+    lambda job_id: together.select_models(JobBatch.objects.filter(job_id=job_id).order_by("index"))
+)
+
+
+def _no_such_job(job_id: int):
+    raise AllocationJob.DoesNotExist(f"No job {job_id}")
 
 
 def _send_and_record(runs: list[_Run], client: IcwsClient) -> RunOutcome:
@@ -268,12 +282,17 @@ def _agents_locked(agent_ids: list[str], *, skip_locked: bool = False) -> togeth
     what ``_prepare`` checks: ``(id, holding job id, roster version, name)``. ``skip_locked``:
     rows locked by another transaction are left out, not waited for."""
     skip_locked = skip_locked and connection.features.has_select_for_update_skip_locked
-    return together.select(
+    return _AGENTS_LOCKED(list(agent_ids), skip_locked)
+
+
+_AGENTS_LOCKED = Kept(
+    lambda agent_ids, skip_locked: together.select(
         Agent.objects.select_for_update(no_key=True, skip_locked=skip_locked)
         .filter(id__any_of=agent_ids)
         .order_by("id")
         .values_list("id", "held_by_job_id", "roster_version", "name")
     )
+)
 
 
 def _with_neighbours(runs: list[_Run], locked: list[tuple]) -> tuple[list[_Run], list[tuple]]:
@@ -350,19 +369,9 @@ def _prepare(
     if claim:
         writes.append(_claim_statement(primary.job))
     if going:
-        writes += [
-            _hold(runs),
-            together.update(
-                JobBatch.objects.filter(pk__in=[r.batch.pk for r in runs]),
-                status=JobBatch.Status.SENDING,
-                attempts=F("attempts") + 1,
-                sent_at=now,
-            ),
-        ]
+        writes += [_hold(runs), _SENDING([r.batch.pk for r in runs], now)]
     if claim:
-        campaigns = together.select(
-            campaign_names_query([*primary.job.campaign_ids_in, *primary.job.campaign_ids_out])
-        )
+        campaigns = _CAMPAIGN_NAMES([*primary.job.campaign_ids_in, *primary.job.campaign_ids_out])
         ids = together.raw_select(next_ids_sql(len(runs)))
     together.run([*writes, campaigns, ids])
     if not claim and primary.names is not None:
@@ -412,6 +421,17 @@ def _prepare(
     return None
 
 
+_SENDING = Kept(
+    lambda batch_ids, now: together.update(
+        JobBatch.objects.filter(pk__in=batch_ids),
+        status=JobBatch.Status.SENDING,
+        attempts=F("attempts") + 1,
+        sent_at=now,
+    )
+)
+_CAMPAIGN_NAMES = Kept(lambda ids: together.select(campaign_names_query(ids)))
+
+
 def _claim_statement(job: AllocationJob) -> together.Statement:
     """The first job's claim (its row is locked): new token, lease, attempt, set on ``job`` and
     returned as its UPDATE, for the caller to send; no audit here."""
@@ -422,15 +442,20 @@ def _claim_statement(job: AllocationJob) -> together.Statement:
     job.started_at = job.started_at or now
     job.lease_expires_at = now + timedelta(seconds=settings.ALLOCATION_LEASE_SECONDS)
     job.updated_at = now
-    return together.update(
-        AllocationJob.objects.filter(pk=job.pk),
-        status=job.status,
-        attempts=job.attempts,
-        lease_token=job.lease_token,
-        started_at=job.started_at,
-        lease_expires_at=job.lease_expires_at,
+    return _CLAIM(job.pk, job.attempts, job.lease_token, job.started_at, job.lease_expires_at, now)
+
+
+_CLAIM = Kept(
+    lambda job_id, attempts, token, started, lease, now: together.update(
+        AllocationJob.objects.filter(pk=job_id),
+        status=Status.RUNNING,
+        attempts=attempts,
+        lease_token=token,
+        started_at=started,
+        lease_expires_at=lease,
         updated_at=now,
     )
+)
 
 
 def _claim_fields(job: AllocationJob) -> None:
@@ -455,9 +480,7 @@ def _stale(run: _Run, agents: dict[str, tuple[int | None, int, str]]) -> list[st
 def _hold(runs: list[_Run]) -> together.Statement | None:
     """The runs' agents held by their jobs, as an UPDATE for the caller to send."""
     if len(runs) == 1:
-        return together.update(
-            Agent.objects.filter(pk__any_of=runs[0].batch.agent_ids), held_by_job=runs[0].job
-        )
+        return _HOLD(list(runs[0].batch.agent_ids), runs[0].job.pk)
     return together.update(
         Agent.objects.filter(pk__any_of=[a for r in runs for a in r.batch.agent_ids]),
         held_by_job=Case(
@@ -465,6 +488,13 @@ def _hold(runs: list[_Run]) -> together.Statement | None:
             output_field=IntegerField(),
         ),
     )
+
+
+_HOLD = Kept(
+    lambda agent_ids, job_id: together.update(
+        Agent.objects.filter(pk__any_of=agent_ids), held_by_job_id=job_id
+    )
+)
 
 
 def _accept(

@@ -26,6 +26,7 @@ from django.core.exceptions import EmptyResultSet
 from django.db import connection
 from django.db.models import QuerySet
 from django.db.models.constants import OnConflict
+from django.db.models.query import get_related_populators
 from django.db.models.sql import DeleteQuery, InsertQuery, UpdateQuery
 
 # ``field__any_of=ids`` (registered where it is defined), for this module's callers.
@@ -136,12 +137,10 @@ def select(queryset: QuerySet) -> Statement:
 
 
 def select_models(queryset: QuerySet) -> Statement:
-    """A plain model queryset's SELECT (every concrete field, no ``select_related``,
-    annotations or deferred fields). ``result``: its rows as model instances, as iterating the
-    queryset gives them."""
-    query = queryset.query
-    if query.select_related or query.annotations or query.deferred_loading[0]:
-        raise ValueError("select_models takes a plain model queryset")
+    """A model queryset's SELECT (no deferred fields). ``result``: its rows as model instances,
+    as iterating the queryset gives them, ``select_related`` objects and annotations set."""
+    if queryset.query.deferred_loading[0]:
+        raise ValueError("select_models takes a queryset without deferred fields")
     statement = select(queryset)
     if statement.sql:
         statement.model = queryset.model
@@ -188,7 +187,21 @@ def _take(cursor, statement: Statement) -> None:
     rows = cursor.fetchall()
     statement.result = list(statement.compiler.results_iter(results=[rows]))
     if statement.model is not None:
-        model = statement.model
-        names = [f.attname for f in model._meta.concrete_fields]
-        db = statement.compiler.using
-        statement.result = [model.from_db(db, names, row) for row in statement.result]
+        statement.result = _instances(statement.compiler, statement.result)
+
+
+def _instances(compiler, rows: list) -> list:
+    """Model instances from a model SELECT's converted rows, as ``ModelIterable`` builds them."""
+    db, select, info = compiler.using, compiler.select, compiler.klass_info
+    start, end = info["select_fields"][0], info["select_fields"][-1] + 1
+    names = [column[0].target.attname for column in select[start:end]]
+    related = get_related_populators(info, select, db)
+    instances = []
+    for row in rows:
+        obj = info["model"].from_db(db, names, row[start:end])
+        for populator in related:
+            populator.populate(row, obj)
+        for name, position in compiler.annotation_col_map.items():
+            setattr(obj, name, row[position])
+        instances.append(obj)
+    return instances
