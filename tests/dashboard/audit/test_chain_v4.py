@@ -5,12 +5,14 @@ tampering is found on either side of the seam, by the database pass and the Pyth
 
 from __future__ import annotations
 
+import enum
+import json
 from unittest import mock
 
 import pytest
 from django.db import connection
 
-from dashboard.audit import services
+from dashboard.audit import chain, services
 from dashboard.audit.chain import (
     V4_DIGEST_SQL,
     V4_TEXT_SQL,
@@ -95,6 +97,38 @@ def test_jsonb_text_is_how_postgresql_prints_jsonb(db, value):
         cursor.execute("SELECT (%s::jsonb)::text", [json.dumps(value)])
         (printed,) = cursor.fetchone()
     assert jsonb_text(json.loads(json.dumps(value))) == printed
+
+
+class _Kind(enum.StrEnum):
+    A = "a"
+
+
+class _Number(enum.IntEnum):
+    THREE = 3
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        AWKWARD_JSON,
+        [],
+        {},
+        ["a1", AWKWARD_TEXT],
+        ("a1", "a2"),
+        {"a1": ["{C1}"], "longer-key": [], "é": ("{C2}",)},
+        {"a1": "José", "a10": "Ann", "b": "", "🙂": "x"},
+        [{"b": 1, "a": [None, True, False, 2**70]}],
+        {1: "int key", "1": "text key"},  # one key after JSON's trip
+        {_Kind.A: _Kind.A, "b": _Number.THREE},
+        ["\ud83d\ude00"],  # JSON joins the pair into 🙂
+        [{"\ud83d\ude00": "pair"}],
+        {"x": 0.1, "y": -0.0, "z": 1e-07},
+    ],
+)
+def test_a_json_column_s_text_is_the_one_after_json_s_trip(value):
+    """``canonical_v4`` takes a JSON column's text without its trip through JSON when the trip
+    cannot change the value; it must give what ``jsonb_text`` gives after the trip."""
+    assert chain._stored_jsonb_text(value) == jsonb_text(json.loads(json.dumps(value)))
 
 
 def _rows(n: int, mover, *, version: int) -> list[AuditEvent]:

@@ -233,3 +233,60 @@ def test_rows_written_concurrently_by_two_threads_chain_in_one_order(transaction
     report = chain_verify()
     assert report.ok, report.problem
     assert report.rows == 2 * per_thread
+
+
+def test_a_row_written_with_its_id_is_the_row_create_writes_and_chains(db, mover):
+    """``audit_record(pk=)`` writes its INSERT itself (``services._insert``): the stored row
+    equals, column by column, the one ``objects.create`` writes for the same content, its
+    seal verifies, and ``post_save`` still reports it as created."""
+    from django.db.models.signals import post_save
+
+    from dashboard.audit.services import next_ids_sql
+
+    seen = []
+
+    def saved(sender, instance, created, **kwargs):
+        seen.append((instance.pk, created, instance._state.adding))
+
+    content = dict(
+        kind=Kind.SUCCEEDED,
+        actor=mover,
+        agent_ids=["a1", "a2"],
+        campaign_ids_in=["{C2}"],
+        roster_before={"a1": ["{C1}"], "a2": []},
+        reason="Zoë's team",
+        message="Moved José Núñez",
+        details={"n": 1.5, "ok": True},
+        agent_names={"a1": "José Núñez", "a2": "Ann"},
+        campaign_names={"{C2}": "Winback"},
+    )
+    sql = next_ids_sql(1)
+    if sql is None:
+        pk = 9_000_001
+    else:
+        with connection.cursor() as cursor:
+            cursor.execute(*sql)
+            pk = cursor.fetchone()[0]
+    post_save.connect(saved, sender=AuditEvent, dispatch_uid="test-written-with-id")
+    try:
+        given = audit_record(**content, pk=pk)
+    finally:
+        post_save.disconnect(sender=AuditEvent, dispatch_uid="test-written-with-id")
+    created = audit_record(**content)
+    assert seen == [(pk, True, False)]
+    assert given.pk == pk
+
+    columns = [
+        f.attname for f in AuditEvent._meta.concrete_fields if f.name not in ("id", "seal", "at")
+    ]
+    rows = {
+        row["id"]: row
+        for row in AuditEvent.objects.filter(pk__in=[pk, created.pk]).values("id", *columns)
+    }
+    assert {k: v for k, v in rows[pk].items() if k != "id"} == {
+        k: v for k, v in rows[created.pk].items() if k != "id"
+    }
+    assert AuditEvent.objects.get(pk=pk).seal == given.seal
+    assert chain_pending() == 2  # both seals verify, so the chainer links both
+    report = chain_verify()
+    assert report.ok, report.problem
