@@ -61,7 +61,12 @@
     return { count: agents.size, sources: Array.from(sources) };
   }
 
-  function selectedPicks() { return $all("#board-columns input[name=pick]:checked").map(function (box) { return box.value; }); }
+  // board.js keeps the selection, cards of columns not made yet included (their boxes are not
+  // on the page); the ticked boxes where it is not loaded.
+  function selectedPicks() {
+    if (window.boardSelection) { return window.boardSelection(); }
+    return $all("#board-columns input[name=pick]:checked").map(function (box) { return box.value; });
+  }
 
   function current() {
     var dialog = document.getElementById("move-dialog");

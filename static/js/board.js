@@ -55,26 +55,124 @@
   // Class and data attributes are read with className and getAttribute, not classList and
   // dataset: those make each card two objects more (and their wrappers), kept as long as it
   // lives, 6,000 times (renderer about 7 MB larger at 5,000 agents, bench/board_render.py).
-  function hasClass(el, word) { return (" " + el.className + " ").indexOf(" " + word + " ") !== -1; }
+  function hasClass(el, word) { return hasWord(el.className, word); }
+  function hasWord(text, word) { return (" " + text + " ").indexOf(" " + word + " ") !== -1; }
 
-  // Per card, in the order of cards (all columns, one after another): its column's place in
-  // columns, when its state began (epoch seconds by the server's clock, NaN: unknown), the
-  // minute data-t shows and its search key (folded when idle). byAgent: agent id -> its card's
-  // place in cards, or the places when it is in several columns. byPick: built once a card is
-  // selected (a checkbox's value is only needed then).
+  // Per card, in the order of cards (all columns, one after another): the card (null while its
+  // column is deferred, below), its column's place in columns, when its state began (epoch
+  // seconds by the server's clock, NaN: unknown), the minute data-t shows, its search key
+  // (folded when idle) and, for a deferred card, the text the key is folded from. byAgent:
+  // agent id -> its card's place in cards, or the places when it is in several columns.
+  // byPick: pick -> place, built once a card is selected (a checkbox's value is only needed then).
   function emptyModel() {
-    return { columns: [], cards: [], colOf: [], since: [], minute: [], keys: [], byAgent: new Map(), byPick: null };
+    return { columns: [], cards: [], colOf: [], since: [], minute: [], keys: [], texts: [], byAgent: new Map(), byPick: null };
   }
   function places(agentId) {
     var at = model.byAgent.get(agentId);
     return at === undefined ? [] : typeof at === "number" ? [at] : at;
   }
-  function cardOfPick(value) {
+  function columnOf(at) { return model.columns[model.colOf[at]]; }
+  function placeOfPick(value) {
     if (!model.byPick) {
       model.byPick = new Map();
-      model.cards.forEach(function (card) { model.byPick.set(pickOf(card), card); });
+      model.columns.forEach(function (entry) {
+        for (var i = 0; i < entry.cards.length; i++) {
+          model.byPick.set(entry.cards[i] ? pickOf(entry.cards[i]) : entry.picks[i], entry.start + i);
+        }
+      });
     }
     return model.byPick.get(value);
+  }
+  // A card's class attribute, from the page or from its deferred column's text.
+  function classAt(at) {
+    var card = model.cards[at];
+    if (card) { return card.className; }
+    var entry = columnOf(at);
+    return entry.cls[at - entry.start];
+  }
+  function disabledAt(at) {
+    var card = model.cards[at];
+    if (card) { return boxOf(card).disabled; }
+    var entry = columnOf(at);
+    return entry.disabled[at - entry.start];
+  }
+
+  // -- deferred columns: cards made when the column comes on screen ------------------------------
+  // Past the first screenful a column carries its cards as text, the raw-text content of a
+  // hidden <noframes> (board_heads.DEFERRED): a card on the page costs the renderer about 3 KB,
+  // its text a few hundred bytes. The filters, "select all", the totals and presence updates read and
+  // keep what they need from the text (DEFERRED_CARD, the markup of board_cards.CARD); the cards
+  // are made from it once the column is on screen, opened, focused or its link followed, and
+  // take the filter, selection and presence the board has for them then.
+  var DEFERRED_CARD = /<li class="([^"]*)" data-agent-id="([^"]*)"(?: data-s="(\d+)")?([^>]*)><label><input type=checkbox name=pick value="([^"]*)"([^>]*)><a href="[^"]*">([^<]*)<\/a>/g;
+  var ENTITIES = { amp: "&", lt: "<", gt: ">", quot: "\"" };
+  // The text as the page would show it: html.escape's references and the non-ASCII ones.
+  function unescapeHtml(text) {
+    if (text.indexOf("&") === -1) { return text; }
+    return text.replace(/&(#[xX][0-9a-fA-F]+|#[0-9]+|amp|lt|gt|quot);/g, function (all, ref) {
+      if (ref.charAt(0) !== "#") { return ENTITIES[ref]; }
+      var hex = ref.charAt(1) === "x" || ref.charAt(1) === "X";
+      return String.fromCodePoint(parseInt(ref.slice(hex ? 2 : 1), hex ? 16 : 10));
+    });
+  }
+  var patches = new Map();    // agent id -> the presence last patched into a deferred card of theirs
+  var madeColumns = new Set(); // campaign ids whose deferred cards were made: made again after a refresh
+  var nearViewport = null;    // IntersectionObserver of the deferred columns
+
+  function listOfDeferred(column) { return column.querySelector("ul[data-deferred]"); }
+  // The cards from the text, in the list (replacing its link and the text).
+  function fillDeferred(list) {
+    var text = list.querySelector("[data-deferred-cards]");
+    list.removeAttribute("data-deferred");
+    list.innerHTML = text ? text.textContent : "";
+  }
+
+  function makeCards(entry) {
+    if (!entry || !entry.deferred) { return; }
+    var list = entry.deferred;
+    entry.deferred = null;
+    if (nearViewport) { nearViewport.unobserve(entry.el); }
+    madeColumns.add(entry.el.dataset.campaignId);
+    fillDeferred(list);
+    var made = list.querySelectorAll("li[data-agent-id]");
+    if (made.length !== entry.cards.length) { // not the text that was read: read the board again
+      index(); restoreSelection(); applyFilters(); tick(); return;
+    }
+    for (var i = 0; i < made.length; i++) {
+      var card = made[i], at = entry.start + i;
+      entry.cards[i] = card; model.cards[at] = card;
+      if (card.hidden !== !entry.shown[i]) { card.hidden = !entry.shown[i]; }
+      if (selected.has(entry.picks[i])) { setSelected(card, true); }
+      var patch = patches.get(card.getAttribute("data-agent-id"));
+      if (patch) { patchCard(at, patch); }
+    }
+    entry.cls = entry.picks = entry.disabled = null;
+    tick();
+  }
+
+  function entryOfColumn(column) {
+    for (var i = 0; i < model.columns.length; i++) { if (model.columns[i].el === column) { return model.columns[i]; } }
+    return null;
+  }
+  function makeCardsOf(column) { if (column && listOfDeferred(column)) { ensureIndex(); makeCards(entryOfColumn(column)); } }
+
+  function onScreen(el) {
+    var box = el.getBoundingClientRect();
+    return box.bottom > 0 && box.top < window.innerHeight && box.width > 0;
+  }
+
+  function watchDeferred() {
+    if (nearViewport) { nearViewport.disconnect(); nearViewport = null; }
+    var waiting = model.columns.filter(function (entry) { return entry.deferred; });
+    if (!waiting.length) { return; }
+    if (!window.IntersectionObserver) { waiting.forEach(makeCards); return; }
+    // Half a screen ahead, so a column scrolled to has its cards by the time it is on screen.
+    nearViewport = new IntersectionObserver(function (seen) {
+      seen.forEach(function (item) {
+        if (item.isIntersecting && item.target.open) { makeCardsOf(item.target); }
+      });
+    }, { rootMargin: "0px" });
+    waiting.forEach(function (entry) { nearViewport.observe(entry.el); });
   }
 
   // One query per column for its cards, and nothing but attributes read from each.
@@ -89,26 +187,46 @@
     var stamp = $("[data-rendered-at]", root);
     var renderedAt = stamp ? Number(stamp.dataset.renderedAt) : serverNow;
     clockOffset = Date.now() / 1000 - serverNow;
+    patches.clear(); // the render shows the presence of its revision
     $all("details[data-campaign-id]", root).forEach(function (column) {
-      var list = column.querySelectorAll("li[data-agent-id]"), n = list.length, c = model.columns.length;
+      var c = model.columns.length, deferred = listOfDeferred(column);
       // Per card, in step with cards: whether the server left it out (workgroup) and whether it
       // is shown, so a keystroke reads no attributes. start: its first card's place in cards.
-      var entry = { el: column, start: model.cards.length, cards: new Array(n), out: new Array(n),
-        shown: new Array(n), note: $("[data-shown-note]", column), lazy: Boolean($("[data-lazy]", column)) };
-      for (var i = 0; i < n; i++) {
-        var card = list[i], at = model.cards.length;
-        entry.cards[i] = card;
-        entry.out[i] = hasClass(card, "wg-out");
-        entry.shown[i] = !card.hidden;
-        model.cards.push(card); model.colOf.push(c); model.keys.push(undefined);
-        var s = card.getAttribute("data-s");
-        model.since.push(s === null ? NaN : renderedAt - Number(s));
-        model.minute.push(s === null ? -1 : Math.floor(Number(s) / 60)); // what the server wrote
-        var id = card.getAttribute("data-agent-id"), had = model.byAgent.get(id);
+      // A deferred column's also: its class attribute, pick and whether it can be picked.
+      var entry = { el: column, start: model.cards.length, cards: [], out: [], shown: [],
+        note: $("[data-shown-note]", column), lazy: Boolean($("[data-lazy]", column)), deferred: deferred,
+        cls: deferred ? [] : null, picks: deferred ? [] : null, disabled: deferred ? [] : null };
+      function add(card, id, s, text) {
+        var at = model.cards.length;
+        entry.cards.push(card);
+        model.cards.push(card); model.colOf.push(c); model.keys.push(undefined); model.texts.push(text);
+        model.since.push(s === null || s === undefined ? NaN : renderedAt - Number(s));
+        model.minute.push(s === null || s === undefined ? -1 : Math.floor(Number(s) / 60)); // what the server wrote
+        var had = model.byAgent.get(id);
         if (had === undefined) { model.byAgent.set(id, at); } else if (typeof had === "number") { model.byAgent.set(id, [had, at]); } else { had.push(at); }
+      }
+      if (deferred) {
+        var holder = deferred.querySelector("[data-deferred-cards]");
+        var text = holder ? holder.textContent : "", m;
+        DEFERRED_CARD.lastIndex = 0;
+        while ((m = DEFERRED_CARD.exec(text))) {
+          var agentId = unescapeHtml(m[2]);
+          entry.cls.push(m[1]); entry.picks.push(unescapeHtml(m[5]));
+          entry.disabled.push(/(^|\s)disabled(\s|$)/.test(m[6]));
+          entry.out.push(hasWord(m[1], "wg-out")); entry.shown.push(!/(^|\s)hidden$/.test(m[4]));
+          add(null, agentId, m[3], unescapeHtml(m[7]) + " " + agentId);
+        }
+      } else {
+        var list = column.querySelectorAll("li[data-agent-id]");
+        for (var i = 0; i < list.length; i++) {
+          var card = list[i];
+          entry.out.push(hasClass(card, "wg-out")); entry.shown.push(!card.hidden);
+          add(card, card.getAttribute("data-agent-id"), card.getAttribute("data-s"), undefined);
+        }
       }
       model.columns.push(entry);
     });
+    watchDeferred();
   }
   function ensureIndex() { if (!model.ready) { index(); } }
 
@@ -129,7 +247,7 @@
     var now = Date.now() / 1000 - clockOffset;
     var cards = model.cards, since = model.since, minute = model.minute;
     for (var i = 0; i < cards.length; i++) {
-      if (since[i] !== since[i]) { continue; } // NaN: no clock on this card
+      if (since[i] !== since[i] || !cards[i]) { continue; } // NaN: no clock; null: not made yet
       var m = Math.floor(Math.max(0, Math.floor(now - since[i])) / 60);
       if (m !== minute[i]) { minute[i] = m; cards[i].setAttribute("data-t", elapsed(m * 60)); }
     }
@@ -145,6 +263,15 @@
 
   function patchCard(at, agent) {
     var card = model.cards[at];
+    if (!card) { // deferred: its class for the filters and totals now, the rest once it is made
+      var entry = columnOf(at), i = at - entry.start;
+      entry.cls[i] = [agent.presence].concat(entry.cls[i].split(" ").filter(function (word) {
+        return word && PRESENCES.indexOf(word) === -1;
+      })).join(" ");
+      patches.set(agent.id, agent);
+      if (agent.since !== null && agent.since !== undefined) { model.since[at] = agent.since; model.minute[at] = -1; }
+      return;
+    }
     PRESENCES.forEach(function (word) { card.classList.toggle(word, word === agent.presence); });
     var status = $("small", card);
     if (status) { status.textContent = agent.status || ""; }
@@ -161,11 +288,12 @@
 
   function countTotals(entry) {
     var counts = { on_call: 0, available: 0, away: 0, offline: 0 };
-    entry.cards.forEach(function (card) {
+    for (var at = entry.start; at < entry.start + entry.cards.length; at++) {
+      var cls = classAt(at);
       for (var i = 0; i < PRESENCES.length; i++) {
-        if (hasClass(card, PRESENCES[i])) { counts[PRESENCES[i].replace("-", "_")] += 1; break; }
+        if (hasWord(cls, PRESENCES[i])) { counts[PRESENCES[i].replace("-", "_")] += 1; break; }
       }
-    });
+    }
     return counts;
   }
 
@@ -215,9 +343,17 @@
     card.classList.toggle("selected", on);
     if (on) { selected.add(box.value); } else { selected.delete(box.value); }
   }
+  // The same by place: a deferred card is selected by its pick (and ticked once made).
+  function setSelectedAt(at, on) {
+    var card = model.cards[at];
+    if (card) { setSelected(card, on); return; }
+    var entry = columnOf(at), i = at - entry.start;
+    if (entry.disabled[i]) { return; }
+    if (on) { selected.add(entry.picks[i]); } else { selected.delete(entry.picks[i]); }
+  }
 
   function clearSelection() {
-    selected.forEach(function (pick) { var card = cardOfPick(pick); if (card) { setSelected(card, false); } });
+    selected.forEach(function (pick) { var at = placeOfPick(pick); if (at !== undefined) { setSelectedAt(at, false); } });
     selected.clear(); updateCount();
   }
 
@@ -229,8 +365,8 @@
     var agents = new Set(), onScreen = new Set();
     selected.forEach(function (pick) {
       agents.add(agentOf(pick));
-      var card = cardOfPick(pick);
-      if (card && shown(card)) { onScreen.add(agentOf(pick)); }
+      var at = placeOfPick(pick);
+      if (at !== undefined && shownAt(at)) { onScreen.add(agentOf(pick)); }
     });
     var n = agents.size;
     // Selected agents out of sight (filtered out, or in a closed column) still move with the
@@ -248,10 +384,10 @@
   function restoreSelection() {
     var still = new Set();
     selected.forEach(function (pick) {
-      var card = cardOfPick(pick);
-      if (!card) { return; } // moved or vanished: no longer selected
-      setSelected(card, true);
-      if (selected.has(pick) && !boxOf(card).disabled) { still.add(pick); }
+      var at = placeOfPick(pick);
+      if (at === undefined) { return; } // moved or vanished: no longer selected
+      setSelectedAt(at, true);
+      if (selected.has(pick) && !disabledAt(at)) { still.add(pick); }
     });
     selected = still;
     updateCount();
@@ -300,14 +436,15 @@
     var key = model.keys[at];
     if (key === undefined) {
       var card = model.cards[at];
-      key = model.keys[at] = fold(card.querySelector("a").textContent + " " + card.getAttribute("data-agent-id"));
+      key = model.keys[at] = fold(card ? card.querySelector("a").textContent + " " + card.getAttribute("data-agent-id") : model.texts[at]);
     }
     return key;
   }
-  // On screen: neither the card nor its column is hidden by a filter, its column is open.
-  function shown(card) {
-    var column = card.closest("details");
-    return !card.hidden && !column.hidden && column.open && !column.classList.contains("column-nomatch");
+  // On screen: neither the card nor its column is hidden by a filter, its column is open; from
+  // what the filters last decided (a deferred card has no element yet).
+  function shownAt(at) {
+    var entry = columnOf(at), column = entry.el;
+    return entry.shown[at - entry.start] && !column.hidden && column.open && !column.classList.contains("column-nomatch");
   }
 
   // What the last pass filtered by: typing on narrows the search, and a card that did not
@@ -335,8 +472,8 @@
         if (narrowing && !shownNow[i]) { continue; }
         var card = cards[i];
         var show = !out[i] && (!q || searchKey(column.start + i).indexOf(q) !== -1) &&
-          (!presence || hasClass(card, presence));
-        if (shownNow[i] !== show) { card.hidden = !show; shownNow[i] = show; }
+          (!presence || hasWord(card ? card.className : column.cls[i], presence));
+        if (shownNow[i] !== show) { if (card) { card.hidden = !show; } shownNow[i] = show; }
         if (show) { matched += 1; }
       }
       var el = column.el;
@@ -411,6 +548,9 @@
   document.addEventListener("toggle", function (event) {
     var column = event.target;
     if (!column.matches || !column.matches("#board-columns details[data-campaign-id]")) { return; }
+    // Opened on screen (the observer has seen it there already). Not every open column: the
+    // parser fires a toggle for each column it makes open, most of them far below.
+    if (column.open && listOfDeferred(column) && onScreen(column)) { makeCardsOf(column); }
     if (!column.classList.contains("column-off")) { return; } // only these start collapsed
     // Kept rendered while open, empty or not: a move into it must show its new cards.
     setOpened(column.dataset.campaignId, column.open);
@@ -432,6 +572,21 @@
     // The link is the no-JavaScript way to the agents (the campaign's page); here, open the column.
     var link = event.target.closest("[data-lazy-link]");
     if (link) { event.preventDefault(); link.closest("details").open = true; }
+    // A deferred column's link (the campaign's page without JavaScript): its cards, here.
+    var deferredLink = event.target.closest("[data-deferred-link]");
+    if (deferredLink) {
+      event.preventDefault();
+      var column = deferredLink.closest("details");
+      makeCardsOf(column);
+      var first = column.querySelector("[data-agent-id] input[name=pick]");
+      if (first) { first.focus(); }
+    }
+  });
+
+  // Keyboard: Tab onto a deferred column's head or link makes its cards, so the next Tab is on them.
+  document.addEventListener("focusin", function (event) {
+    var column = event.target.closest && event.target.closest("#board-columns details[data-campaign-id]");
+    if (column) { makeCardsOf(column); }
   });
 
   // -- drag and drop -----------------------------------------------------------------------------
@@ -556,6 +711,16 @@
     }
   });
 
+  // Before the new columns are painted: the deferred ones whose cards were on the page before
+  // the refresh get them again now, not a frame later from the observer (a blink of links).
+  document.addEventListener("htmx:afterSwap", function (event) {
+    var root = document.getElementById("board-columns");
+    if (!root || !madeColumns.size || !event.detail.target || event.detail.target.id !== "board-columns") { return; }
+    $all("ul[data-deferred]", root).forEach(function (list) {
+      if (madeColumns.has(list.dataset.campaignId)) { fillDeferred(list); }
+    });
+  });
+
   document.addEventListener("htmx:beforeSwap", function (event) {
     var xhr = event.detail.xhr, target = event.detail.target;
     if (!target || target.id !== "board-columns") { return; }
@@ -595,12 +760,16 @@
     }
     if (event.target.closest("[data-select-all]")) {
       ensureIndex();
-      model.cards.filter(shown).forEach(function (c) { setSelected(c, true); });
+      for (var at = 0; at < model.cards.length; at++) { if (shownAt(at)) { setSelectedAt(at, true); } }
       updateCount();
     }
     var columnButton = event.target.closest("[data-select-column]");
     if (columnButton) {
-      $all("[data-agent-id]", columnButton.closest("details")).filter(shown).forEach(function (c) { setSelected(c, true); });
+      ensureIndex();
+      var entry = entryOfColumn(columnButton.closest("details"));
+      if (entry) {
+        for (var k = entry.start; k < entry.start + entry.cards.length; k++) { if (shownAt(k)) { setSelectedAt(k, true); } }
+      }
       updateCount();
     }
     var densityButton = event.target.closest("[data-density-toggle]");
@@ -658,6 +827,9 @@
     }
     idle(step);
   }
+
+  // What activity.js tells other supervisors this one is selecting: deferred cards included.
+  window.boardSelection = function () { return Array.from(selected); };
 
   document.addEventListener("DOMContentLoaded", function () {
     // After the first paint: the server rendered the board as it is (filters applied, times in

@@ -32,6 +32,8 @@ from dashboard.board.selectors import Board, Card, Column
 
 register = template.Library()
 
+# board.js reads this markup from the text of a deferred column (board_heads.DEFERRED) with one
+# regular expression (DEFERRED_CARD): keep the attributes' order, or change both.
 CARD = (
     '<li class="{cls}" data-agent-id="{id}"{since}{elapsed}{pending}{hidden}>'
     '<label><input type=checkbox name=pick value="{pick}"{disabled}>'

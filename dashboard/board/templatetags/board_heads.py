@@ -16,7 +16,8 @@ What ``board.js`` and the tests read is kept as it was: ``data-campaign-id``, ``
 ``column-off``, ``open``, ``hidden``, ``data-headcount``, ``data-totals`` (and its
 ``aria-label``), the ``tot`` spans, ``data-staffing`` ("logged in/target"), ``data-shown-note``,
 ``data-column-activity``, ``data-select-column``, ``data-cards``, ``data-lazy``,
-``data-lazy-link`` and ``data-empty``.
+``data-lazy-link``, ``data-deferred``, ``data-deferred-cards``, ``data-deferred-link`` and
+``data-empty``.
 """
 
 from __future__ import annotations
@@ -65,6 +66,23 @@ LAZY = (
 )
 CARDS = '<ul class="cards" data-cards data-campaign-id="{id}" aria-label="{name}">'
 END = "</ul></details>\n"
+# Columns past the first INLINE_COLUMNS (a screenful and more at 2560 px) carry their cards as
+# text, which board.js turns into cards when the column comes on screen (and reads, without
+# making cards, for the filters, "select all" and the totals). A card parsed into elements costs
+# the renderer about 3 KB even where content-visibility skips its layout, its text a few hundred
+# bytes: renderer at 5,000 agents x 200 campaigns (bench/board_render.py --quick, interleaved)
+# RSS 205 -> 192-196 MB, private 65.5 -> 57.5 MB.
+# The text is the content of a <noframes>: parsed as raw text (not markup) by every parser,
+# htmx's included (a <script> would be, but htmx drops scripts: allowScriptTags is off), never
+# shown (hidden). It cannot hold "</noframes": every text from ICWS in a card is escaped ("<"
+# as "&lt;"). ASCII (other characters as references), so the browser keeps it one byte a
+# character. Without JavaScript the column links to the campaign's page, as a collapsed one does.
+INLINE_COLUMNS = 24
+DEFERRED = (
+    '<ul class="cards" data-cards data-campaign-id="{id}" data-deferred aria-label="{name}">'
+    '<li class="empty-column" data-empty><a href="{href}" data-deferred-link>Show its {headcount} '
+    "agents</a></li><noframes hidden data-deferred-cards>{cards}</noframes>"
+)
 
 
 def column_head(column: Column) -> str:
@@ -98,7 +116,7 @@ def column_head(column: Column) -> str:
     )
 
 
-def _column(context, board: Board, column: Column, can_move: bool) -> str:
+def _column(context, board: Board, column: Column, can_move: bool, deferred: bool) -> str:
     head = column_head(column)
     name = escape(column.name)
     if column.lazy:
@@ -106,8 +124,28 @@ def _column(context, board: Board, column: Column, can_move: bool) -> str:
         cards = LAZY.format(id=escape(column.id), name=name, href=href, headcount=column.headcount)
         return head + cards + "</details>\n"
     tools = TOOLS.format(name=name) if can_move and column.cards else ""
+    cards = column_cards(context, board, column, can_move)
+    if deferred:
+        # isascii() reads a flag of the string: a column without a ☎ or an accent needs no pass.
+        text = cards if cards.isascii() else cards.encode("ascii", "xmlcharrefreplace").decode()
+        href = escape(reverse("campaign-detail", args=[column.id]))
+        start = DEFERRED.format(
+            id=escape(column.id), name=name, href=href, headcount=column.headcount, cards=text
+        )
+        return head + tools + start + END
     start = CARDS.format(id=escape(column.id), name=name)
-    return head + tools + start + column_cards(context, board, column, can_move) + END
+    return head + tools + start + cards + END
+
+
+def _deferred(board: Board) -> Iterator[bool]:
+    """Per column, whether its cards go as text: a campaign's with cards on show after
+    INLINE_COLUMNS such columns (a column a filter hides, or one collapsed, takes no place on
+    screen). Unassigned, first, has no campaign page to link to without JavaScript."""
+    inline = 0
+    for column in board.columns:
+        shows_cards = bool(column.cards) and not column.lazy and not column.hidden
+        yield shows_cards and column.campaign is not None and inline >= INLINE_COLUMNS
+        inline += shows_cards
 
 
 @contextmanager
@@ -137,6 +175,9 @@ def board_columns(context, build: Callable[[], Board], can_move: bool) -> SafeSt
     with _collector_paused():
         board = build()
         out = [RENDERED_AT.format(now=board.server_now)]
-        out.extend(_column(context, board, column, can_move) for column in board.columns)
+        out.extend(
+            _column(context, board, column, can_move, deferred)
+            for column, deferred in zip(board.columns, _deferred(board), strict=True)
+        )
         del board  # freed here, before the collector runs again
     return mark_safe("".join(out))  # noqa: S308 - every text escaped in column_head and _column
