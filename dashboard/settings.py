@@ -98,6 +98,9 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "dashboard.ops.input_guard.RejectNulMiddleware",
     "dashboard.ops.middleware.ContentSecurityPolicyMiddleware",
+    # Above: every request. A cookieless token request to /api/ goes on through
+    # API_TOKEN_MIDDLEWARE only (dashboard/api/middleware.py); the rest through all below.
+    "dashboard.api.middleware.TokenApiMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -111,6 +114,15 @@ MIDDLEWARE = [
     "dashboard.ops.middleware.ViewerTimezoneMiddleware",
     "dashboard.ops.middleware.ProductErrorPagesMiddleware",  # ours, not Django's, in debug too
     "axes.middleware.AxesMiddleware",  # last: turns a lockout into a 429 page
+]
+# The layers after TokenApiMiddleware a cookieless token request to /api/ still runs (some of
+# MIDDLEWARE's, in its order; checked at start-up): host validation, CSRF and login-required
+# for any view that is not the API's (its views are exempt from both), the frame header.
+API_TOKEN_MIDDLEWARE = [
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.LoginRequiredMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
 ROOT_URLCONF = "dashboard.urls"
