@@ -12,7 +12,7 @@ from ninja import Header, Query, Router, Status
 from dashboard.accounts.roles import require_board
 from dashboard.allocations.models import AllocationJob, JobBatch
 from dashboard.allocations.submit import job_cancel, job_submit
-from dashboard.api.schemas import AllocationIn, ErrorOut, JobOut, JobPage, JobRef
+from dashboard.api.schemas import AllocationIn, ErrorOut, JobOut, JobPage, JobRef, job_url
 from dashboard.core.pagination import MAX_CURSOR, keyset_page
 from dashboard.core.prepared import PreparedRead
 
@@ -47,8 +47,9 @@ def allocation_create(
         expected_versions=payload.expected_versions,
         request_id=getattr(request, "request_id", ""),
     )
-    url = reverse("api:allocation_detail", args=[job.pk])
-    return Status(202 if created else 200, {"id": job.pk, "status": job.status, "url": url})
+    return Status(
+        202 if created else 200, {"id": job.pk, "status": job.status, "url": job_url(job.pk)}
+    )
 
 
 @router.get("", response={200: JobPage, **ERRORS}, summary="Recent jobs, newest first")

@@ -201,3 +201,19 @@ def test_without_credentials_it_is_a_401_not_a_login_redirect(client, dir_small)
     assert response["WWW-Authenticate"] == "Token"
     assert client.get(URL, headers={"Authorization": "Token wrong"}).status_code == 401
     assert client.get(URL, headers={"Authorization": "Bearer x"}).status_code == 401
+
+
+def test_a_jobs_url_is_what_reverse_gives_under_any_script_prefix():
+    from django.urls import get_script_prefix, reverse, set_script_prefix
+
+    from dashboard.api.schemas import job_url
+
+    before = get_script_prefix()
+    try:
+        for prefix in ("/", "/dashboard/"):
+            set_script_prefix(prefix)
+            for pk in (1, 42, 987654321, 10**12):
+                assert job_url(pk) == reverse("api:allocation_detail", args=[pk])
+        assert job_url(7) == "/dashboard/api/allocations/7"
+    finally:
+        set_script_prefix(before)
