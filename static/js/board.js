@@ -166,10 +166,14 @@
     var waiting = model.columns.filter(function (entry) { return entry.deferred; });
     if (!waiting.length) { return; }
     if (!window.IntersectionObserver) { waiting.forEach(makeCards); return; }
-    // Half a screen ahead, so a column scrolled to has its cards by the time it is on screen.
+    // On screen, not ahead of it: with a margin the board at rest made the columns under the
+    // first screen too (offscreen columns are 260 px tall by content-visibility, and close).
+    // Not a column a filter folded to its head (none of its agents match): applyFilters()
+    // shows it to the observer again once one does.
     nearViewport = new IntersectionObserver(function (seen) {
       seen.forEach(function (item) {
-        if (item.isIntersecting && item.target.open) { makeCardsOf(item.target); }
+        var column = item.target;
+        if (item.isIntersecting && column.open && !column.classList.contains("column-nomatch")) { makeCardsOf(column); }
       });
     }, { rootMargin: "0px" });
     waiting.forEach(function (entry) { nearViewport.observe(entry.el); });
@@ -481,7 +485,12 @@
       var hide = Boolean(state) && el.dataset.campaignId !== "" && el.dataset.state !== state;
       if (el.hidden !== hide) { el.hidden = hide; }
       // A column none of whose agents match folds to its head, saying how many it holds.
-      el.classList.toggle("column-nomatch", filtering && matched === 0 && total > 0);
+      var nomatch = filtering && matched === 0 && total > 0;
+      if (nomatch !== el.classList.contains("column-nomatch")) {
+        el.classList.toggle("column-nomatch", nomatch);
+        // Its cards are made if it is on screen now (the observer answers once for a new target).
+        if (!nomatch && column.deferred && nearViewport) { nearViewport.unobserve(el); nearViewport.observe(el); }
+      }
       var text = !filtering ? "" : column.lazy ? "closed: not searched" : matched + " of " + total + " shown";
       if (column.note && column.note.textContent !== text) { column.note.textContent = text; }
     });

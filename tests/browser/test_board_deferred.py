@@ -49,6 +49,7 @@ def test_a_filter_finds_an_agent_whose_column_is_not_made_yet(
     login(supervisor_user)
     expect(not_made(page, source)).to_have_count(1)
     expect(page.locator(f'[data-agent-id="{agent}"]')).to_have_count(0)
+    waiting = page.locator("ul[data-deferred]").count()
     page.fill("[data-filter=q]", name)
     column = page.locator(f'details[data-campaign-id="{source}"]')
     headcount = int(column.locator("[data-headcount]").text_content())
@@ -59,6 +60,9 @@ def test_a_filter_finds_an_agent_whose_column_is_not_made_yet(
     expect(card(page, source, agent)).to_be_visible()
     expect(column.locator("[data-agent-id]:visible")).to_have_count(1)
     expect(not_made(page, source)).to_have_count(0)
+    # The folded columns came on screen too, with nothing of theirs to show: still text.
+    page.wait_for_timeout(300)
+    expect(page.locator("ul[data-deferred]")).to_have_count(waiting - 1)
 
 
 def test_select_all_counts_the_agents_of_columns_not_made_yet(

@@ -66,7 +66,8 @@ LAZY = (
 )
 CARDS = '<ul class="cards" data-cards data-campaign-id="{id}" aria-label="{name}">'
 END = "</ul></details>\n"
-# Columns past the first INLINE_COLUMNS (a screenful and more at 2560 px) carry their cards as
+# Columns past the first INLINE_COLUMNS (two rows: the first screen at 1920x1080; on a larger
+# screen board.js makes the next ones just after the first paint) carry their cards as
 # text, which board.js turns into cards when the column comes on screen (and reads, without
 # making cards, for the filters, "select all" and the totals). A card parsed into elements costs
 # the renderer about 3 KB even where content-visibility skips its layout, its text a few hundred
@@ -77,7 +78,7 @@ END = "</ul></details>\n"
 # shown (hidden). It cannot hold "</noframes": every text from ICWS in a card is escaped ("<"
 # as "&lt;"). ASCII (other characters as references), so the browser keeps it one byte a
 # character. Without JavaScript the column links to the campaign's page, as a collapsed one does.
-INLINE_COLUMNS = 24
+INLINE_COLUMNS = 12
 DEFERRED = (
     '<ul class="cards" data-cards data-campaign-id="{id}" data-deferred aria-label="{name}">'
     '<li class="empty-column" data-empty><a href="{href}" data-deferred-link>Show its {headcount} '
