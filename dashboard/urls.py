@@ -21,12 +21,15 @@ accounts = [
 ]
 
 urlpatterns = [
+    # First: URLs are tried in order, and a POST of /api/allocations walked the 30 page patterns
+    # above it before reaching the API. No other pattern starts with "api/" (a test keeps it so),
+    # so every path resolves as before.
+    path("api/", include("dashboard.api.urls")),
     path("favicon.ico", favicon, name="favicon"),  # public: browsers ask for it at the root
     path("", include("dashboard.ops.urls")),
     path("", include("dashboard.board.urls")),
     path("", include("dashboard.approvals.urls")),
     path("plans/", include("dashboard.plans.urls")),
-    path("api/", include("dashboard.api.urls")),
     path("admin/", admin.site.urls),
     path("accounts/", include(accounts)),
     path("me/", include("dashboard.agentpage.urls")),

@@ -97,3 +97,23 @@ def test_the_short_path_may_only_leave_layers_out():
             middleware._checked(names, wrong)
     with pytest.raises(ImproperlyConfigured):
         middleware._checked(["b"], ["b"])
+
+
+def test_the_api_is_tried_first_and_no_other_url_starts_with_api():
+    """dashboard/urls.py tries the API first; that resolves every path as before only while no
+    other pattern could match a path under /api/."""
+    from django.urls import URLResolver, get_resolver, resolve
+
+    def routes(patterns, prefix=""):
+        for p in patterns:
+            route = prefix + str(p.pattern)
+            if isinstance(p, URLResolver):
+                yield from routes(p.url_patterns, route)
+            else:
+                yield route
+
+    first, *others = get_resolver().url_patterns
+    assert str(first.pattern) == "api/" and first.namespace == "api"
+    assert [r for r in routes(others) if r.startswith("api") or r.startswith("<")] == []
+    assert resolve("/api/allocations").namespace == "api"
+    assert resolve("/healthz").url_name == "healthz"
