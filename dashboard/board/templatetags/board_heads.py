@@ -72,7 +72,7 @@ END = "</ul></details>\n"
 # making cards, for the filters, "select all" and the totals). A card parsed into elements costs
 # the renderer about 3 KB even where content-visibility skips its layout, its text a few hundred
 # bytes: renderer at 5,000 agents x 200 campaigns (bench/board_render.py --quick, interleaved)
-# RSS 205 -> 192-196 MB, private 65.5 -> 57.5 MB.
+# RSS 201-204 -> 190-192 MB, private 65-66 -> 55 MB.
 # The text is the content of a <noframes>: parsed as raw text (not markup) by every parser,
 # htmx's included (a <script> would be, but htmx drops scripts: allowScriptTags is off), never
 # shown (hidden). It cannot hold "</noframes": every text from ICWS in a card is escaped ("<"
