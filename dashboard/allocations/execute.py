@@ -109,6 +109,8 @@ def job_execute(*, job_id: int, client: IcwsClient) -> RunOutcome:
     batch's outcome and the next batch's hold commit together.
     """
     now = timezone.now()
+    if (settled := _settled(job_id, now)) is not None:
+        return settled
     with transaction.atomic():
         # Locked as _JOB_LOCKED says.
         [job] = together.run([_JOB_LOCKED(job_id)])[0].result or _no_such_job(job_id)
@@ -163,6 +165,31 @@ _JOB_LOCKED = Kept(
 _BATCHES = Kept(
     lambda job_id: together.select_models(JobBatch.objects.filter(job_id=job_id).order_by("index"))
 )
+
+
+_JOB_STATE = Kept(
+    lambda job_id: together.select(
+        AllocationJob.objects.filter(pk=job_id).values_list("status", "lease_expires_at")
+    )
+)
+
+
+def _settled(job_id: int, now) -> RunOutcome | None:
+    """What the locked read below would answer for a job that is over or held by a live lease,
+    read without the lock and outside a transaction; None for every other job (it is locked and
+    looked at again). Most messages of coalesced jobs arrive after a neighbour's run took or
+    ended them: such a message cost a transaction and a row lock, and waited for the lock
+    while that run's outcome transaction held it. Both answers hold whenever they were read:
+    an end is final, and a live lease is another run's until it expires (the sweeper's case)."""
+    rows = together.run([_JOB_STATE(job_id)])[0].result
+    if not rows:
+        return None
+    status, lease_expires_at = rows[0]
+    if status in AllocationJob.TERMINAL:
+        return RunOutcome(status)
+    if status == Status.RUNNING and lease_expires_at and lease_expires_at > now:
+        return RunOutcome(status, notes=["running elsewhere"])
+    return None
 
 
 def _no_such_job(job_id: int):
@@ -536,7 +563,7 @@ def _accept(
         # here, the roster now and ids for their "succeeded" rows.
         roster = ids = None
         if done:
-            roster = together.select(roster_query([a for r in done for a in r.job.agent_ids]))
+            roster = _ROSTER([a for r in done for a in r.job.agent_ids])
             ids = together.raw_select(next_ids_sql(len(done)))
         # A job with more batches (only a job alone has several): its next batch's agents are
         # locked and read in this round trip too, after this batch's agents were released.
@@ -550,34 +577,15 @@ def _accept(
                 locked = _agents_locked(nxt.batch.agent_ids)
         together.run(
             [
-                together.delete(
-                    RosterEntry.objects.filter(
-                        agent_id__any_of=agent_ids, campaign_id__any_of=job.campaign_ids_out
-                    )
-                ),
+                _ROSTER_OUT(agent_ids, job.campaign_ids_out),
                 *together.insert_product_ignoring_conflicts(
                     RosterEntry,
                     {"agent_id": agent_ids, "campaign_id": job.campaign_ids_in},
                     {"source": "allocation", "since": finished},
                 ),
-                together.update(
-                    Agent.objects.filter(id__any_of=agent_ids),
-                    roster_version=F("roster_version") + 1,
-                    held_by_job=None,
-                ),
+                _RELEASED(agent_ids),
                 # one UPDATE per distinct duration (usually one)
-                *[
-                    together.update(
-                        JobBatch.objects.filter(pk__in=batch_ids),
-                        status=JobBatch.Status.ACCEPTED,
-                        finished_at=finished,
-                        duration_ms=ms,
-                        error_status=None,
-                        error_id="",
-                        error_message="",
-                    )
-                    for ms, batch_ids in by_ms.items()
-                ],
+                *[_ACCEPTED(batch_ids, finished, ms) for ms, batch_ids in by_ms.items()],
                 roster,
                 ids,
                 locked,
@@ -597,29 +605,73 @@ def _accept(
         return (None, blocked) if blocked is not None else (nxt, None)
 
 
+# The outcome's statements, compiled once per worker thread (``kept``).
+_ROSTER = Kept(lambda agent_ids: together.select(roster_query(agent_ids)))
+_ROSTER_OUT = Kept(
+    lambda agent_ids, outs: together.delete(
+        RosterEntry.objects.filter(agent_id__any_of=agent_ids, campaign_id__any_of=outs)
+    )
+)
+_RELEASED = Kept(
+    lambda agent_ids: together.update(
+        Agent.objects.filter(id__any_of=agent_ids),
+        roster_version=F("roster_version") + 1,
+        held_by_job=None,
+    )
+)
+_ACCEPTED = Kept(
+    lambda batch_ids, finished, ms: together.update(
+        JobBatch.objects.filter(pk__in=batch_ids),
+        status=JobBatch.Status.ACCEPTED,
+        finished_at=finished,
+        duration_ms=ms,
+        error_status=None,
+        error_id="",
+        error_message="",
+    )
+)
+
+
+def _finish_statement(job_ids, finished, now, *token):
+    """The jobs marked succeeded, if still running (and, with a ``token``, still on it)."""
+    rows = AllocationJob.objects.filter(pk__in=job_ids, status=Status.RUNNING)
+    if token:
+        rows = rows.filter(lease_token=token[0])
+    fields = {**_success_fields(), "finished_at": finished, "updated_at": now}
+    return together.update(rows, **fields)
+
+
+_FINISH = Kept(_finish_statement)
+_CURRENT = Kept(
+    lambda job_ids: together.select(
+        AllocationJob.objects.select_for_update(no_key=True)
+        .filter(pk__in=job_ids, status=Status.RUNNING)
+        .values_list("pk", "lease_token")
+    )
+)
+
+
 def _fence_all(runs: list[_Run]) -> set[int]:
     """Inside the caller's transaction: the ids of the runs whose lease token is still current.
     Those rows stay locked until commit, with their lease extended, or, for a run's last batch,
     already marked succeeded: no takeover can slip in between this check and the writes."""
     lease = timezone.now() + timedelta(seconds=settings.ALLOCATION_LEASE_SECONDS)
     if len(runs) > 1:
-        current = dict(
-            AllocationJob.objects.select_for_update(no_key=True)
-            .filter(pk__in=[r.job.pk for r in runs], status=Status.RUNNING)
-            .values_list("pk", "lease_token")
-        )
+        current = dict(together.run([_CURRENT([r.job.pk for r in runs])])[0].result)
         runs = [r for r in runs if current.get(r.job.pk) == r.job.lease_token]
     ours = set()
     finishing = [r for r in runs if r.last and not _has_failed(r)]
     going_on = [r for r in runs if r not in finishing]
     if finishing:
         fields = _success_fields()
-        rows = AllocationJob.objects.filter(
-            pk__in=[r.job.pk for r in finishing], status=Status.RUNNING
+        # One job: its own token fences it. Several were fenced by the SELECT above.
+        finish = _FINISH(
+            [r.job.pk for r in finishing],
+            fields["finished_at"],
+            fields["updated_at"],
+            *([finishing[0].job.lease_token] if len(finishing) == 1 else []),
         )
-        if len(finishing) == 1:
-            rows = rows.filter(lease_token=finishing[0].job.lease_token)
-        if rows.update(**fields):
+        if together.run([finish])[0].result:
             ours.update(r.job.pk for r in finishing)
             for r in finishing:
                 for name, value in fields.items():

@@ -1,0 +1,88 @@
+"""A message for a job another run has taken or ended is answered without the job's lock."""
+
+from __future__ import annotations
+
+import time
+from datetime import timedelta
+from unittest import mock
+
+import pytest
+from django.db import connection
+from django.utils import timezone
+
+from dashboard.allocations import execute
+from dashboard.allocations.models import AllocationJob
+from dashboard.allocations.submit import job_submit
+from icws_client import IcwsClient
+
+Status = AllocationJob.Status
+
+
+@pytest.fixture(autouse=True)
+def no_enqueue():
+    with mock.patch("dashboard.allocations.submit._enqueue_on_commit", autospec=True):
+        yield
+
+
+@pytest.fixture
+def client():
+    return mock.create_autospec(IcwsClient, instance=True)
+
+
+def queued(user):
+    job, _ = job_submit(actor=user, agent_ids=["a1"], campaign_ids_in=["{C2}"])
+    return job
+
+
+@pytest.mark.postgres_too
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("status", [Status.RUNNING, Status.SUCCEEDED])
+def test_a_job_held_by_another_run_is_answered_without_waiting_for_its_lock(
+    mover, dir_small, client, status
+):
+    if connection.vendor != "postgresql":
+        pytest.skip("row locks: PostgreSQL")
+    import psycopg
+
+    job = queued(mover)
+    AllocationJob.objects.filter(pk=job.pk).update(
+        status=status, lease_expires_at=timezone.now() + timedelta(minutes=1)
+    )
+    other = psycopg.connect(**connection.get_connection_params())
+    try:
+        # Another run's outcome transaction holds the job's row (a coalescing neighbour's).
+        other.execute("SET lock_timeout = '5s'")
+        other.execute("SELECT id FROM allocations_allocationjob WHERE id = %s FOR UPDATE", [job.pk])
+        with connection.cursor() as cursor:
+            cursor.execute("SET lock_timeout = '2s'")  # the locked read would fail after 2 s
+        started = time.monotonic()
+        outcome = execute.job_execute(job_id=job.pk, client=client)
+        waited = time.monotonic() - started
+    finally:
+        other.rollback()
+        other.close()
+        with connection.cursor() as cursor:
+            cursor.execute("SET lock_timeout = 0")
+    assert outcome.status == status and waited < 1.5
+    client.allocate_agents.assert_not_called()
+
+
+@pytest.mark.postgres_too
+def test_a_running_job_whose_lease_expired_is_taken_over(mover, dir_small, client):
+    job = queued(mover)
+    AllocationJob.objects.filter(pk=job.pk).update(
+        status=Status.RUNNING, lease_token=4, lease_expires_at=timezone.now() - timedelta(seconds=1)
+    )
+    outcome = execute.job_execute(job_id=job.pk, client=client)
+    job.refresh_from_db()
+    assert outcome.status == Status.SUCCEEDED and job.lease_token == 5
+    client.allocate_agents.assert_called_once()
+
+
+@pytest.mark.postgres_too
+def test_an_ended_job_is_not_run_again(mover, dir_small, client):
+    job = queued(mover)
+    execute.job_execute(job_id=job.pk, client=client)
+    again = execute.job_execute(job_id=job.pk, client=client)
+    assert again.status == Status.SUCCEEDED
+    assert client.allocate_agents.call_count == 1
