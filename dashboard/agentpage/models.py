@@ -11,8 +11,14 @@ from django.db import models
 
 
 class ReadyForCalls(models.Model):
+    # No index of its own (nor its varchar_pattern_ops twin): the unique (agent, job) and the
+    # (agent, sent_at) index both start with it, and a move into a campaign writes one row per
+    # agent, 5,000 in a 5,000-agent move, each row's every index written in its outcome.
     agent = models.ForeignKey(
-        "directory.Agent", on_delete=models.CASCADE, related_name="ready_for_calls"
+        "directory.Agent",
+        on_delete=models.CASCADE,
+        related_name="ready_for_calls",
+        db_index=False,
     )
     job = models.ForeignKey(
         "allocations.AllocationJob", on_delete=models.CASCADE, related_name="ready_for_calls"
