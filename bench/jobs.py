@@ -285,6 +285,7 @@ def _measure(args, env, sim, token, roster, campaigns) -> dict:
             calls_before = len(requests.get(f"{sim}/sim/moves", timeout=10).json())
             start = time.perf_counter()
             job_id = post(big, [big_target], [])
+            posted = time.perf_counter() - start
             job = _wait_done([job_id], timeout=600)[0]
             seconds = time.perf_counter() - start
             calls = len(requests.get(f"{sim}/sim/moves", timeout=10).json()) - calls_before
@@ -295,10 +296,18 @@ def _measure(args, env, sim, token, roster, campaigns) -> dict:
                 "icws_calls": calls,
                 "batches": job.batches.count(),
                 "batch_size": int(os.environ.get("ALLOCATION_BATCH_SIZE", "100")),
+                # Where the time went: the POST (submit), the queue, the run.
+                "post_s": round(posted, 2),
+                "queued_s": _seconds(job.created_at, job.started_at),
+                "run_s": _seconds(job.started_at, job.finished_at),
             }
     result["statements"] = _statements_per_job(movable[-1], target)
     result["uptime"] = _uptime()
     return result
+
+
+def _seconds(a, b) -> float | None:
+    return round((b - a).total_seconds(), 2) if a and b else None
 
 
 def _phases(job) -> dict[str, float]:
@@ -556,7 +565,8 @@ def _print(r: dict, args) -> None:
     print(
         f"\nOne move of {b['agents']} agents: {b['icws_calls']} allocate-agents calls "
         f"({b['batches']} batches of up to {b['batch_size']}), {b['status']} after "
-        f"{b['seconds']} s"
+        f"{b['seconds']} s (POST answered after {b.get('post_s')} s; created -> started "
+        f"{b.get('queued_s')} s, started -> finished {b.get('run_s')} s)"
     )
     st = r["statements"]
     print(
