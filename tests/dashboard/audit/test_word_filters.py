@@ -137,6 +137,28 @@ def test_every_inserted_row_adds_its_words(rows):
 
 
 @on_postgresql
+def test_a_row_adds_each_new_word_once_per_column_it_is_in(rows):
+    """Repeats inside a row are inserted once (migration 0011's DISTINCT), and a word already
+    listed for one column is still added for another column that now holds it."""
+    assert not AuditWord.objects.filter(word="zebrafinch").exists()
+    assert AuditWord.objects.filter(column="campaign_search", word="winback").exists()
+    assert not AuditWord.objects.filter(column="agent_search", word="winback").exists()
+    audit_record(
+        kind=Kind.REFUSED,
+        agent_ids=["zf1", "zf2", "zf3"],
+        agent_names={"zf1": "Zebrafinch", "zf2": "Zebrafinch", "zf3": "Zebrafinch Winback"},
+        reason="zebrafinch zebrafinch",
+    )
+    listed = set(
+        AuditWord.objects.filter(word__in=["zebrafinch", "winback"]).values_list("column", "word")
+    )
+    assert {("agent_search", "zebrafinch"), ("search_text", "zebrafinch")} <= listed
+    assert ("agent_search", "winback") in listed
+    assert missing_words(connection) == 0
+    assert found(agent="zebrafinch") == found(q="zebrafinch") != set()
+
+
+@on_postgresql
 def test_a_lost_word_is_found_and_rebuilt(rows):
     expected = found(agent="agent01234")
     AuditWord.objects.filter(column="agent_search", word="agent01234").delete()
