@@ -8,6 +8,7 @@ import json
 import pytest
 from django.core.management import CommandError, call_command
 
+from dashboard.audit import export as export_module
 from dashboard.audit.chain import row_hash
 from dashboard.audit.export import export_csv, export_jsonl
 from dashboard.audit.export_verify import export_verify
@@ -193,6 +194,66 @@ def test_postgresql_copy_writes_the_same_jsonl_records_as_python(moved):
     assert copy == python
     assert copy_rows == python_rows == 4
     assert all(row_hash(r["prev_hash"], r) == r["hash"] for r in copy)
+
+
+def test_postgresql_copy_writes_the_python_writers_bytes(moved):
+    """Not just the same records: the same file up to the trailer's key, rows with texts to
+    escape (quotes, a backslash, control characters) and rows without alike (COPY writes the
+    second kind with its texts as they are, after one check of the row)."""
+    from django.db import connection
+
+    from dashboard.audit import export
+    from dashboard.audit.services import audit_record
+
+    if connection.vendor != "postgresql":
+        pytest.skip("COPY is PostgreSQL's")
+    audit_record(kind="refused", agent_ids=["a1"], reason='say "hi" \\ \x01\x1f\t', message="ünï")
+    copy = b"".join(export._export_jsonl_pg(AuditFilter()))
+    python = b"".join(export._export_jsonl_python(AuditFilter()))
+    assert copy.count(b"\n") == 5  # 4 rows and the trailer
+    assert copy == python
+
+
+def _exported_text_columns() -> list[str]:
+    from django.db.models import CharField, TextField
+
+    from dashboard.audit.models import AuditEvent
+
+    exported = {name for name, _ in export_module._JSONL_PARTS}
+    return [
+        f.name
+        for f in AuditEvent._meta.fields
+        if isinstance(f, CharField | TextField) and f.name in exported
+    ]
+
+
+@pytest.mark.parametrize("column", _exported_text_columns())
+def test_postgresql_copy_escapes_a_quote_or_control_character_in_any_text_column(moved, column):
+    """Each text column is part of the row's check: a value with a quote, a backslash and
+    control characters in any one of them (written straight into the table, as an insider
+    could) still comes out as that value, in valid JSON, on the row's own line."""
+    from django.db import connection
+
+    from dashboard.audit import export
+    from dashboard.audit.chainer import chain_pending
+    from dashboard.audit.models import AuditEvent
+
+    if connection.vendor != "postgresql":
+        pytest.skip("COPY is PostgreSQL's")
+    value = 'x"y\\z\n\x01\u2028'
+    chain_pending()  # chained first, so the chainer does not write hash and prev_hash after
+    target = AuditEvent.objects.order_by("pk").first()
+    with connection.cursor() as cursor:  # the model refuses updates: the table does not
+        cursor.execute(
+            f"UPDATE {AuditEvent._meta.db_table} SET {column} = %s WHERE id = %s",  # noqa: S608
+            [value, target.pk],
+        )
+    *lines, trailer = b"".join(export._export_jsonl_pg(AuditFilter())).decode().split("\n")[:-1]
+    records = {r["id"]: r for r in map(json.loads, lines)}
+    assert len(records) == 3 == json.loads(trailer)["trailer"]["rows"]
+    assert records[target.pk][column] == value
+    python = b"".join(export._export_jsonl_python(AuditFilter())).decode().split("\n")[:-2]
+    assert lines == python
 
 
 @pytest.mark.parametrize("fmt", ["csv", "jsonl"])
