@@ -21,6 +21,7 @@ import json
 import logging
 import os
 import secrets
+import tempfile
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from pathlib import Path
@@ -63,12 +64,18 @@ def _generated_key(path: Path) -> bytes:
     except FileNotFoundError:
         path.parent.mkdir(parents=True, exist_ok=True)
         key = secrets.token_hex(32).encode()
+        # Written whole under a temporary name, then linked into place: the key file never
+        # exists half-written, so a process that loses the race (FileExistsError) reads the
+        # whole key, never an empty one it would then keep for its lifetime (and seal with).
+        fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
         try:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(key)
+            os.link(temporary, path)
         except FileExistsError:  # another process made it first
             return path.read_bytes().strip()
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(key)
+        finally:
+            os.unlink(temporary)
         return key
 
 

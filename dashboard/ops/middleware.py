@@ -151,4 +151,6 @@ class ProductErrorPagesMiddleware:
 
 
 def _is_api(request: HttpRequest) -> bool:
-    return request.path.startswith("/api/")
+    # path_info, as TokenApiMiddleware tests it: under a script prefix request.path is
+    # "/prefix/api/...", which this test would miss.
+    return request.path_info.startswith("/api/")

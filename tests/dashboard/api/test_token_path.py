@@ -117,3 +117,14 @@ def test_the_api_is_tried_first_and_no_other_url_starts_with_api():
     assert [r for r in routes(others) if r.startswith("api") or r.startswith("<")] == []
     assert resolve("/api/allocations").namespace == "api"
     assert resolve("/healthz").url_name == "healthz"
+
+
+def test_the_error_pages_tell_the_api_by_path_info_as_the_short_path_does(rf):
+    """Under a script prefix both tests see "/api/..." (request.path would be "/dash/api/..."),
+    so a token request and a browser's request to the same API URL get the same error shape."""
+    from dashboard.ops.middleware import _is_api
+
+    request = rf.get("/api/nowhere", SCRIPT_NAME="/dash", HTTP_AUTHORIZATION="Token x")
+    assert request.path == "/dash/api/nowhere"
+    assert _is_api(request) and middleware.is_token_request(request)
+    assert not _is_api(rf.get("/audit/", SCRIPT_NAME="/dash"))

@@ -393,3 +393,36 @@ def test_the_beat_task_signs_a_head_that_moved_and_only_then(db, mover, commit):
         assert audit_checkpoint_task() == 3
     assert audit_checkpoint_task() is None
     assert json.loads(checkpoint_file().read_text())["seq"] == 3
+
+
+def _generate(path: str, start, results) -> None:
+    from pathlib import Path
+
+    from dashboard.audit.checkpoints import _generated_key
+
+    start.wait()
+    results.put(_generated_key(Path(path)))
+
+
+def test_processes_racing_to_generate_the_demo_key_all_get_the_whole_key(tmp_path):
+    """The key file appears whole (written under another name, then linked): a process that
+    loses the race reads the full key, never the empty file the winner has not yet filled in
+    (it kept that empty key for its lifetime and sealed with it)."""
+    import multiprocessing
+
+    context = multiprocessing.get_context("fork")
+    for attempt in range(5):
+        path = tmp_path / f"try{attempt}" / "audit-signing.key"
+        start, results = context.Event(), context.Queue()
+        racers = [
+            context.Process(target=_generate, args=(str(path), start, results)) for _ in range(6)
+        ]
+        for racer in racers:
+            racer.start()
+        start.set()
+        keys = {results.get(timeout=30) for _ in racers}
+        for racer in racers:
+            racer.join(timeout=30)
+        assert keys == {path.read_bytes()}
+        assert len(path.read_bytes()) == 64
+        assert [p.name for p in path.parent.iterdir()] == ["audit-signing.key"]
