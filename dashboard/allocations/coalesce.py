@@ -24,7 +24,7 @@ from django.db.models import JSONField, OuterRef, Subquery
 from django.utils import timezone
 
 from dashboard.allocations import together
-from dashboard.allocations.kept import Kept
+from dashboard.allocations.kept import Fixed, Kept
 from dashboard.allocations.models import AllocationJob, JobBatch
 from dashboard.audit.models import AuditEvent
 
@@ -72,19 +72,26 @@ def neighbours(job: AllocationJob, batch: JobBatch) -> list[tuple[AllocationJob,
     room = settings.ALLOCATION_BATCH_SIZE - len(batch.agent_ids)
     if places <= 0 or room <= 0:
         return []
-    rows = _candidates(job)
-    if connection.features.has_select_for_update_skip_locked:
-        rows = rows.select_for_update(of=("self",), no_key=True, skip_locked=True)
-    found = list(
-        rows.select_related("requested_by")
-        .annotate(requested_roster=requested_roster())
-        .order_by("id")[: places * _READ_AHEAD]
+    skip_locked = connection.features.has_select_for_update_skip_locked
+    [found] = together.run(
+        [
+            _NEIGHBOURS(
+                job.pk,
+                job.campaign_ids_in,
+                job.campaign_ids_out,
+                timezone.now(),
+                Fixed(places * _READ_AHEAD),
+                skip_locked,
+            )
+        ]
     )
-    if not found:
+    if not found.result:
         return []
     batches: dict[int, list[JobBatch]] = {}
-    for b in JobBatch.objects.filter(job__in=[j.pk for j in found]):
+    [own] = together.run([_THEIR_BATCHES([j.pk for j in found.result])])
+    for b in own.result:
         batches.setdefault(b.job_id, []).append(b)
+    found = found.result
     taken, agents = [], set(batch.agent_ids)
     for other in found:
         own = batches.get(other.pk, [])
@@ -99,6 +106,23 @@ def neighbours(job: AllocationJob, batch: JobBatch) -> list[tuple[AllocationJob,
         if len(taken) == places or room <= 0:
             break
     return taken
+
+
+def _neighbours_statement(job_id, ins, outs, now, limit: int, skip_locked: bool):
+    rows = _candidates_of(job_id, ins, outs, now)
+    if skip_locked:
+        rows = rows.select_for_update(of=("self",), no_key=True, skip_locked=True)
+    return together.select_models(
+        rows.select_related("requested_by")
+        .annotate(requested_roster=requested_roster())
+        .order_by("id")[:limit]
+    )
+
+
+_NEIGHBOURS = Kept(_neighbours_statement)
+_THEIR_BATCHES = Kept(
+    lambda job_ids: together.select_models(JobBatch.objects.filter(job_id__in=job_ids))
+)
 
 
 def requested_roster() -> Subquery:

@@ -11,9 +11,10 @@ binds the real values there. The first call of each shape is also built from the
 and must give the same SQL and parameters, else that shape is built every time.
 
 ``build(*args)`` returns a ``together.Statement`` (or None) and must put each argument into
-the statement only as a value (a lookup's right-hand side, an UPDATE's new value): nothing else
-may depend on it. Booleans are not values but choices: they are part of the shape and passed as
-they are. Only on PostgreSQL; elsewhere ``build`` runs on every call.
+the statement only as a value (a lookup's right-hand side, an UPDATE's new value), once (a
+value written twice is two arguments): nothing else may depend on it. Booleans are not values but choices: they are part of the shape and passed as
+they are, as is what ``Fixed`` wraps (a LIMIT, say). Only on PostgreSQL; elsewhere ``build``
+runs on every call.
 """
 
 from __future__ import annotations
@@ -37,6 +38,13 @@ _INT_MARKER = 2_100_000_000  # positive and inside a 32-bit column's range
 _DATETIME_MARKER = datetime(2001, 2, 3, 4, 5, 6, tzinfo=UTC)
 
 
+class Fixed:
+    """An argument that is part of the shape, not a value: passed to ``build`` as it is."""
+
+    def __init__(self, value):
+        self.value = value
+
+
 class Kept:
     def __init__(self, build: Callable[..., Statement | None]):
         self._build = build
@@ -44,10 +52,10 @@ class Kept:
 
     def __call__(self, *args: Any) -> Statement | None:
         if connection.vendor != "postgresql":
-            return self._build(*args)
+            return self._build(*_unfixed(args))
         shape = tuple(_shape(arg) for arg in args)
         if None in shape:
-            return self._build(*args)
+            return self._build(*_unfixed(args))
         kept: dict = self._local.__dict__.setdefault(connection.alias, {})
         entry = kept.get(shape)
         if entry is None:
@@ -56,13 +64,13 @@ class Kept:
                 kept[shape] = entry
             return first
         if entry is _UNKEPT:
-            return self._build(*args)
+            return self._build(*_unfixed(args))
         return _bound(entry, args)
 
     def _keep(self, shape: tuple, args: tuple) -> tuple[Any, Statement | None]:
         """The kept form of ``shape`` (or ``_UNKEPT``) and this call's statement."""
-        real = self._build(*args)
-        markers, flat = _markers(shape, args)
+        real = self._build(*_unfixed(args))
+        markers, flat = _markers(shape)
         template = self._build(*markers)
         if real is None or template is None or not template.sql:
             return _UNKEPT, real
@@ -87,7 +95,13 @@ class Kept:
         return entry, real
 
 
+def _unfixed(args: tuple) -> list:
+    return [arg.value if isinstance(arg, Fixed) else arg for arg in args]
+
+
 def _shape(arg: Any):
+    if isinstance(arg, Fixed):
+        return ("fixed", arg.value)
     if isinstance(arg, bool):
         return ("bool", arg)
     if isinstance(arg, int):
@@ -111,13 +125,13 @@ def _marker(kind: str, n: int):
     return f"\x00kept-{n}\x00"
 
 
-def _markers(shape: tuple, args: tuple) -> tuple[list, list]:
+def _markers(shape: tuple) -> tuple[list, list]:
     """Arguments for ``build`` with markers in place of the values, and every marker to look
     for among the parameters: each value's, and each list's as a whole (an array parameter)."""
     built, flat = [], []
-    for part, arg in zip(shape, args, strict=True):
-        if isinstance(part, tuple) and part[0] == "bool":
-            built.append(arg)
+    for part in shape:
+        if isinstance(part, tuple) and part[0] in ("bool", "fixed"):
+            built.append(part[1])
         elif isinstance(part, tuple):
             values = [_marker(part[1], len(flat) + i) for i in range(part[2])]
             flat += values
@@ -135,7 +149,7 @@ def _positions(shape: tuple) -> list[tuple[int, int | None]]:
     scalar or a list as a whole)."""
     positions = []
     for a, part in enumerate(shape):
-        if isinstance(part, tuple) and part[0] == "bool":
+        if isinstance(part, tuple) and part[0] in ("bool", "fixed"):
             continue
         if isinstance(part, tuple):
             positions += [(a, i) for i in range(part[2])]

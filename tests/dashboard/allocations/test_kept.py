@@ -10,7 +10,7 @@ from django.db import connection, transaction
 from django.db.models import F
 
 from dashboard.allocations import coalesce, together
-from dashboard.allocations.kept import Kept
+from dashboard.allocations.kept import Fixed, Kept
 from dashboard.allocations.models import AllocationJob
 from dashboard.directory.models import Agent
 
@@ -130,3 +130,17 @@ def test_models_come_with_their_related_rows_and_annotations(agents):
     assert got.pk == want.pk and got.next_try == want.next_try == 1
     assert got.agent_ids == ["a0"] and got._state.adding is False
     assert "requested_by" in got._state.fields_cache and got.requested_by.username == "someone"
+
+
+def test_a_fixed_argument_is_part_of_the_shape(agents):
+    """A LIMIT written into the SQL is kept once per value it takes (``Fixed``)."""
+    build = Counted(
+        lambda name, n: together.select(
+            Agent.objects.exclude(name=name).order_by("id").values_list("id")[:n]
+        )
+    )
+    kept = Kept(build)
+    assert together.run([kept("nobody", Fixed(2))])[0].result == [("a0",), ("a1",)]
+    assert together.run([kept("Agent 0", Fixed(2))])[0].result == [("a1",), ("a2",)]
+    assert together.run([kept("Agent 1", Fixed(3))])[0].result == [("a0",), ("a2",), ("a3",)]
+    assert build.calls == (4 if connection.vendor == "postgresql" else 3)
