@@ -109,11 +109,17 @@ def job_execute(*, job_id: int, client: IcwsClient) -> RunOutcome:
     batch's outcome and the next batch's hold commit together.
     """
     now = timezone.now()
-    if (settled := _settled(job_id, now)) is not None:
-        return settled
+    skip = connection.features.has_select_for_update_skip_locked
     with transaction.atomic():
-        # Locked as _JOB_LOCKED says.
-        [job] = together.run([_JOB_LOCKED(job_id)])[0].result or _no_such_job(job_id)
+        # Locked as _JOB_LOCKED says. A row another transaction holds is skipped at first: most
+        # often a coalesced job whose neighbour's run holds it, answered by ``_settled``.
+        [job] = together.run([_JOB_LOCKED(job_id, skip)])[0].result or [None]
+        if job is None and skip:
+            if (settled := _settled(job_id, now)) is not None:
+                return settled
+            [job] = together.run([_JOB_LOCKED(job_id, False)])[0].result or [None]
+        if job is None:
+            _no_such_job(job_id)
         if job.is_terminal:
             return RunOutcome(job.status)
         if job.status == Status.RUNNING and job.lease_expires_at and job.lease_expires_at > now:
@@ -155,8 +161,8 @@ _UNSENT = (JobBatch.Status.PENDING, JobBatch.Status.SENDING)
 # naming that user (FK check) would wait on it. no_key: FK checks from rows that reference the
 # job must not wait on this lock.
 _JOB_LOCKED = Kept(
-    lambda job_id: together.select_models(
-        AllocationJob.objects.select_for_update(of=("self",), no_key=True)
+    lambda job_id, skip_locked: together.select_models(
+        AllocationJob.objects.select_for_update(of=("self",), no_key=True, skip_locked=skip_locked)
         .select_related("requested_by")
         .annotate(requested_roster=coalesce.requested_roster())
         .filter(pk=job_id)
@@ -175,12 +181,12 @@ _JOB_STATE = Kept(
 
 
 def _settled(job_id: int, now) -> RunOutcome | None:
-    """What the locked read below would answer for a job that is over or held by a live lease,
-    read without the lock and outside a transaction; None for every other job (it is locked and
-    looked at again). Most messages of coalesced jobs arrive after a neighbour's run took or
-    ended them: such a message cost a transaction and a row lock, and waited for the lock
-    while that run's outcome transaction held it. Both answers hold whenever they were read:
-    an end is final, and a live lease is another run's until it expires (the sweeper's case)."""
+    """What the locked read would answer for a job whose row another transaction holds, if it
+    is over or held by a live lease, read without the lock; None for every other job (it is
+    waited for and looked at again). Most messages of coalesced jobs arrive after a neighbour's
+    run took or ended them, and each waited for the row while that run's outcome transaction
+    held it. Both answers hold whenever they were read: an end is final, and a live lease is
+    another run's until it expires (the sweeper's case)."""
     rows = together.run([_JOB_STATE(job_id)])[0].result
     if not rows:
         return None

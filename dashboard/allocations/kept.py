@@ -12,9 +12,9 @@ and must give the same SQL and parameters, else that shape is built every time.
 
 ``build(*args)`` returns a ``together.Statement`` (or None) and must put each argument into
 the statement only as a value (a lookup's right-hand side, an UPDATE's new value), once (a
-value written twice is two arguments): nothing else may depend on it. Booleans are not values but choices: they are part of the shape and passed as
-they are, as is what ``Fixed`` wraps (a LIMIT, say). Only on PostgreSQL; elsewhere ``build``
-runs on every call.
+value written twice is two arguments): nothing else may depend on it. Booleans are not values
+but choices: they are part of the shape and passed as they are, as is what ``Fixed`` wraps (a
+LIMIT, say). Only on PostgreSQL; elsewhere ``build`` runs on every call.
 """
 
 from __future__ import annotations
