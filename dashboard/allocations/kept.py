@@ -59,9 +59,10 @@ class Kept:
         kept: dict = self._local.__dict__.setdefault(connection.alias, {})
         entry = kept.get(shape)
         if entry is None:
+            if len(kept) >= MAX_SHAPES:  # full: no second build that could not be kept anyway
+                return self._build(*_unfixed(args))
             entry, first = self._keep(shape, args)
-            if len(kept) < MAX_SHAPES:
-                kept[shape] = entry
+            kept[shape] = entry
             return first
         if entry is _UNKEPT:
             return self._build(*_unfixed(args))
@@ -71,7 +72,10 @@ class Kept:
         """The kept form of ``shape`` (or ``_UNKEPT``) and this call's statement."""
         real = self._build(*_unfixed(args))
         markers, flat = _markers(shape)
-        template = self._build(*markers)
+        try:
+            template = self._build(*markers)
+        except Exception:  # a build that converts its values (int("\x00kept-0\x00")): not
+            return _UNKEPT, real  # kept; the job still runs on the statement built as before
         if real is None or template is None or not template.sql:
             return _UNKEPT, real
         slots = []

@@ -144,3 +144,31 @@ def test_a_fixed_argument_is_part_of_the_shape(agents):
     assert together.run([kept("Agent 0", Fixed(2))])[0].result == [("a1",), ("a2",)]
     assert together.run([kept("Agent 1", Fixed(3))])[0].result == [("a0",), ("a2",), ("a3",)]
     assert build.calls == (4 if connection.vendor == "postgresql" else 3)
+
+
+def test_a_build_that_converts_its_values_is_not_kept_and_still_runs(agents):
+    """A build that turns a value into a number fails on the markers: the call gets the
+    statement built from its own values (a job must not fail for the cache's sake)."""
+    build = Counted(
+        lambda version: together.select(
+            Agent.objects.filter(roster_version=int(version)).order_by("id").values_list("id")
+        )
+    )
+    kept = Kept(build)
+    assert len(together.run([kept("0")])[0].result) == 4
+    assert together.run([kept("7")])[0].result == []
+
+
+def test_a_full_cache_builds_new_shapes_once(agents, monkeypatch):
+    from dashboard.allocations import kept as kept_module
+
+    monkeypatch.setattr(kept_module, "MAX_SHAPES", 1)
+    build = Counted(
+        lambda ids: together.select(Agent.objects.filter(id__any_of=ids).values_list("id"))
+    )
+    kept = Kept(build)
+    together.run([kept(["a0"])])  # kept (PostgreSQL: built twice)
+    calls = build.calls
+    for n in (2, 3, 4):  # new shapes, no room left: one build each
+        assert len(together.run([kept([f"a{i}" for i in range(n)])])[0].result) == n
+    assert build.calls == calls + 3
