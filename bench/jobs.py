@@ -62,11 +62,23 @@ def agent_workgroups() -> list[str]:
     return sorted({c["workgroup"] for c in seed["campaigns"]})
 
 
+def _at_least_one(text: str) -> int:
+    """Every run divides by its count (jobs/s, percentiles): 0 would end the bench in a
+    ZeroDivisionError after minutes of setup, so argparse refuses it up front."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
+    return value
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--latency-jobs", type=int, default=60)
-    parser.add_argument("--throughput-jobs", type=int, default=300)
-    parser.add_argument("--big-move", type=int, default=5000)
+    parser.add_argument("--latency-jobs", type=_at_least_one, default=60)
+    parser.add_argument("--throughput-jobs", type=_at_least_one, default=300)
+    parser.add_argument("--big-move", type=_at_least_one, default=5000)
     parser.add_argument(
         "--quick", action="store_true", help="20 / 100 jobs, still the 5,000-agent move"
     )
