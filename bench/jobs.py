@@ -63,8 +63,9 @@ def agent_workgroups() -> list[str]:
 
 
 def _at_least_one(text: str) -> int:
-    """Every run divides by its count (jobs/s, percentiles): 0 would end the bench in a
-    ZeroDivisionError after minutes of setup, so argparse refuses it up front."""
+    """A count of 0 ends the bench only after minutes of setup: 0 jobs divide by zero (jobs/s,
+    percentiles) and a move of 0 agents is refused by the API (a 400, not the 202 it waits for),
+    so argparse refuses it up front."""
     try:
         value = int(text)
     except ValueError:
