@@ -84,8 +84,9 @@ def _markers(shape: tuple) -> tuple[list, list]:
 
     def marker(kind: str):
         n = len(flat)
-        # An int marker stays inside a 32-bit column's range (Django refuses values outside).
-        value = f"\x00prepared-{n}\x00" if kind == "str" else -2_000_000_000 + n
+        # An int marker stays inside every integer column's range, a positive small integer's
+        # too: Django makes a lookup of a value outside it match nothing (EmptyResultSet).
+        value = f"\x00prepared-{n}\x00" if kind == "str" else 32_767 - n
         flat.append(value)
         return value
 
@@ -103,7 +104,9 @@ def _compile(build, shape: tuple, using: str):
     try:
         sql, params = compiler.as_sql()
     except EmptyResultSet:
-        return _EMPTY
+        # Empty whatever the values only where an argument is an empty list; otherwise it was
+        # a marker's value (out of a column's range): built as before on every call.
+        return _EMPTY if ("list", 0) in shape else _UNPREPARED
     slots = []
     found = [0] * len(flat)
     index = {(type(m), m): i for i, m in enumerate(flat)}

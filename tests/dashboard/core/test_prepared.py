@@ -116,6 +116,18 @@ def test_long_lists_are_built_as_before(dir_small):
     assert len(calls) == 2
 
 
+def test_a_positive_integer_column_is_read_with_each_calls_value(dir_small):
+    Agent.objects.filter(id="a1").update(roster_version=3)
+    read = PreparedRead(
+        lambda agent, version: (
+            Agent.objects.filter(id=agent, roster_version=version).order_by().values_list("id")
+        )
+    )
+    assert read.rows("a1", 3) == [("a1",)], "a marker out of the column's range read nothing"
+    assert read.rows("a1", 2) == []
+    assert read.rows("a1", 3) == [("a1",)]
+
+
 # -- PreparedInsert -------------------------------------------------------------------------------
 
 
