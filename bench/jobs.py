@@ -133,6 +133,9 @@ def main() -> None:
             "DASHBOARD_LOG_LEVEL": "WARNING",
             "DJANGO_SETTINGS_MODULE": "dashboard.settings",
             "ICWS_AGENT_WORKGROUPS": ",".join(agent_workgroups()),
+            # libpq's application name tells the database backends apart (_CpuWatch): the
+            # bench's own, the web server's (_measure) and the workers' (_workers).
+            "PGAPPNAME": "bench",
         }
         os.environ.update(env)
         try:
@@ -246,11 +249,12 @@ def _measure(args, env, sim, token, roster, campaigns) -> dict:
         assert r.status_code == 202, r.text
         return r.json()["id"]
 
-    with _processes([web], env):
+    with _processes([web], {**env, "PGAPPNAME": "bench-web"}) as web_procs:
         wait_http(f"{base}/healthz")
         result["floor"] = _bare_client(sim, movable[0], target[movable[0][1]], args.latency_jobs)
 
-        with _processes(_workers(1, args.worker_pool, args.concurrency), env) as workers:
+        worker_env = {**env, "PGAPPNAME": "bench-worker"}
+        with _processes(_workers(1, args.worker_pool, args.concurrency), worker_env) as workers:
             _wait_worker(api, base, post, movable[1], target)
             # 1. latency, one job at a time
             latencies, server, phases = [], [], []
@@ -276,21 +280,23 @@ def _measure(args, env, sim, token, roster, campaigns) -> dict:
                 result["uptime"] = _uptime()
                 return result
             picks = [(a, h, target[h]) for a, h in movable[3 : 3 + n]]
-            result["throughput_1"] = _throughput(post, sim, picks, workers)
+            watch = _CpuWatch(web_procs[0], workers)
+            result["throughput_1"] = _throughput(post, sim, picks, workers, watch)
         # A backlog: N jobs queued while no worker runs (the previous run moved these agents
         # to their targets: they go back), then drained by 2 workers. Timed from the first
         # job's start to the last one's finish, so the POST rate does not limit it.
         back = [(a, t, h) for a, h, t in picks]
         backlog = [post([a], [t], [h]) for a, h, t in back]
-        with _processes(_workers(2, args.worker_pool, args.concurrency), env) as workers:
+        with _processes(_workers(2, args.worker_pool, args.concurrency), worker_env) as workers:
             result["drain_2"] = _drained(_wait_done(backlog, timeout=900))
             _wait_worker(api, base, post, movable[1], target)
             fresh = [(a, h, target[h]) for a, h in movable[3 + n : 3 + 2 * n]]
-            result["throughput_2"] = _throughput(post, sim, fresh, workers)
+            watch = _CpuWatch(web_procs[0], workers)
+            result["throughput_2"] = _throughput(post, sim, fresh, workers, watch)
             # One campaign pair for every job: what coalescing is for.
             pair = _one_pair(roster, movable[3 + 2 * n :], n)
             if pair:
-                result["throughput_pair"] = _throughput(post, sim, pair, workers)
+                result["throughput_pair"] = _throughput(post, sim, pair, workers, watch)
 
             # 3. one big move: agents not already in the target campaign
             big_target = campaigns[0]
@@ -384,18 +390,22 @@ def _wait_done(job_ids: list[int], timeout: float):
     from dashboard.allocations.models import AllocationJob
 
     deadline = time.monotonic() + timeout
+    rows = AllocationJob.objects.filter(pk__in=job_ids)
     while time.monotonic() < deadline:
-        jobs = list(AllocationJob.objects.filter(pk__in=job_ids))
-        if all(j.is_terminal for j in jobs) and len(jobs) == len(job_ids):
+        # A count per poll, the rows once: loading 300 jobs as models every 20 ms took this
+        # process 3-8 ms of CPU per job measured, on the two cores the measured system runs on.
+        if rows.filter(status__in=AllocationJob.TERMINAL).count() == len(set(job_ids)):
+            jobs = list(rows)
             return sorted(jobs, key=lambda j: job_ids.index(j.pk))
         time.sleep(0.02)
     raise RuntimeError(f"jobs did not finish within {timeout} s")
 
 
-def _throughput(post, sim, picks, workers) -> dict:
+def _throughput(post, sim, picks, workers, watch) -> dict:
     """``picks``: (agent, from campaign, to campaign), one job each, all submitted at once."""
     moves_before = len(requests.get(f"{sim}/sim/moves", timeout=10).json())
     cpu_before = _cpu_seconds(workers)
+    by_process = watch.snapshot()
     start = time.perf_counter()
     with ThreadPoolExecutor(8) as pool:
         ids = list(pool.map(lambda p: post([p[0]], [p[2]], [p[1]]), picks))
@@ -403,6 +413,7 @@ def _throughput(post, sim, picks, workers) -> dict:
     jobs = _wait_done(ids, timeout=900)
     seconds = time.perf_counter() - start
     cpu = _cpu_seconds(workers) - cpu_before
+    by_process = watch.since(by_process)
     applied = _applied(sim, moves_before, len(picks))
     wanted = {p[0] for p in picks}
     counts = {a: 0 for a in wanted}
@@ -421,6 +432,7 @@ def _throughput(post, sim, picks, workers) -> dict:
         "applied_twice": sum(1 for c in counts.values() if c > 1),
         "icws_calls": len(applied),
         "worker_cpu_ms_per_job": round(cpu * 1000 / len(ids), 1),
+        "cpu_ms_per_job": {k: round(v * 1000 / len(ids), 2) for k, v in by_process.items()},
     }
 
 
@@ -445,6 +457,90 @@ def _cpu_seconds(workers) -> float:
                 fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
                 total += (int(fields[11]) + int(fields[12])) / tick
     return total
+
+
+class _CpuWatch:
+    """User + system CPU of every process a throughput run keeps busy, by group, from /proc:
+    gunicorn, the workers, the simulator, this process (the 8 client threads, the polling), the
+    database backends by application name (web, worker, bench), Redis (shared with anything
+    else on the server) and the whole machine (/proc/stat, other users included). A backend
+    that exits during the run takes its CPU with it (the web's and workers' stay connected)."""
+
+    def __init__(self, web, workers):
+        self.web, self.workers = web, workers
+        self.sim = [
+            p
+            for p in _tree(os.getpid())[1:]
+            if b"icws_client.simulator" in _read(f"/proc/{p}/cmdline")
+        ]
+        self.redis = [
+            int(p.name)
+            for p in Path("/proc").iterdir()
+            if p.name.isdigit() and _read(f"/proc/{p.name}/comm").strip() == b"redis-server"
+        ]
+
+    def _groups(self) -> dict[str, list[int]]:
+        from django.db import connection
+
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT pid, application_name FROM pg_stat_activity "
+                "WHERE datname = current_database()"
+            )
+            backends = cursor.fetchall()
+        groups = {
+            "gunicorn": _tree(self.web.pid),
+            "workers": [p for w in self.workers for p in _tree(w.pid)],
+            "simulator": self.sim,
+            "bench": [os.getpid()],  # split by thread in snapshot()
+            "redis (shared)": self.redis,
+        }
+        for group, app_name in (("pg web", "bench-web"), ("pg worker", "bench-worker")):
+            groups[group] = [p for p, app in backends if app == app_name]
+        groups["pg bench"] = [p for p, app in backends if app == "bench"]
+        return groups
+
+    def snapshot(self) -> dict:
+        cpu = {g: {p: _pid_cpu(p) for p in pids} for g, pids in self._groups().items()}
+        # This process: its main thread polls for the jobs' ends; the rest is the client
+        # threads that POST (their CPU stays in the process's total after they exit).
+        me = os.getpid()
+        main = _pid_cpu(me, f"/proc/{me}/task/{me}/stat")
+        cpu["bench polling"] = {me: main}
+        cpu["bench clients"] = {me: cpu.pop("bench")[me] - main}
+        return {"pids": cpu, "machine": _machine_busy()}
+
+    def since(self, before: dict) -> dict[str, float]:
+        now = self.snapshot()
+        out = {
+            g: sum(c - before["pids"].get(g, {}).get(p, 0.0) for p, c in pids.items())
+            for g, pids in now["pids"].items()
+        }
+        out["machine"] = now["machine"] - before["machine"]
+        return out
+
+
+def _read(path: str) -> bytes:
+    try:
+        return Path(path).read_bytes()
+    except OSError:
+        return b""
+
+
+def _pid_cpu(pid: int, path: str = "") -> float:
+    """User + system CPU seconds of one process (all its threads), 0 if it is gone."""
+    stat = _read(path or f"/proc/{pid}/stat").decode()
+    if not stat:
+        return 0.0
+    fields = stat.rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _machine_busy() -> float:
+    """CPU seconds the whole machine spent busy (every core, user + nice + system + irq)."""
+    fields = [int(v) for v in _read("/proc/stat").split(b"\n", 1)[0].split()[1:]]
+    busy = fields[0] + fields[1] + fields[2] + fields[5] + fields[6] + fields[7]
+    return busy / os.sysconf("SC_CLK_TCK")
 
 
 def _tree(pid: int) -> list[int]:
@@ -569,6 +665,8 @@ def _print(r: dict, args) -> None:
             f"{t['succeeded']} succeeded, {t['lost']} lost, {t['applied_twice']} applied twice; "
             f"worker CPU {t['worker_cpu_ms_per_job']} ms/job)"
         )
+        parts = ", ".join(f"{k} {v}" for k, v in t["cpu_ms_per_job"].items())
+        print(f"    CPU ms/job by process: {parts}")
     d = r["drain_2"]
     print(
         f"2 workers draining a backlog of {d['jobs']} queued jobs: {d['jobs_per_s']} jobs/s "
