@@ -22,11 +22,13 @@ MOVE = {"agent_ids": ["a1"], "campaign_ids_in": ["{C2}"], "campaign_ids_out": ["
 
 
 def _reads(seen: list[str]) -> list[str]:
-    """Reads of tables (the ids the write takes from their sequences are not one)."""
+    """Reads of tables (the ids the write takes from their sequences are not one); on
+    PostgreSQL a kept read runs as the EXECUTE of its prepared statement (``core.prepared``)."""
     return [
         s
         for s in _split(seen)
-        if s.lstrip("(").upper().startswith("SELECT") and not s.startswith("SELECT nextval(")
+        if s.lstrip("(").upper().startswith(("SELECT", "EXECUTE"))
+        and not s.startswith("SELECT nextval(")
     ]
 
 

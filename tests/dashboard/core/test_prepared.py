@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from unittest import mock
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import IntegerField, Q, Value
 from django.db.models.sql import InsertQuery
 
@@ -126,6 +126,90 @@ def test_a_positive_integer_column_is_read_with_each_calls_value(dir_small):
     assert read.rows("a1", 3) == [("a1",)], "a marker out of the column's range read nothing"
     assert read.rows("a1", 2) == []
     assert read.rows("a1", 3) == [("a1",)]
+
+
+# -- PreparedRead on PostgreSQL: a server-side prepared statement -------------------------------
+
+postgresql_only = pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="server-side statements are PostgreSQL's"
+)
+
+
+def _prepared_on_server() -> set[str]:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT name FROM pg_prepared_statements")
+        return {name for (name,) in cursor.fetchall()}
+
+
+@postgresql_only
+def test_a_kept_shape_is_prepared_once_per_connection_and_executed(transactional_db, dir_small):
+    read = PreparedRead(_names)
+    with statements() as seen:
+        assert read.rows(["a1", "a3"], "-") == [("a1", "Agent 1"), ("a3", "Agent 3")]
+        assert read.rows(["a4", "a2"], "Agent 4") == [("a2", "Agent 2")]
+    assert len(seen) == 2, "the PREPARE is not one of the statements a caller runs"
+    assert all(s.startswith("EXECUTE dashboard_read_") for s in seen), seen
+    assert '"directory_agent"' in seen[0], "the statement's own text rides along"
+    [(_, _, _, _, server)] = read._local.default.values()
+    assert server.name in _prepared_on_server()
+
+    connection.close()  # a new session has none of the old one's statements
+    assert server.name not in _prepared_on_server()
+    assert read.rows(["a2"], "-") == [("a2", "Agent 2")], "another shape, prepared anew"
+    assert read.rows(["a1", "a3"], "-") == [("a1", "Agent 1"), ("a3", "Agent 3")]
+    assert server.name in _prepared_on_server()
+
+
+@postgresql_only
+def test_a_statement_prepared_in_a_rolled_back_transaction_still_runs(dir_small):
+    read = PreparedRead(_names)
+    with transaction.atomic():
+        assert read.rows(["a1"], "-") == [("a1", "Agent 1")]  # prepared here
+        transaction.set_rollback(True)
+    with statements() as seen:
+        assert read.rows(["a2"], "-") == [("a2", "Agent 2")]
+    assert seen[0].startswith("EXECUTE"), "PREPARE is not transactional: no second one needed"
+
+
+@postgresql_only
+def test_integer_and_constant_parameters_keep_their_types(dir_small):
+    def build(agent, version):
+        return (
+            Agent.objects.filter(id=agent, roster_version=version)
+            .order_by()
+            .values_list(Value(7, output_field=IntegerField()), "id")
+        )
+
+    version = Agent.objects.get(id="a1").roster_version
+    read = PreparedRead(build)
+    for _ in range(7):  # past the five custom plans, on PostgreSQL's generic one
+        assert read.rows("a1", version) == [(7, "a1")] == list(build("a1", version))
+    assert read.rows("a1", version + 1) == []
+
+
+@postgresql_only
+def test_not_prepared_where_the_driver_prepares_or_behind_a_pooler(dir_small, monkeypatch):
+    read = PreparedRead(_names)
+    connection.ensure_connection()
+    monkeypatch.setattr(connection.connection, "prepare_threshold", 5)
+    with statements() as seen:
+        assert read.rows(["a1"], "-") == [("a1", "Agent 1")]
+    assert seen[0].startswith("SELECT"), "psycopg deallocates all at each rollback then"
+    monkeypatch.setattr(connection.connection, "prepare_threshold", None)
+    monkeypatch.setitem(connection.settings_dict, "DISABLE_SERVER_SIDE_CURSORS", True)  # a pooler
+    other = PreparedRead(_names)
+    with statements() as seen:
+        assert other.rows(["a1"], "-") == [("a1", "Agent 1")]
+    assert seen[0].startswith("SELECT")
+
+
+def test_placeholders_are_numbered_and_a_literal_percent_kept():
+    assert prepared._numbered("a = %s AND b LIKE '5%%' AND c IN (%s, %s)") == (
+        "a = $1 AND b LIKE '5%' AND c IN ($2, $3)",
+        3,
+    )
+    assert prepared._numbered("a = %d")[1] == -1, "an unknown placeholder is not rewritten"
+    assert prepared._ServerStatement.of("a = %s", [datetime.now(UTC)]) is None
 
 
 # -- PreparedInsert -------------------------------------------------------------------------------
