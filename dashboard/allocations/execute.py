@@ -43,7 +43,7 @@ from dashboard.allocations.models import AllocationJob, JobBatch
 from dashboard.allocations.selectors import roster_when_requested
 from dashboard.audit.models import AuditEvent
 from dashboard.audit.search import resolve_names
-from dashboard.audit.services import audit_record, next_ids_sql
+from dashboard.audit.services import audit_record, insert_statement, inserted, next_ids_sql
 from dashboard.directory.models import Agent, RosterEntry
 from dashboard.directory.selectors import (
     campaign_names_query,
@@ -254,7 +254,9 @@ def _ms(started: float) -> int:
     return int((time.monotonic() - started) * 1000)
 
 
-def _audit_started(job, *, taken_over=False, sent_with=None, names=None, pk=None) -> None:
+def _audit_started(
+    job, *, taken_over=False, sent_with=None, names=None, pk=None, defer=None
+) -> None:
     message = f"Attempt {job.attempts}"
     if taken_over:
         message += " (took over from a worker whose lease expired)"
@@ -268,7 +270,18 @@ def _audit_started(job, *, taken_over=False, sent_with=None, names=None, pk=None
         message=message,
         agent_names=agent_names,
         campaign_names=campaign_names,
+        defer=defer,
     )
+
+
+def _insert_deferred(rows: list[AuditEvent]) -> None:
+    """Audit rows built with ``audit_record(defer=)``, inserted in one round trip
+    (``together``) instead of one each: a coalesced call of n jobs writes n "started" rows at
+    its claim and n "succeeded" rows at its outcome. Their signals as ``audit_record`` sends
+    them (agentpage's ready-for-calls on a "succeeded" row)."""
+    together.run([together.Statement(*insert_statement(row)) for row in rows])
+    for row in rows:
+        inserted(row)
 
 
 def _ids(ids) -> str:
@@ -427,6 +440,7 @@ def _prepare(
             {a: agents[a][2] for r in runs for a in r.batch.agent_ids if a in agents},
             dict(campaigns.result),
         )
+        rows: list[AuditEvent] = []
         for i, run in enumerate(runs):
             run.sent_with = [pk for pk in sent_with if pk != run.job.pk]
             run.names = names
@@ -436,7 +450,9 @@ def _prepare(
                 sent_with=run.sent_with,
                 names=names,
                 pk=ids.result[i][0] if ids is not None else None,
+                defer=rows,
             )
+        _insert_deferred(rows)
     if not going:
         return _fail(
             primary.job,
@@ -742,6 +758,7 @@ def _audit_succeeded(
         agent_names, campaign_names = resolve_names(
             list(after), [*job.campaign_ids_in, *job.campaign_ids_out]
         )
+    rows: list[AuditEvent] = []
     for i, run in enumerate(runs):
         details = {"sent_with": sorted(run.sent_with)} if run.sent_with else None
         audit_record(
@@ -755,7 +772,9 @@ def _audit_succeeded(
             details=details,
             agent_names=agent_names,
             campaign_names=campaign_names,
+            defer=rows,
         )
+    _insert_deferred(rows)
 
 
 def _finish_alone(job: AllocationJob, batches: list[JobBatch]) -> RunOutcome:

@@ -41,13 +41,17 @@ def audit_record(
     agent_names: Mapping[str, str] | None = None,
     campaign_names: Mapping[str, str] | None = None,
     pk: int | None = None,
+    defer: list[AuditEvent] | None = None,
 ) -> AuditEvent:
     """Write one event, unchained, with its seal. Job fields default from ``job``;
     ``icws_error`` is an ``IcwsError``.
 
     ``pk``: an id taken from the table's sequence beforehand (``next_ids_sql``, read in a round
     trip the caller makes anyway): the seal, which covers the id, is then computed first and
-    the row is one INSERT instead of an INSERT and an UPDATE of its seal.
+    the row is one INSERT instead of an INSERT and an UPDATE of its seal. With ``pk``,
+    ``defer``: the row is built and sealed but appended to ``defer`` instead of inserted, for
+    the caller to send several rows' INSERTs in one round trip (``insert_statement``, then
+    ``inserted`` for each once sent), in the same transaction.
 
     No shared lock is taken: the row gets its id from the table's sequence and a seal (HMAC of
     its id and content under ``AUDIT_SIGNING_KEY``); the chainer (``audit.chainer``) links it
@@ -102,7 +106,10 @@ def audit_record(
         if pk is not None:
             seal = _seal({**content, **extra, "seq": 0, "id": pk})
             event = AuditEvent(id=pk, actor=actor, job=job, seq=None, seal=seal, **fields, **extra)
-            _insert(event)
+            if defer is not None:
+                defer.append(event)
+            else:
+                _insert(event)
             return event
         event = AuditEvent.objects.create(actor=actor, job=job, seq=None, **fields, **extra)
         content["seq"] = 0  # replaced by null in what the seal signs
@@ -129,11 +136,22 @@ _INSERT = PreparedInsert(
 def _insert(event: AuditEvent) -> None:
     """``event.save(force_insert=True)`` for a new row with its id: the same INSERT and the
     same ``pre_save``/``post_save`` signals (agentpage listens for "succeeded" rows)."""
-    using = connection.alias
-    pre_save.send(sender=AuditEvent, instance=event, raw=False, using=using, update_fields=None)
-    sql, params = _INSERT.statement(event, using)
+    sql, params = insert_statement(event)
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
+    inserted(event)
+
+
+def insert_statement(event: AuditEvent) -> tuple[str, tuple]:
+    """A deferred row's INSERT (``audit_record(defer=)``), after its ``pre_save`` signal."""
+    using = connection.alias
+    pre_save.send(sender=AuditEvent, instance=event, raw=False, using=using, update_fields=None)
+    return _INSERT.statement(event, using)
+
+
+def inserted(event: AuditEvent) -> None:
+    """A deferred row's INSERT was sent: the row as saved, then its ``post_save`` signal."""
+    using = connection.alias
     event._state.adding, event._state.db = False, using
     post_save.send(
         sender=AuditEvent, instance=event, created=True, update_fields=None, raw=False, using=using

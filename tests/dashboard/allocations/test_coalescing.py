@@ -198,3 +198,24 @@ def test_a_neighbour_whose_agent_another_claim_holds_is_left_queued(mover, dir_s
     ]
     assert kinds(second) == ["requested"]
     assert execute.job_execute(job_id=second.pk, client=client).status == Status.SUCCEEDED
+
+
+@pytest.mark.postgres_too
+def test_a_coalesced_calls_audit_rows_go_in_one_round_trip_each_side(mover, dir_small, client):
+    # Three jobs in one call: three "started" rows at the claim and three "succeeded" rows at
+    # the outcome, each lot one round trip (they were one each), sealed as audit_record seals.
+    from django.db import connection
+
+    from dashboard.audit import chainer
+    from tests.dashboard.conftest import statements
+
+    jobs = [move(mover, a, ins=("{C3}",), outs=()) for a in ("a1", "a2", "a3")]
+    with statements() as seen:
+        assert execute.job_execute(job_id=jobs[0].pk, client=client).status == Status.SUCCEEDED
+    client.allocate_agents.assert_called_once()
+    for job in jobs:
+        assert kinds(job) == ["requested", "started", "succeeded"]
+    assert chainer.chain_pending() == AuditEvent.objects.count(), "every seal checks out"
+    if connection.vendor == "postgresql":
+        inserts = [s for s in seen if s.startswith('INSERT INTO "audit_auditevent"')]
+        assert [s.count('INSERT INTO "audit_auditevent"') for s in inserts] == [3, 3]
