@@ -33,14 +33,15 @@ Status = AllocationJob.Status
 _READ_AHEAD = 2
 
 
-def probe(job: AllocationJob, agents: int) -> together.Statement | None:
-    """Whether ``neighbours`` can find anything for ``job`` (a one-batch job of ``agents``
-    agents), as a SELECT of at most one candidate's id, unlocked, for the caller to send with
-    the claim's other reads: a lone job (the usual case when jobs are few) then pays no
-    neighbour query. None when nothing could be coalesced with it anyway."""
+def probe(job_id: int, ins: list[str], outs: list[str], agents: int) -> together.Statement | None:
+    """Whether ``neighbours`` can find anything for job ``job_id`` (a one-batch job of
+    ``agents`` agents, into ``ins`` and out of ``outs``), as a SELECT of at most one
+    candidate's id, unlocked, for the caller to send with the claim's other reads: a lone job
+    (the usual case when jobs are few) then pays no neighbour query. None when nothing could
+    be coalesced with it anyway."""
     if settings.ALLOCATION_COALESCE_MAX <= 1 or agents >= settings.ALLOCATION_BATCH_SIZE:
         return None
-    return _PROBE(job.pk, job.campaign_ids_in, job.campaign_ids_out, timezone.now())
+    return _PROBE(job_id, ins, outs, timezone.now())
 
 
 def _candidates(job: AllocationJob):

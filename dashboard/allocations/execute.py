@@ -18,8 +18,9 @@ Guarantees and how they are kept
 * Transient ICWS errors are retried with capped, jittered backoff up to
   ``ALLOCATION_MAX_ATTEMPTS``; every state change writes its audit row in the same transaction.
 * A failed job records its error's class name and ``transient`` flag, which ``explain`` reads.
-* Cost: a one-batch job's happy path is two transactions, the claim and the outcome (see
-  ``job_execute``), with set-based writes and nothing read twice.
+* Cost: a one-batch job's happy path is an unlocked read and two transactions, the claim and
+  the outcome (see ``job_execute``), with set-based writes; a message for a job another run
+  already took or ended is answered by that one read, with no transaction or lock.
 * Coalescing (``coalesce``): queued one-batch jobs with the same campaigns go in one call; each
   keeps its own token, outcome and audit rows, and a 400 is split in halves until the job ICWS
   refused is alone, so one bad job cannot fail its neighbours.
@@ -109,30 +110,63 @@ def job_execute(*, job_id: int, client: IcwsClient) -> RunOutcome:
     batch's outcome and the next batch's hold commit together.
     """
     now = timezone.now()
+    # First without a lock or a transaction: most messages, in a busy queue, are for jobs a
+    # neighbour's run already took or ended (coalescing), and the answer to those holds
+    # whenever it is read (``_settled``). Locking such a row cost a transaction, a row lock and
+    # its commit record. The job's agents and campaigns, which never change, come with it: the
+    # claim's first round trip locks the row and reads everything else at once.
+    [facts] = together.run([_JOB_FACTS(job_id)])[0].result or [None]
+    if facts is None:
+        _no_such_job(job_id)
+    if (settled := _settled(*facts[:3], now)) is not None:
+        return settled
     skip = connection.features.has_select_for_update_skip_locked
+    try:
+        claimed = _claim(job_id, facts[3:], now, skip_locked=skip)
+    except _HeldElsewhere:
+        # Another transaction holds the row: answered from what it committed when that holds
+        # anyway, else waited for (the locked read then decides, as always).
+        [facts] = together.run([_JOB_FACTS(job_id)])[0].result or [None]
+        if facts is None:
+            _no_such_job(job_id)
+        if (settled := _settled(*facts[:3], now)) is not None:
+            return settled
+        claimed = _claim(job_id, facts[3:], now, skip_locked=False)
+    if isinstance(claimed, RunOutcome):
+        return claimed
+    return _send_and_record(claimed, client)
+
+
+class _HeldElsewhere(Exception):
+    """The job's row was skipped (SKIP LOCKED): another transaction holds it."""
+
+
+def _claim(job_id: int, facts, now, *, skip_locked: bool) -> list[_Run] | RunOutcome:
+    """The claim's transaction: the job's row locked (``_JOB_LOCKED``) and looked at again,
+    then its batches, agents and neighbours taken (``_prepare``). Returns the runs to send, or
+    the job's outcome when there is nothing to send. ``facts``: the job's agents and campaigns,
+    read before. Raises ``_HeldElsewhere`` (the transaction rolled back, its locks gone) when
+    ``skip_locked`` and another transaction holds the row."""
+    agent_ids, ins, outs = facts
     with transaction.atomic():
-        # Locked as _JOB_LOCKED says. A row another transaction holds is skipped at first: most
-        # often a coalesced job whose neighbour's run holds it, answered by ``_settled``.
-        [job] = together.run([_JOB_LOCKED(job_id, skip)])[0].result or [None]
-        if job is None and skip:
-            if (settled := _settled(job_id, now)) is not None:
-                return settled
-            [job] = together.run([_JOB_LOCKED(job_id, False)])[0].result or [None]
+        # One round trip (``together``): the job's row locked first, as every locker takes it
+        # (the agents' rows after it), its batches and, for a job of one batch, its agents
+        # locked and whether any queued job could go in its call (``coalesce.probe``).
+        one = len(agent_ids) <= settings.ALLOCATION_BATCH_SIZE
+        lock = _JOB_LOCKED(job_id, skip_locked)
+        reads = _BATCHES(job_id)
+        agents = _agents_locked(agent_ids) if one else None
+        probe = coalesce.probe(job_id, ins, outs, len(agent_ids)) if one else None
+        together.run([lock, reads, agents, probe])
+        [job] = lock.result or [None]
+        if job is None and skip_locked:
+            raise _HeldElsewhere
         if job is None:
             _no_such_job(job_id)
-        if job.is_terminal:
-            return RunOutcome(job.status)
-        if job.status == Status.RUNNING and job.lease_expires_at and job.lease_expires_at > now:
-            return RunOutcome(job.status, notes=["running elsewhere"])
-        if job.status == Status.RETRYING and job.next_attempt_at and job.next_attempt_at > now:
-            return RunOutcome(job.status, retry_in=(job.next_attempt_at - now).total_seconds())
-        # One round trip (``together``): the batches and, for a job of one batch, its agents
-        # locked and whether any queued job could go in its call (``coalesce.probe``).
-        one = len(job.agent_ids) <= settings.ALLOCATION_BATCH_SIZE
-        reads = _BATCHES(job.pk)
-        agents = _agents_locked(job.agent_ids) if one else None
-        probe = coalesce.probe(job, len(job.agent_ids)) if one else None
-        together.run([reads, agents, probe])
+        if (
+            settled := _settled(job.status, job.lease_expires_at, job.next_attempt_at, now)
+        ) is not None:
+            return settled
         batches = reads.result
         todo = [b for b in batches if b.status in _UNSENT]
         if not todo:  # every batch has an outcome already; only the job's is missing
@@ -151,7 +185,7 @@ def job_execute(*, job_id: int, client: IcwsClient) -> RunOutcome:
         blocked = _prepare(runs, claim=True, taken_over=job.status == Status.RUNNING, locked=locked)
         if blocked is not None:
             return blocked
-    return _send_and_record(runs, client)
+    return runs
 
 
 _UNSENT = (JobBatch.Status.PENDING, JobBatch.Status.SENDING)
@@ -173,28 +207,31 @@ _BATCHES = Kept(
 )
 
 
-_JOB_STATE = Kept(
+_JOB_FACTS = Kept(
     lambda job_id: together.select(
-        AllocationJob.objects.filter(pk=job_id).values_list("status", "lease_expires_at")
+        AllocationJob.objects.filter(pk=job_id).values_list(
+            "status",
+            "lease_expires_at",
+            "next_attempt_at",
+            "agent_ids",
+            "campaign_ids_in",
+            "campaign_ids_out",
+        )
     )
 )
 
 
-def _settled(job_id: int, now) -> RunOutcome | None:
-    """What the locked read would answer for a job whose row another transaction holds, if it
-    is over or held by a live lease, read without the lock; None for every other job (it is
-    waited for and looked at again). Most messages of coalesced jobs arrive after a neighbour's
-    run took or ended them, and each waited for the row while that run's outcome transaction
-    held it. Both answers hold whenever they were read: an end is final, and a live lease is
-    another run's until it expires (the sweeper's case)."""
-    rows = together.run([_JOB_STATE(job_id)])[0].result
-    if not rows:
-        return None
-    status, lease_expires_at = rows[0]
+def _settled(status, lease_expires_at, next_attempt_at, now) -> RunOutcome | None:
+    """The answer for a job that is over, held by a live lease or not due yet, whether its state
+    was read under the row's lock or without it; None for a job to run. Each answer holds
+    whenever it was read: an end is final, a live lease is another run's until it expires (the
+    sweeper's case), and a job not due is run again when it is (its re-run looks again)."""
     if status in AllocationJob.TERMINAL:
         return RunOutcome(status)
     if status == Status.RUNNING and lease_expires_at and lease_expires_at > now:
         return RunOutcome(status, notes=["running elsewhere"])
+    if status == Status.RETRYING and next_attempt_at and next_attempt_at > now:
+        return RunOutcome(status, retry_in=(next_attempt_at - now).total_seconds())
     return None
 
 

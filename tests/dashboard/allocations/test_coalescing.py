@@ -159,14 +159,16 @@ def test_a_lone_job_pays_no_neighbour_query_and_its_claim_reads_in_one_round_tri
         assert execute.job_execute(job_id=job.pk, client=client).status == Status.SUCCEEDED
     assert not n.called, "the probe found no candidate: no neighbour query"
     if connection.vendor == "postgresql":
-        # The claim: the job's row; its batches, agents and the probe; the writes; the
-        # "started" row. The outcome: the fence; the writes; the "succeeded" row; whatever
-        # other apps write on a success.
-        reads = [s for s in seen if '"allocations_jobbatch"' in s and s.startswith("SELECT")]
+        # The claim: the job's state, unlocked; its row locked, its batches, agents and the
+        # probe; the writes; the "started" row. The outcome: the fence; the writes; the
+        # "succeeded" row; whatever other apps write on a success.
+        reads = [s for s in seen if '"allocations_jobbatch"' in s and "SKIP LOCKED" in s]
         assert len(reads) == 1 and '"directory_agent"' in reads[0] and "LIMIT 1" in reads[0]
         claim = [s for s in seen[: seen.index(reads[0]) + 1] if not s.startswith("SAVEPOINT")]
         assert len(claim) == 2, claim
-        assert "SKIP LOCKED" in claim[0], "an uncontended job's lock is its first statement"
+        assert "FOR NO KEY UPDATE" not in claim[0], "the first read takes no lock"
+        lock, batches = claim[1].index("SKIP LOCKED"), claim[1].index('"allocations_jobbatch"')
+        assert lock < batches, "the job's row is locked first, in the reads' round trip"
 
 
 @pytest.mark.postgres_too

@@ -86,3 +86,62 @@ def test_an_ended_job_is_not_run_again(mover, dir_small, client):
     again = execute.job_execute(job_id=job.pk, client=client)
     assert again.status == Status.SUCCEEDED
     assert client.allocate_agents.call_count == 1
+
+
+@pytest.mark.postgres_too
+@pytest.mark.parametrize("status", [Status.SUCCEEDED, Status.RUNNING, Status.RETRYING])
+def test_a_settled_job_is_answered_from_one_read_without_a_lock(mover, dir_small, client, status):
+    # The message of a job a neighbour's run took or ended (most messages in a busy queue):
+    # the old claim locked its row first (a transaction, a row lock and its commit record).
+    from tests.dashboard.conftest import statements
+
+    job = queued(mover)
+    later = timezone.now() + timedelta(minutes=1)
+    AllocationJob.objects.filter(pk=job.pk).update(
+        status=status, lease_expires_at=later, next_attempt_at=later
+    )
+    with statements() as seen:
+        outcome = execute.job_execute(job_id=job.pk, client=client)
+    assert outcome.status == status
+    assert (outcome.retry_in is not None) == (status == Status.RETRYING)
+    assert len(seen) == 1 and "FOR NO KEY UPDATE" not in seen[0] and "FOR UPDATE" not in seen[0]
+    client.allocate_agents.assert_not_called()
+
+
+@pytest.mark.postgres_too
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("ends", [True, False])
+def test_a_queued_job_whose_row_another_transaction_holds_is_decided_by_what_it_commits(
+    mover, dir_small, client, ends
+):
+    # Read queued, then skipped by the locked read: the claim lets go of what it locked and
+    # waits for the row; what the other transaction committed decides.
+    if connection.vendor != "postgresql":
+        pytest.skip("row locks: PostgreSQL")
+    import threading
+
+    import psycopg
+
+    job = queued(mover)
+    other = psycopg.connect(**connection.get_connection_params())
+    other.execute("SELECT id FROM allocations_allocationjob WHERE id = %s FOR UPDATE", [job.pk])
+    if ends:
+        other.execute(
+            "UPDATE allocations_allocationjob SET status = 'cancelled' WHERE id = %s", [job.pk]
+        )
+    release = threading.Timer(0.5, other.commit)
+    release.start()
+    try:
+        started = time.monotonic()
+        outcome = execute.job_execute(job_id=job.pk, client=client)
+        waited = time.monotonic() - started
+    finally:
+        release.join()
+        other.close()
+    assert waited >= 0.4, "the claim waited for the row"
+    if ends:
+        assert outcome.status == Status.CANCELLED
+        client.allocate_agents.assert_not_called()
+    else:
+        assert outcome.status == Status.SUCCEEDED
+        client.allocate_agents.assert_called_once()
