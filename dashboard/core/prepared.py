@@ -185,9 +185,12 @@ def _param_type(value) -> str | None:
         return "boolean"
     if isinstance(value, str):
         return "unknown"
+    if type(value) is int:
+        return "int8"
     if isinstance(value, int):
-        # psycopg's wrappers (Int2, Int4, Int8) are ints and name their type.
-        return {"Int2": "int2", "Int4": "int4", "Int8": "int8"}.get(type(value).__name__, "int8")
+        # psycopg's wrappers (Int2, Int4, Int8) are ints and name their type; another int
+        # subclass (IntNumeric, Oid, an enum) is not guessed at.
+        return {"Int2": "int2", "Int4": "int4", "Int8": "int8"}.get(type(value).__name__)
     return None
 
 

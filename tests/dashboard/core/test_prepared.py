@@ -10,6 +10,7 @@ import pytest
 from django.db import connection, transaction
 from django.db.models import IntegerField, Q, Value
 from django.db.models.sql import InsertQuery
+from psycopg.types.numeric import Int4, IntNumeric
 
 from dashboard.accounts.models import ApiToken
 from dashboard.allocations.models import AllocationJob
@@ -210,6 +211,11 @@ def test_placeholders_are_numbered_and_a_literal_percent_kept():
     )
     assert prepared._numbered("a = %d")[1] == -1, "an unknown placeholder is not rewritten"
     assert prepared._ServerStatement.of("a = %s", [datetime.now(UTC)]) is None
+    assert prepared._ServerStatement.of("a = %s", [IntNumeric(5)]) is None, "not guessed at"
+    assert (
+        "(int4, int8, unknown)"
+        in prepared._ServerStatement.of("a = %s AND b = %s AND c = %s", [Int4(1), 2, "x"]).prepare
+    )
 
 
 # -- PreparedInsert -------------------------------------------------------------------------------
