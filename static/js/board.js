@@ -97,13 +97,14 @@
     return entry.disabled[at - entry.start];
   }
 
-  // -- deferred columns: cards made when the column comes on screen ------------------------------
+  // -- deferred columns: cards made when the column comes on screen, unmade far off it -----------
   // Past the first screenful a column carries its cards as text, the raw-text content of a
   // hidden <noframes> (board_heads.DEFERRED): a card on the page costs the renderer about 3 KB,
   // its text a few hundred bytes. The filters, "select all", the totals and presence updates read and
   // keep what they need from the text (DEFERRED_CARD, the markup of board_cards.CARD); the cards
   // are made from it once the column is on screen, opened, focused or its link followed, and
-  // take the filter, selection and presence the board has for them then.
+  // take the filter, selection and presence the board has for them then; far off screen they go
+  // back to the text (unmakeCards).
   var DEFERRED_CARD = /<li class="([^"]*)" data-agent-id="([^"]*)"(?: data-s="(\d+)")?([^>]*)><label><input type=checkbox name=pick value="([^"]*)"([^>]*)><a href="[^"]*">([^<]*)<\/a>/g;
   var ENTITIES = { amp: "&", lt: "<", gt: ">", quot: "\"" };
   // The text as the page would show it: html.escape's references and the non-ASCII ones.
@@ -115,14 +116,21 @@
       return String.fromCodePoint(parseInt(ref.slice(hex ? 2 : 1), hex ? 16 : 10));
     });
   }
-  var patches = new Map();    // agent id -> the presence last patched into a deferred card of theirs
-  var madeColumns = new Set(); // campaign ids whose deferred cards were made: made again after a refresh
-  var nearViewport = null;    // IntersectionObserver of the deferred columns
+  var patches = new Map();    // agent id -> the presence last patched into a card of theirs, since the render
+  var madeColumns = new Set(); // campaign ids whose deferred cards are made: made again after a refresh
+  var nearViewport = null;    // IntersectionObserver of the deferred columns: makes them on screen
+  var farAway = null;         // IntersectionObserver of the made ones: unmakes them far off screen
+  // A made list -> the nodes of its deferred form (its link and the text), to go back to: the
+  // text is one string of a few KB, where the column's cards, once shown, hold about half a
+  // megabyte of the renderer's objects (elements, styles, layout; memory-infra dump at 5,000
+  // agents, 122 made columns against 32).
+  var deferredForms = new WeakMap();
 
   function listOfDeferred(column) { return column.querySelector("ul[data-deferred]"); }
-  // The cards from the text, in the list (replacing its link and the text).
+  // The cards from the text, in the list (replacing its link and the text, which are kept).
   function fillDeferred(list) {
     var text = list.querySelector("[data-deferred-cards]");
+    deferredForms.set(list, Array.prototype.slice.call(list.childNodes));
     list.removeAttribute("data-deferred");
     list.innerHTML = text ? text.textContent : "";
   }
@@ -134,6 +142,7 @@
     if (nearViewport) { nearViewport.unobserve(entry.el); }
     madeColumns.add(entry.el.dataset.campaignId);
     fillDeferred(list);
+    entry.form = deferredForms.get(list);
     var made = list.querySelectorAll("li[data-agent-id]");
     if (made.length !== entry.cards.length) { // not the text that was read: read the board again
       index(); restoreSelection(); applyFilters(); tick(); return;
@@ -147,7 +156,72 @@
       if (patch) { patchCard(at, patch); }
     }
     entry.cls = entry.picks = entry.disabled = null;
+    if (farAway) { farAway.observe(entry.el); }
     tick();
+  }
+
+  // What the board reads from a column's text, per card: class, pick, whether it can be picked,
+  // whether the workgroup filter left it out, whether the server hid it, agent id, seconds in
+  // state and the text its search key is folded from. fn(card) for each card, in order.
+  function readDeferred(text, fn) {
+    var m;
+    DEFERRED_CARD.lastIndex = 0;
+    while ((m = DEFERRED_CARD.exec(text))) {
+      var agentId = unescapeHtml(m[2]);
+      fn({ cls: m[1], pick: unescapeHtml(m[5]), disabled: /(^|\s)disabled(\s|$)/.test(m[6]),
+        out: hasWord(m[1], "wg-out"), shown: !/(^|\s)hidden$/.test(m[4]), id: agentId, s: m[3],
+        text: unescapeHtml(m[7]) + " " + agentId });
+    }
+  }
+
+  // The column back to its deferred form, once far off screen: its cards' elements go (and
+  // their style, layout and paint), what the board knows of them stays in the model (shown,
+  // selected, the presence patched since the render, the time in state), as for a column not
+  // made yet, and the cards are made again from the text when it comes back on screen. Not
+  // under the user's hands: the column with keyboard focus, or any during a drag or an open
+  // confirmation (unmakeWaiting() tries again once those end).
+  var unmakeLater = new Set();
+  function busy(entry) {
+    var d = dialog();
+    return dragging || (d && d.open) || entry.el.contains(document.activeElement);
+  }
+  function unmakeCards(entry) {
+    if (!entry || entry.deferred || !entry.form || !entry.el.isConnected) { return; } // swapped out
+    if (busy(entry)) { unmakeLater.add(entry); return; }
+    unmakeLater.delete(entry);
+    var list = entry.cards.length ? entry.cards[0].parentNode : null;
+    var holder = entry.form[entry.form.length - 1];
+    if (!list || !holder) { return; }
+    var cls = [], picks = [], disabled = [];
+    readDeferred(holder.textContent, function (card) {
+      var patch = patches.get(card.id);
+      cls.push(patch ? withPresence(card.cls, patch.presence) : card.cls);
+      picks.push(card.pick); disabled.push(card.disabled);
+    });
+    if (cls.length !== entry.cards.length) { return; } // not the text it was made from: leave it
+    for (var i = 0; i < entry.cards.length; i++) {
+      var at = entry.start + i;
+      searchKey(at); // folded from the card while there is one
+      if (lastClicked === entry.cards[i]) { lastClicked = null; }
+      entry.cards[i] = null; model.cards[at] = null;
+      model.minute[at] = -1; // the text's data-t is the render's: written again once made
+    }
+    entry.cls = cls; entry.picks = picks; entry.disabled = disabled;
+    list.textContent = "";
+    entry.form.forEach(function (node) { list.appendChild(node); });
+    list.setAttribute("data-deferred", "");
+    entry.deferred = list; entry.form = null;
+    deferredForms.delete(list);
+    madeColumns.delete(entry.el.dataset.campaignId);
+    if (farAway) { farAway.unobserve(entry.el); }
+    if (nearViewport) { nearViewport.observe(entry.el); }
+  }
+  function unmakeWaiting() {
+    if (!unmakeLater.size) { return; }
+    Array.from(unmakeLater).forEach(function (entry) {
+      unmakeLater.delete(entry);
+      if (farAway) { farAway.unobserve(entry.el); farAway.observe(entry.el); } // still far? it answers
+    });
   }
 
   function entryOfColumn(column) {
@@ -161,10 +235,21 @@
     return box.bottom > 0 && box.top < window.innerHeight && box.width > 0;
   }
 
+  // A screen above and below: a column scrolled further off is unmade, one scrolled back short
+  // of that is still made (no remaking while the supervisor goes back and forth a little).
+  // Renderer RSS 7 s after scrolling through all 200 columns and back at 5,000 agents (the
+  // bench's scroll, A/B interleaved): never unmade 268-269 MB, two screens 217, one 210-215,
+  // half of one 207, none 206-208 (at load 193-198). What stays over the load's figure is
+  // mostly what the renderer freed and keeps: a scroll that makes no cards leaves 197.
+  var FAR = "100% 0px";
+
   function watchDeferred() {
     if (nearViewport) { nearViewport.disconnect(); nearViewport = null; }
+    if (farAway) { farAway.disconnect(); farAway = null; }
+    unmakeLater.clear();
     var waiting = model.columns.filter(function (entry) { return entry.deferred; });
-    if (!waiting.length) { return; }
+    var made = model.columns.filter(function (entry) { return entry.form; });
+    if (!waiting.length && !made.length) { return; }
     if (!window.IntersectionObserver) { waiting.forEach(makeCards); return; }
     // On screen, not ahead of it: with a margin the board at rest made the columns under the
     // first screen too (offscreen columns are 260 px tall by content-visibility, and close).
@@ -176,7 +261,11 @@
         if (item.isIntersecting && column.open && !column.classList.contains("column-nomatch")) { makeCardsOf(column); }
       });
     }, { rootMargin: "0px" });
+    farAway = new IntersectionObserver(function (seen) {
+      seen.forEach(function (item) { if (!item.isIntersecting) { unmakeCards(entryOfColumn(item.target)); } });
+    }, { rootMargin: FAR });
     waiting.forEach(function (entry) { nearViewport.observe(entry.el); });
+    made.forEach(function (entry) { farAway.observe(entry.el); });
   }
 
   // One query per column for its cards, and nothing but attributes read from each.
@@ -197,9 +286,12 @@
       // Per card, in step with cards: whether the server left it out (workgroup) and whether it
       // is shown, so a keystroke reads no attributes. start: its first card's place in cards.
       // A deferred column's also: its class attribute, pick and whether it can be picked.
+      // form: a made deferred column's deferred form (fillDeferred), to go back to far off screen.
+      var made = deferred ? null : $("ul[data-cards]", column);
       var entry = { el: column, start: model.cards.length, cards: [], out: [], shown: [],
         note: $("[data-shown-note]", column), lazy: Boolean($("[data-lazy]", column)), deferred: deferred,
-        cls: deferred ? [] : null, picks: deferred ? [] : null, disabled: deferred ? [] : null };
+        cls: deferred ? [] : null, picks: deferred ? [] : null, disabled: deferred ? [] : null,
+        form: made && deferredForms.get(made) || null };
       function add(card, id, s, text) {
         var at = model.cards.length;
         entry.cards.push(card);
@@ -211,15 +303,11 @@
       }
       if (deferred) {
         var holder = deferred.querySelector("[data-deferred-cards]");
-        var text = holder ? holder.textContent : "", m;
-        DEFERRED_CARD.lastIndex = 0;
-        while ((m = DEFERRED_CARD.exec(text))) {
-          var agentId = unescapeHtml(m[2]);
-          entry.cls.push(m[1]); entry.picks.push(unescapeHtml(m[5]));
-          entry.disabled.push(/(^|\s)disabled(\s|$)/.test(m[6]));
-          entry.out.push(hasWord(m[1], "wg-out")); entry.shown.push(!/(^|\s)hidden$/.test(m[4]));
-          add(null, agentId, m[3], unescapeHtml(m[7]) + " " + agentId);
-        }
+        readDeferred(holder ? holder.textContent : "", function (card) {
+          entry.cls.push(card.cls); entry.picks.push(card.pick); entry.disabled.push(card.disabled);
+          entry.out.push(card.out); entry.shown.push(card.shown);
+          add(null, card.id, card.s, card.text);
+        });
       } else {
         var list = column.querySelectorAll("li[data-agent-id]");
         for (var i = 0; i < list.length; i++) {
@@ -265,14 +353,21 @@
 
   var PRESENCES = ["available", "on-call", "away", "offline"];
 
+  // A card's class attribute with presence instead of the one it has.
+  function withPresence(cls, presence) {
+    return [presence].concat(cls.split(" ").filter(function (word) {
+      return word && PRESENCES.indexOf(word) === -1;
+    })).join(" ");
+  }
+
+  // Kept for every card patched (patches), not only the deferred ones: a made column can go
+  // back to its text far off screen, and its cards are made from the text again.
   function patchCard(at, agent) {
     var card = model.cards[at];
+    patches.set(agent.id, agent);
     if (!card) { // deferred: its class for the filters and totals now, the rest once it is made
       var entry = columnOf(at), i = at - entry.start;
-      entry.cls[i] = [agent.presence].concat(entry.cls[i].split(" ").filter(function (word) {
-        return word && PRESENCES.indexOf(word) === -1;
-      })).join(" ");
-      patches.set(agent.id, agent);
+      entry.cls[i] = withPresence(entry.cls[i], agent.presence);
       if (agent.since !== null && agent.since !== undefined) { model.since[at] = agent.since; model.minute[at] = -1; }
       return;
     }
@@ -596,7 +691,12 @@
   document.addEventListener("focusin", function (event) {
     var column = event.target.closest && event.target.closest("#board-columns details[data-campaign-id]");
     if (column) { makeCardsOf(column); }
+    unmakeWaiting(); // the column focus left, if it is far off screen
   });
+  // A confirmation closed (confirmed, cancelled, Escape): the columns left made for it may go.
+  document.addEventListener("close", function (event) {
+    if (event.target === dialog()) { unmakeWaiting(); }
+  }, true); // close does not bubble
 
   // -- drag and drop -----------------------------------------------------------------------------
 
@@ -646,6 +746,7 @@
 
   function onDrop(evt) {
     dragging = false;
+    window.setTimeout(unmakeWaiting, 0); // after the drop's own work on the lists
     if (refreshAfterDrag) {
       refreshAfterDrag = false; forceRefresh = true;
       window.setTimeout(function () { window.htmx.trigger(document.body, "boardRefresh"); }, 0);
