@@ -575,12 +575,31 @@ def _hold(runs: list[_Run]) -> together.Statement | None:
     """The runs' agents held by their jobs, as an UPDATE for the caller to send."""
     if len(runs) == 1:
         return _HOLD(list(runs[0].batch.agent_ids), runs[0].job.pk)
+    if connection.vendor == "postgresql":
+        # Each agent paired with its job as two array parameters: the CASE below compiled one
+        # WHEN (an IN list) per job on every coalesced claim, the claim's costliest statement
+        # to build.
+        agents = [a for r in runs for a in r.batch.agent_ids]
+        jobs = [r.job.pk for r in runs for _ in r.batch.agent_ids]
+        return together.Statement(_hold_pairs_sql(), (agents, jobs))
     return together.update(
         Agent.objects.filter(pk__any_of=[a for r in runs for a in r.batch.agent_ids]),
         held_by_job=Case(
             *(When(pk__in=r.batch.agent_ids, then=Value(r.job.pk)) for r in runs),
             output_field=IntegerField(),
         ),
+    )
+
+
+def _hold_pairs_sql() -> str:
+    quote = connection.ops.quote_name
+    meta = Agent._meta
+    pk, held = meta.pk, meta.get_field("held_by_job")
+    return (
+        f"UPDATE {quote(meta.db_table)} SET {quote(held.column)} = _pairs.job "  # noqa: S608
+        f"FROM unnest(%s::{pk.db_type(connection)}[], %s::{held.db_type(connection)}[]) "
+        "AS _pairs(agent, job) "
+        f"WHERE {quote(meta.db_table)}.{quote(pk.column)} = _pairs.agent"
     )
 
 

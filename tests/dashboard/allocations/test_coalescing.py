@@ -221,3 +221,17 @@ def test_a_coalesced_calls_audit_rows_go_in_one_round_trip_each_side(mover, dir_
     if connection.vendor == "postgresql":
         inserts = [s for s in seen if s.startswith('INSERT INTO "audit_auditevent"')]
         assert [s.count('INSERT INTO "audit_auditevent"') for s in inserts] == [3, 3]
+
+
+@pytest.mark.postgres_too
+def test_a_coalesced_claim_holds_each_agent_for_its_own_job(mover, dir_small, client):
+    jobs = [move(mover, a, ins=("{C3}",), outs=()) for a in ("a1", "a2", "a3")]
+    held = {}
+
+    def send(agent_ids, ins, outs):
+        held.update(Agent.objects.filter(id__in=agent_ids).values_list("id", "held_by_job_id"))
+
+    client.allocate_agents.side_effect = send
+    assert execute.job_execute(job_id=jobs[0].pk, client=client).status == Status.SUCCEEDED
+    assert held == {"a1": jobs[0].pk, "a2": jobs[1].pk, "a3": jobs[2].pk}
+    assert not Agent.objects.exclude(held_by_job=None).exists(), "released with the outcome"
