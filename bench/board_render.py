@@ -410,17 +410,25 @@ def _live_swap(page) -> float | None:
 
 # The pause at each screen: the observer's callback and the cards it makes take a frame or two.
 SCROLL_PAUSE_MS = 250
-# Then the board at rest, as at load (whose figure is taken 2 s after it): the compositor lets go
-# of the tiles of the scroll (RSS 20-30 MB) within a few seconds.
+# Then the board at rest, as at load (whose figure is taken 2 s after it), and 5 s later: the
+# compositor lets go of the scroll's tiles (RSS 20-30 MB) between the two.
 SETTLE_MS = 2_000
-SCROLLED = ("scrolled_rss_mb", "scrolled_private_mb", "scrolled_peak_mb", "scrolled_made")
+LATE_MS = 5_000
+SCROLLED = (
+    "scrolled_rss_mb",
+    "scrolled_private_mb",
+    "scrolled_late_mb",
+    "scrolled_peak_mb",
+    "scrolled_made",
+)
 
 
 def _scroll_through(page, cdp, system) -> dict:
     """Scroll from the top to the bottom of the board a screen at a time, pausing at each so the
     observer makes the deferred columns that come on screen, then back up to the top: what a
     supervisor looking through every column leaves the renderer at (RSS after a GC, 2 s later as
-    at load), the largest RSS on the way, and how many columns show cards at the end."""
+    at load, and 5 s after that), the largest RSS on the way, and how many columns show cards at
+    the end."""
     pid = _renderer_pid(system)
     screen = page.evaluate("() => window.innerHeight")
     peak, y, down = 0, 0, []
@@ -434,6 +442,10 @@ def _scroll_through(page, cdp, system) -> dict:
     page.wait_for_timeout(SETTLE_MS)
     cdp.send("HeapProfiler.collectGarbage")
     rss, private = _renderer_rss_mb(system)
+    # And once the compositor has let go of the scroll's tiles (within a few more seconds).
+    page.wait_for_timeout(LATE_MS)
+    cdp.send("HeapProfiler.collectGarbage")
+    late, _ = _renderer_rss_mb(system)
     made = page.evaluate(
         "() => document.querySelectorAll('#board-columns ul[data-cards]:not([data-deferred])"
         ":not([data-lazy])').length"
@@ -441,6 +453,7 @@ def _scroll_through(page, cdp, system) -> dict:
     return {
         "scrolled_rss_mb": rss,
         "scrolled_private_mb": private,
+        "scrolled_late_mb": late,
         "scrolled_peak_mb": round(peak / 1024, 1) if peak else None,
         "scrolled_made": made,
     }
@@ -566,6 +579,7 @@ def _print(rows: list[dict], browser: dict | None, args) -> None:
                 (browser["scrolled_rss_mb"] or 0) <= GOALS["renderer_mb"],
             ),
             ("  its private (p50)", f"{browser['scrolled_private_mb']} MB", "", "", True),
+            ("  5 s later (p50)", f"{browser['scrolled_late_mb']} MB", "", "", True),
             ("  largest while scrolling", f"{browser['scrolled_peak_mb']} MB", "", "", True),
             ("  columns with cards after", f"{browser['scrolled_made']}", "", "", True),
             ("JS heap used after GC", f"{browser['js_heap_mb']} MB", "", "", True),
