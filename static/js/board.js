@@ -239,8 +239,8 @@
   // of that is still made (no remaking while the supervisor goes back and forth a little).
   // Renderer RSS 7 s after scrolling through all 200 columns and back at 5,000 agents (the
   // bench's scroll, A/B interleaved): never unmade 268-269 MB, two screens 217, one 210-215,
-  // half of one 207, none 206-208 (at load 193-198). What stays over the load's figure is
-  // mostly what the renderer freed and keeps: a scroll that makes no cards leaves 197.
+  // half of one 207, none 206-208 (at load 193-198). What stays over the load's figure is the
+  // heads of the columns seen (laid out from then on) and heap the renderer freed and keeps.
   var FAR = "100% 0px";
 
   function watchDeferred() {
