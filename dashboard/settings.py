@@ -149,6 +149,10 @@ DATABASES = {
         env_str("DATABASE_URL") or f"sqlite:///{VAR_DIR / 'dashboard.sqlite3'}",
         conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 60, minimum=0),
         conn_health_checks=True,
+        # Behind a pooler in transaction mode (PgBouncer's pool_mode = transaction) a server
+        # session keeps nothing between transactions: no server-side cursors, and no prepared
+        # statements (dashboard.core.prepared reads this setting and runs its reads unprepared).
+        disable_server_side_cursors=env_bool("DATABASE_TRANSACTION_POOLER", False),
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":

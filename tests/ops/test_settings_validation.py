@@ -83,6 +83,10 @@ def test_good_environment_starts():
         ({**GOOD, "DJANGO_TRUSTED_PROXY_COUNT": "1"}, "DJANGO_TRUSTED_PROXY_COUNT is gone"),
         ({**GOOD, "LOGIN_USERNAME_FAILURE_LIMIT": "x"}, "LOGIN_USERNAME_FAILURE_LIMIT must be"),
         (
+            {**GOOD, "DATABASE_TRANSACTION_POOLER": "pgbouncer"},
+            "DATABASE_TRANSACTION_POOLER must be one of",
+        ),
+        (
             {**GOOD, "CELERY_WORKER_POOL": "thread"},
             "CELERY_WORKER_POOL must be one of threads, prefork, solo; got 'thread'",
         ),
@@ -117,6 +121,24 @@ def test_trusted_proxies_are_parsed_as_networks():
     result = _run(["-c", code], **GOOD, DJANGO_TRUSTED_PROXIES="172.30.80.10, fd00::/8")
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "['172.30.80.10/32', 'fd00::/8']"
+
+
+_CURSORS = (
+    "import django; django.setup(); from django.conf import settings; "
+    "print(settings.DATABASES['default']['DISABLE_SERVER_SIDE_CURSORS'])"
+)
+
+
+@pytest.mark.parametrize(("value", "disabled"), [(None, "False"), ("0", "False"), ("1", "True")])
+def test_a_transaction_pooler_turns_off_server_side_cursors_and_prepared_reads(value, disabled):
+    # core.prepared reads DISABLE_SERVER_SIDE_CURSORS (test_prepared: not prepared behind a
+    # pooler): a pooler in transaction mode hands each transaction another server session.
+    env = {**GOOD, "DATABASE_URL": "postgres://u@db.example.com:6432/dashboard"}
+    if value is not None:
+        env["DATABASE_TRANSACTION_POOLER"] = value
+    result = _run(["-c", _CURSORS], **env)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == disabled
 
 
 _SHOW = (
