@@ -108,3 +108,21 @@ def test_insert_product_adds_each_combination_once_and_ignores_existing_rows(row
     if connection.vendor == "postgresql":
         assert len(seen) == 1, "one INSERT for every combination"
     assert together.insert_product_ignoring_conflicts(RosterEntry, {"agent_id": []}, {}) == []
+
+
+@pytest.mark.django_db
+def test_a_long_round_trip_is_split_once_then_taken_from_psycopgs_cache():
+    # 60 parameters (psycopg caches a split query only up to 50, or 4,096 bytes): the same
+    # round trip again must come from the cache, not be split again.
+    if connection.vendor != "postgresql":
+        pytest.skip("psycopg's client-side binding: PostgreSQL")
+    from psycopg import _queries
+
+    def run():
+        done = together.run([together.Statement("SELECT %s", (i,), rows=True) for i in range(60)])
+        return [s.result for s in done]
+
+    assert run() == [[(i,)] for i in range(60)]
+    hits = _queries._query2pg_client.cache_info().hits
+    assert run() == [[(i,)] for i in range(60)]
+    assert _queries._query2pg_client.cache_info().hits == hits + 1
