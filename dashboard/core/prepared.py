@@ -26,6 +26,15 @@ statements a request is seen to run (``execute_wrapper``, ``connection.queries``
 prepares statements itself (``OPTIONS["prepare_threshold"]``: psycopg then deallocates every
 statement at each rollback), nor with ``DISABLE_SERVER_SIDE_CURSORS`` (Django's setting for a
 pooler in transaction mode, which keeps no session state between transactions).
+
+A prepared statement can go stale while its connection lives: a migration that changes a column
+it reads makes PostgreSQL refuse it ("cached plan must not change result type"), and a PREPARE
+the server ran but whose answer the client lost leaves the name taken. Either way the shape
+takes a fresh name, to be prepared again, and the call runs unprepared if it can (outside a
+transaction; inside one the error is the transaction's, as any other failed statement's). A
+statement PostgreSQL refuses to prepare (a parameter it cannot type) runs unprepared from then on.
+Only the first ``MAX_SERVER_SHAPES`` shapes of a read are prepared on the server, per thread:
+each costs the backend about 66 KB for as long as the connection lives.
 """
 
 from __future__ import annotations
@@ -38,7 +47,7 @@ from collections.abc import Callable
 from typing import Any
 
 from django.core.exceptions import EmptyResultSet
-from django.db import DEFAULT_DB_ALIAS, connections
+from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections
 from django.db.models import QuerySet
 
 # Lists longer than this are not compiled ahead (a 5,000-agent move is compiled as before: its
@@ -46,6 +55,15 @@ from django.db.models import QuerySet
 MAX_LIST = 64
 # Shapes kept per thread and database; one beyond is built as before.
 MAX_SHAPES = 256
+# Of those, prepared on the server (the rest run compiled, unprepared): a one-agent move's read,
+# a token's and a job's are among the first, and the server keeps each for the connection's life.
+MAX_SERVER_SHAPES = 16
+# An EXECUTE's errors that say its prepared statement is stale: feature_not_supported ("cached
+# plan must not change result type", after a migration changed a column it reads) and
+# invalid_sql_statement_name ("prepared statement does not exist"). A PREPARE's that says its
+# name is taken: duplicate_prepared_statement.
+_STALE = frozenset({"0A000", "26000"})
+_TAKEN = "42P05"
 _EMPTY = object()  # the shape's query is empty whatever the values (an empty IN list)
 _UNPREPARED = object()  # the shape's markers were not found once each: built on every call
 # The names prepared on each driver connection (its session): a new connection prepares anew.
@@ -69,6 +87,12 @@ class PreparedRead:
         entry = kept.get(shape)
         if entry is None:
             entry = _compile(self._build, shape, using) if None not in shape else _UNPREPARED
+            if isinstance(entry, tuple) and entry[4] is not None:
+                servers = self._local.__dict__.setdefault(("servers", using), [0])
+                if servers[0] >= MAX_SERVER_SHAPES:
+                    entry = (*entry[:4], None)
+                else:
+                    servers[0] += 1
             if len(kept) < MAX_SHAPES:
                 kept[shape] = entry
         if entry is _UNPREPARED:
@@ -80,9 +104,8 @@ class PreparedRead:
         params = [values[i] if i is not None else constant for i, constant in slots]
         connection = connections[using]
         with connection.cursor() as cursor:
-            if server is not None and _server_prepared(connection, server):
-                sql = server.execute
-            cursor.execute(sql, params)
+            if server is None or not _run_prepared(connection, cursor, server, params):
+                cursor.execute(sql, params)
             rows = cursor.fetchall()
         if compiler.has_extra_select:
             rows = [row[: compiler.col_count] for row in rows]
@@ -151,10 +174,18 @@ def _compile(build, shape: tuple, using: str):
 class _ServerStatement:
     """A kept shape's ``PREPARE`` and the ``EXECUTE`` that runs it with a call's parameters."""
 
-    __slots__ = ("execute", "name", "prepare")
+    __slots__ = ("_args", "_as", "execute", "name", "off", "prepare")
 
-    def __init__(self, name: str, prepare: str, execute: str):
-        self.name, self.prepare, self.execute = name, prepare, execute
+    def __init__(self, declared_as: str, args: str):
+        self._as, self._args = declared_as, args
+        self.off = False  # PostgreSQL refused to prepare it: the shape runs unprepared
+        self.rename()
+
+    def rename(self) -> None:
+        """A fresh name, prepared anew on each connection (the old one is stale or taken)."""
+        self.name = f"dashboard_read_{next(_NAMES)}"
+        self.prepare = f"PREPARE {self.name}{self._as}"
+        self.execute = f"EXECUTE {self.name}{self._args}"
 
     @classmethod
     def of(cls, sql: str, params: list) -> _ServerStatement | None:
@@ -166,17 +197,15 @@ class _ServerStatement:
         numbered, count = _numbered(sql)
         if count != len(params):
             return None
-        name = f"dashboard_read_{next(_NAMES)}"
         # ``unknown``: PostgreSQL infers the type from where the value stands, as it does for
         # the quoted literal Django's client-side binding sends in its place.
         declared = f" ({', '.join(types)})" if types else ""
-        prepare = f"PREPARE {name}{declared} AS {numbered}"
         # The statement's own text rides along as a comment, so a log line, pg_stat_activity
         # and a test reading the statements run say what was read, not only a name (PostgreSQL
         # nests comments: no "/*" or "*/" left in it; %% for the driver's placeholders).
         text = numbered.replace("/*", "/ *").replace("*/", "* /").replace("%", "%%")
-        execute = f"EXECUTE {name}" + (f"({', '.join(['%s'] * count)})" if count else "")
-        return cls(name, prepare, f"{execute} /* {text} */")
+        args = f"({', '.join(['%s'] * count)})" if count else ""
+        return cls(f"{declared} AS {numbered}", f"{args} /* {text} */")
 
 
 def _param_type(value) -> str | None:
@@ -215,11 +244,15 @@ def _numbered(sql: str) -> tuple[str, int]:
     return numbered, count
 
 
-def _server_prepared(connection, server: _ServerStatement) -> bool:
-    """Whether ``server`` is prepared on ``connection``'s session, preparing it if not."""
+def _run_prepared(connection, cursor, server: _ServerStatement, params: list) -> bool:
+    """Run ``server`` on ``cursor`` (preparing it on the connection's session if need be);
+    False when it was not run and the caller should run the plain SQL instead: preparing is
+    off for this connection or this statement, or the statement was stale and a plain one can
+    still run (outside a transaction; inside one the error is raised, the transaction's)."""
     driver = connection.connection
     if (
-        driver is None
+        server.off
+        or driver is None
         or driver.prepare_threshold is not None
         or connection.settings_dict.get("DISABLE_SERVER_SIDE_CURSORS")
     ):
@@ -229,10 +262,35 @@ def _server_prepared(connection, server: _ServerStatement) -> bool:
         with _PREPARED_ON_LOCK:  # threads add their connections; each uses only its own
             names = _PREPARED_ON.setdefault(driver, set())
     if server.name not in names:
-        with connection.wrap_database_errors:
-            driver.execute(server.prepare)
+        try:
+            with connection.wrap_database_errors:
+                driver.execute(server.prepare)
+        except DatabaseError as error:
+            state = _sqlstate(error)
+            if state == _TAKEN:
+                server.rename()  # the server ran an earlier PREPARE whose answer was lost
+            elif state.startswith("42"):
+                server.off = True  # PostgreSQL cannot prepare it (a parameter it cannot type)
+            else:
+                raise
+            if connection.in_atomic_block:
+                raise
+            return False
         names.add(server.name)
+    try:
+        cursor.execute(server.execute, params)
+    except DatabaseError as error:
+        if _sqlstate(error) not in _STALE:
+            raise
+        server.rename()
+        if connection.in_atomic_block:
+            raise
+        return False
     return True
+
+
+def _sqlstate(error: DatabaseError) -> str:
+    return getattr(error.__cause__, "sqlstate", None) or ""
 
 
 class PreparedInsert:

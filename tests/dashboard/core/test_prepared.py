@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from unittest import mock
 
 import pytest
-from django.db import connection, transaction
+from django.db import DatabaseError, connection, transaction
 from django.db.models import IntegerField, Q, Value
 from django.db.models.sql import InsertQuery
 from psycopg.types.numeric import Int4, IntNumeric
@@ -186,6 +186,79 @@ def test_integer_and_constant_parameters_keep_their_types(dir_small):
     for _ in range(7):  # past the five custom plans, on PostgreSQL's generic one
         assert read.rows("a1", version) == [(7, "a1")] == list(build("a1", version))
     assert read.rows("a1", version + 1) == []
+
+
+def _alter_agent_name(cursor, length: int) -> None:
+    cursor.execute(f"ALTER TABLE directory_agent ALTER name TYPE varchar({length})")
+
+
+@postgresql_only
+def test_a_statement_a_migration_made_stale_is_prepared_again(transactional_db, dir_small):
+    # A migration that changes a column the statement reads (here its length) makes PostgreSQL
+    # refuse the prepared statement on every later EXECUTE of that session; the read answers
+    # unprepared once, then from a statement prepared anew, on the same connection.
+    read = PreparedRead(_names)
+    assert read.rows(["a1"], "-") == [("a1", "Agent 1")]
+    [(_, _, _, _, server)] = read._local.default.values()
+    stale = server.name
+    try:
+        with connection.cursor() as cursor:
+            _alter_agent_name(cursor, 300)
+        with statements() as seen:
+            assert read.rows(["a1"], "-") == [("a1", "Agent 1")]
+            assert read.rows(["a2"], "-") == [("a2", "Agent 2")]
+    finally:
+        with connection.cursor() as cursor:
+            _alter_agent_name(cursor, 200)
+    assert seen[0].startswith("EXECUTE " + stale), "the stale statement was tried first"
+    assert seen[1].startswith("SELECT"), "then the plain statement answered"
+    assert seen[2].startswith("EXECUTE dashboard_read_") and stale not in seen[2]
+    assert server.name in _prepared_on_server()
+
+
+@postgresql_only
+def test_a_stale_statement_inside_a_transaction_fails_that_transaction_only(
+    transactional_db, dir_small
+):
+    read = PreparedRead(_names)
+    assert read.rows(["a1"], "-") == [("a1", "Agent 1")]
+    [(_, _, _, _, server)] = read._local.default.values()
+    with connection.cursor() as cursor:
+        cursor.execute(f"DEALLOCATE {server.name}")  # gone behind the read's back
+    with pytest.raises(DatabaseError), transaction.atomic():
+        read.rows(["a1"], "-")  # the transaction is aborted: nothing else can run in it
+    assert read.rows(["a1"], "-") == [("a1", "Agent 1")], "prepared anew after it"
+
+
+@postgresql_only
+def test_a_prepare_whose_answer_was_lost_or_that_postgresql_refuses(transactional_db, dir_small):
+    read = PreparedRead(_names)
+    assert read.rows(["a1"], "-") == [("a1", "Agent 1")]
+    [(_, _, _, _, server)] = read._local.default.values()
+    prepared._PREPARED_ON[connection.connection].discard(server.name)  # as if the answer was lost
+    assert read.rows(["a2"], "-") == [("a2", "Agent 2")], "name taken: answered unprepared"
+    assert read.rows(["a3"], "-") == [("a3", "Agent 3")]
+    assert server.name in _prepared_on_server() and not server.off
+
+    # A parameter PostgreSQL cannot type ($1 IS NULL): the shape runs unprepared from then on.
+    refused = prepared._ServerStatement.of("SELECT 1 WHERE %s IS NULL", [""])
+    with connection.cursor() as cursor:
+        assert prepared._run_prepared(connection, cursor, refused, [None]) is False
+        assert refused.off
+        assert prepared._run_prepared(connection, cursor, refused, [None]) is False
+
+
+@postgresql_only
+def test_only_the_first_shapes_of_a_read_are_prepared_on_the_server(transactional_db, dir_small):
+    read = PreparedRead(_names)
+    for n in range(1, prepared.MAX_SERVER_SHAPES + 3):
+        assert read.rows(["a1"] * n, "-") == [("a1", "Agent 1")]
+    servers = [entry[4] for entry in read._local.default.values()]
+    assert len(servers) == prepared.MAX_SERVER_SHAPES + 2
+    assert sum(s is not None for s in servers) == prepared.MAX_SERVER_SHAPES
+    with statements() as seen:
+        read.rows(["a2"] * (prepared.MAX_SERVER_SHAPES + 2), "-")
+    assert seen[0].startswith("SELECT"), "a shape past the limit runs compiled, unprepared"
 
 
 @postgresql_only
