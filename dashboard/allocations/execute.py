@@ -151,16 +151,22 @@ def _claim(job_id: int, facts, now, *, skip_locked: bool) -> list[_Run] | RunOut
     with transaction.atomic():
         # One round trip (``together``): the job's row locked first, as every locker takes it
         # (the agents' rows after it), its batches and, for a job of one batch, its agents
-        # locked and whether any queued job could go in its call (``coalesce.probe``).
+        # locked and whether any queued job could go in its call (``coalesce.probe``). The
+        # agents are skipped, not waited for, when the row may be: the statements all run even
+        # when the row was skipped, and waiting for an agent without the job's row would take
+        # the locks out of order (a deadlock with the transaction that holds both).
         one = len(agent_ids) <= settings.ALLOCATION_BATCH_SIZE
         lock = _JOB_LOCKED(job_id, skip_locked)
         reads = _BATCHES(job_id)
-        agents = _agents_locked(agent_ids) if one else None
+        agents = _agents_locked(agent_ids, skip_locked=skip_locked) if one else None
         probe = coalesce.probe(job_id, ins, outs, len(agent_ids)) if one else None
         together.run([lock, reads, agents, probe])
         [job] = lock.result or [None]
         if job is None and skip_locked:
             raise _HeldElsewhere
+        if agents is not None and skip_locked and len(agents.result) < len(set(agent_ids)):
+            # Some agents skipped (or unknown): with the job's row held, waited for in order.
+            agents = together.run([_agents_locked(agent_ids)])[0]
         if job is None:
             _no_such_job(job_id)
         if (

@@ -145,3 +145,41 @@ def test_a_queued_job_whose_row_another_transaction_holds_is_decided_by_what_it_
     else:
         assert outcome.status == Status.SUCCEEDED
         client.allocate_agents.assert_called_once()
+
+
+@pytest.mark.postgres_too
+@pytest.mark.django_db(transaction=True)
+def test_a_claim_that_skips_the_jobs_row_does_not_wait_for_its_agents(mover, dir_small, client):
+    # Another transaction (a late run's outcome) holds the job's row and its agent a2, then
+    # updates a1. A claim that skipped the row but waited for a2 with a1 locked would deadlock
+    # with it (PostgreSQL then fails one of the two after deadlock_timeout).
+    if connection.vendor != "postgresql":
+        pytest.skip("row locks: PostgreSQL")
+    import threading
+
+    import psycopg
+
+    job, _ = job_submit(actor=mover, agent_ids=["a1", "a2"], campaign_ids_in=["{C2}"])
+    other = psycopg.connect(**connection.get_connection_params())
+    other.execute("SELECT id FROM allocations_allocationjob WHERE id = %s FOR UPDATE", [job.pk])
+    other.execute("SELECT id FROM directory_agent WHERE id = 'a2' FOR UPDATE")
+    errors = []
+
+    def finish_other():
+        try:
+            other.execute("UPDATE directory_agent SET name = name WHERE id = 'a1'")
+            other.commit()
+        except psycopg.Error as error:
+            errors.append(error)
+            other.rollback()
+
+    release = threading.Timer(0.5, finish_other)
+    release.start()
+    try:
+        outcome = execute.job_execute(job_id=job.pk, client=client)
+    finally:
+        release.join()
+        other.close()
+    assert errors == [], "the other transaction was not made to wait for the claim"
+    assert outcome.status == Status.SUCCEEDED
+    client.allocate_agents.assert_called_once()
