@@ -18,7 +18,6 @@ count is read before the writes it guards are sent).
 
 from __future__ import annotations
 
-import contextlib
 from dataclasses import dataclass, field
 from itertools import product
 from typing import Any
@@ -35,18 +34,6 @@ from dashboard.core.lookups import AnyOf  # noqa: F401
 
 # Between statements of one round trip; bench/jobs.py counts statements by it.
 SEPARATOR = ";\n"
-
-# psycopg splits a query at its placeholders on every execute unless it is at most 4,096
-# bytes with at most 50 parameters (its cache of split queries, ``psycopg._queries``, takes
-# only those). A round trip here joins statements whose SQL is the same from call to call
-# (``kept``), and most go past one limit or the other: eight audit INSERTs joined (6.4 KB, 280
-# parameters) took 0.96 ms to split each time, 0.3 us from the cache. Larger limits keep them
-# in that cache (128 queries, least recently used first out); psycopg reads both at each call.
-with contextlib.suppress(ImportError, AttributeError):
-    from psycopg import _queries
-
-    _queries.MAX_CACHED_STATEMENT_LENGTH = max(_queries.MAX_CACHED_STATEMENT_LENGTH, 32 * 1024)
-    _queries.MAX_CACHED_STATEMENT_PARAMS = max(_queries.MAX_CACHED_STATEMENT_PARAMS, 500)
 
 
 @dataclass
