@@ -47,5 +47,6 @@ def test_a_replaced_pool_gets_a_client_of_its_own(channel):
 
 
 def test_a_client_passed_in_is_used_as_it_is(channel):
-    with channel.conn_or_acquire() as kept, channel.conn_or_acquire(client=object()) as given:
-        assert given is not kept
+    passed = object()
+    with channel.conn_or_acquire() as kept, channel.conn_or_acquire(client=passed) as given:
+        assert given is passed and given is not kept
