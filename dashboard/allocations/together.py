@@ -23,13 +23,11 @@ from itertools import product
 from typing import Any
 
 from django.core.exceptions import EmptyResultSet
-from django.db import DatabaseError, connection
+from django.db import connection
 from django.db.models import QuerySet
 from django.db.models.constants import OnConflict
 from django.db.models.query import get_related_populators
 from django.db.models.sql import DeleteQuery, InsertQuery, UpdateQuery
-
-from dashboard.core import prepared
 
 # ``field__any_of=ids`` (registered where it is defined), for this module's callers.
 from dashboard.core.lookups import AnyOf  # noqa: F401
@@ -162,24 +160,20 @@ def run(statements: list[Statement | None]) -> list[Statement]:
     statements = [s for s in statements if s is not None and s.sql]
     if not statements:
         return statements
-    try:
-        with connection.cursor() as cursor:
-            if connection.vendor != "postgresql" or len(statements) == 1:
-                for statement in statements:
-                    cursor.execute(statement.sql, statement.params)
-                    _take(cursor, statement)
-                return statements
-            cursor.execute(
-                SEPARATOR.join(s.sql for s in statements),
-                tuple(p for s in statements for p in s.params),
-            )
-            for i, statement in enumerate(statements):
-                if i:
-                    cursor.nextset()
+    with connection.cursor() as cursor:
+        if connection.vendor != "postgresql" or len(statements) == 1:
+            for statement in statements:
+                cursor.execute(statement.sql, statement.params)
                 _take(cursor, statement)
-    except DatabaseError as error:
-        prepared.stale(error, connection.alias)  # an INSERT's EXECUTE among them (PreparedInsert)
-        raise
+            return statements
+        cursor.execute(
+            SEPARATOR.join(s.sql for s in statements),
+            tuple(p for s in statements for p in s.params),
+        )
+        for i, statement in enumerate(statements):
+            if i:
+                cursor.nextset()
+            _take(cursor, statement)
     return statements
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from django.db import DatabaseError, connection, transaction
+from django.db import connection, transaction
 from django.db.models.signals import post_save, pre_save
 from django.utils import timezone
 
@@ -19,7 +19,7 @@ from dashboard.audit.chain import (
 from dashboard.audit.checkpoints import sign
 from dashboard.audit.models import AuditEvent
 from dashboard.audit.search import resolve_names, search_columns
-from dashboard.core.prepared import PreparedInsert, stale
+from dashboard.core.prepared import PreparedInsert
 
 
 def audit_record(
@@ -137,12 +137,8 @@ def _insert(event: AuditEvent) -> None:
     """``event.save(force_insert=True)`` for a new row with its id: the same INSERT and the
     same ``pre_save``/``post_save`` signals (agentpage listens for "succeeded" rows)."""
     sql, params = insert_statement(event)
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute(sql, params)
-    except DatabaseError as error:
-        stale(error, connection.alias)  # its EXECUTE, if prepared (``PreparedInsert``)
-        raise
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
     inserted(event)
 
 

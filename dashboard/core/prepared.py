@@ -174,27 +174,24 @@ def _compile(build, shape: tuple, using: str):
 class _ServerStatement:
     """A kept shape's ``PREPARE`` and the ``EXECUTE`` that runs it with a call's parameters."""
 
-    __slots__ = ("_args", "_as", "_kind", "execute", "name", "off", "prepare")
+    __slots__ = ("_args", "_as", "execute", "name", "off", "prepare")
 
-    def __init__(self, declared_as: str, args: str, kind: str = "read"):
-        self._as, self._args, self._kind = declared_as, args, kind
+    def __init__(self, declared_as: str, args: str):
+        self._as, self._args = declared_as, args
         self.off = False  # PostgreSQL refused to prepare it: the shape runs unprepared
         self.rename()
 
     def rename(self) -> None:
         """A fresh name, prepared anew on each connection (the old one is stale or taken)."""
-        self.name = f"dashboard_{self._kind}_{next(_NAMES)}"
+        self.name = f"dashboard_read_{next(_NAMES)}"
         self.prepare = f"PREPARE {self.name}{self._as}"
         self.execute = f"EXECUTE {self.name}{self._args}"
 
     @classmethod
-    def of(cls, sql: str, params: list, kind: str = "read") -> _ServerStatement | None:
+    def of(cls, sql: str, params: list) -> _ServerStatement | None:
         """None when a parameter's type is not one this knows how to declare, or the SQL has a
-        placeholder this does not rewrite: the shape then runs as before, unprepared. An
-        ``insert`` (``INSERT ... VALUES``, one row) declares every parameter ``unknown``: each
-        stands for one column, whose type PostgreSQL gives it, whatever the value (a jsonb, a
-        timestamptz, a NULL)."""
-        types = [_param_type(p) for p in params] if kind == "read" else ["unknown"] * len(params)
+        placeholder this does not rewrite: the shape then runs as before, unprepared."""
+        types = [_param_type(p) for p in params]
         if None in types:
             return None
         numbered, count = _numbered(sql)
@@ -208,7 +205,7 @@ class _ServerStatement:
         # nests comments: no "/*" or "*/" left in it; %% for the driver's placeholders).
         text = numbered.replace("/*", "/ *").replace("*/", "* /").replace("%", "%%")
         args = f"({', '.join(['%s'] * count)})" if count else ""
-        return cls(f"{declared} AS {numbered}", f"{args} /* {text} */", kind)
+        return cls(f"{declared} AS {numbered}", f"{args} /* {text} */")
 
 
 def _param_type(value) -> str | None:
@@ -252,24 +249,6 @@ def _run_prepared(connection, cursor, server: _ServerStatement, params: list) ->
     False when it was not run and the caller should run the plain SQL instead: preparing is
     off for this connection or this statement, or the statement was stale and a plain one can
     still run (outside a transaction; inside one the error is raised, the transaction's)."""
-    if not _prepared(connection, server):
-        return False
-    try:
-        cursor.execute(server.execute, params)
-    except DatabaseError as error:
-        if _sqlstate(error) not in _STALE:
-            raise
-        server.rename()
-        if connection.in_atomic_block:
-            raise
-        return False
-    return True
-
-
-def _prepared(connection, server: _ServerStatement) -> bool:
-    """Whether ``server`` is prepared on the connection's session (preparing it if need be);
-    False when preparing is off for this connection or this statement, or its PREPARE failed
-    outside a transaction (inside one the error is raised: the transaction is aborted)."""
     driver = connection.connection
     if (
         server.off
@@ -298,6 +277,15 @@ def _prepared(connection, server: _ServerStatement) -> bool:
                 raise
             return False
         names.add(server.name)
+    try:
+        cursor.execute(server.execute, params)
+    except DatabaseError as error:
+        if _sqlstate(error) not in _STALE:
+            raise
+        server.rename()
+        if connection.in_atomic_block:
+            raise
+        return False
     return True
 
 
@@ -316,22 +304,13 @@ class PreparedInsert:
     ``get_db_prep_save``); the first statement of each thread is checked against the
     compiler's, and a model where they differ is compiled as before on every call. Compiling
     the job's INSERT (30 columns) took 0.4 ms of a POST, most of it per-column machinery that
-    gives the same SQL every time.
-
-    On PostgreSQL the kept statement is also prepared on the server, as ``PreparedRead``'s are
-    (the same rules: off with ``prepare_threshold`` or ``DISABLE_SERVER_SIDE_CURSORS``, a PREPARE
-    PostgreSQL refuses or whose answer was lost), and ``statement`` gives its ``EXECUTE`` with
-    the INSERT's text as a comment: PostgreSQL no longer parses and analyses the 30-column
-    INSERT on every POST (about a tenth of the backend's CPU in a token POST, perf). The
-    ``EXECUTE`` can be joined with other statements in one round trip (``together.run``), like
-    the INSERT; whoever runs it calls ``stale`` when it fails."""
+    gives the same SQL every time."""
 
     def __init__(self, model, fields: list, sql_values: dict | None = None):
         self._model = model
         self._fields = list(fields)
         self._sql_values = dict(sql_values or {})
         self._local = threading.local()
-        _INSERTS.add(self)  # made at import: no thread adds one while ``stale`` reads them
 
     def statement(self, obj, using: str = DEFAULT_DB_ALIAS) -> tuple[str, tuple]:
         kept = self._local.__dict__.get(using)
@@ -341,14 +320,9 @@ class PreparedInsert:
             return compiled  # this object's own, from the compiler
         if kept is _UNPREPARED:
             return self._compile(obj, using)
-        sql, fields, server = kept
+        sql, fields = kept
         connection = connections[using]
-        params = tuple(f.get_db_prep_save(f.pre_save(obj, True), connection) for f in fields)
-        if server is not None:
-            connection.ensure_connection()  # it runs on this connection: prepare it there
-            if _prepared(connection, server):
-                return server.execute, params
-        return sql, params
+        return sql, tuple(f.get_db_prep_save(f.pre_save(obj, True), connection) for f in fields)
 
     def _compile(self, obj, using: str) -> tuple[str, tuple]:
         from django.db.models.expressions import RawSQL
@@ -371,31 +345,7 @@ class PreparedInsert:
         mine = [f.get_db_prep_save(getattr(obj, f.attname), connection) for f in fields]
         if len(mine) != len(compiled[1]) or not all(map(_same, mine, compiled[1])):
             return _UNPREPARED
-        server = None
-        if connection.vendor == "postgresql":
-            server = _ServerStatement.of(compiled[0], mine, kind="insert")
-        return compiled[0], fields, server
-
-    def forget(self, using: str) -> None:
-        """This thread's statement takes a fresh name, to be prepared anew (``stale``)."""
-        kept = self._local.__dict__.get(using)
-        if isinstance(kept, tuple) and kept[2] is not None:
-            kept[2].rename()
-
-
-# Every PreparedInsert, for ``stale``.
-_INSERTS: weakref.WeakSet = weakref.WeakSet()
-
-
-def stale(error: DatabaseError, using: str = DEFAULT_DB_ALIAS) -> None:
-    """After a round trip that ran ``PreparedInsert`` statements failed with ``error``: if it
-    says a prepared statement is stale or gone (``_STALE``), this thread's inserts take fresh
-    names, so the next call prepares them anew instead of failing the same way for the
-    connection's life. The failed call is not run again unprepared: the error is its
-    transaction's, once, as a stale read's is inside a transaction."""
-    if _sqlstate(error) in _STALE:
-        for insert in list(_INSERTS):
-            insert.forget(using)
+        return compiled[0], fields
 
 
 def _same(a, b) -> bool:

@@ -1,6 +1,5 @@
 """Named users (mover: supervisor, audrey: auditor, nobody: no role) and a small directory."""
 
-import re
 from contextlib import contextmanager
 
 import pytest
@@ -55,17 +54,6 @@ def no_role_user(django_user_model):
 @pytest.fixture
 def admin_user_role(django_user_model):
     return user_with_role(django_user_model, "ada", "admin")
-
-
-# A prepared statement's EXECUTE (``core.prepared``), with the SQL it runs as a comment.
-_EXECUTE = re.compile(r"EXECUTE dashboard_[a-z]+_\d+[^/]* /\* (.*) \*/", re.S)
-
-
-def as_written(statement: str) -> str:
-    """A statement as the ORM wrote it: an EXECUTE of a prepared one is the SQL its comment
-    carries (placeholders numbered $1, $2...); any other statement is itself."""
-    executed = _EXECUTE.fullmatch(statement.strip())
-    return executed.group(1).replace("%%", "%") if executed else statement
 
 
 @contextmanager

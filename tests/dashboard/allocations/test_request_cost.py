@@ -15,7 +15,7 @@ from dashboard.allocations import execute, submit, together
 from dashboard.allocations.models import AllocationJob
 from dashboard.directory.models import Agent, Campaign, RosterEntry, Workgroup
 from icws_client import IcwsClient
-from tests.dashboard.conftest import as_written, statements
+from tests.dashboard.conftest import statements
 
 pytestmark = pytest.mark.postgres_too
 
@@ -46,7 +46,7 @@ _WRITE = re.compile(r'^(?:INSERT(?: OR IGNORE)? INTO|UPDATE|DELETE FROM)\s+"([^"
 
 def _split(seen: list[str]) -> list[str]:
     """Each statement on its own: on PostgreSQL several go in one round trip (``together``)."""
-    return [as_written(part) for s in seen for part in s.split(together.SEPARATOR)]
+    return [part for s in seen for part in s.split(together.SEPARATOR)]
 
 
 def _writes(seen: list[str]) -> list[str]:

@@ -13,12 +13,11 @@ from django.db.models.sql import InsertQuery
 from psycopg.types.numeric import Int4, IntNumeric
 
 from dashboard.accounts.models import ApiToken
-from dashboard.allocations import together
 from dashboard.allocations.models import AllocationJob
 from dashboard.core import prepared
 from dashboard.core.prepared import MAX_LIST, PreparedInsert, PreparedRead
 from dashboard.directory.models import Agent, Campaign
-from tests.dashboard.conftest import as_written, statements
+from tests.dashboard.conftest import statements
 
 pytestmark = pytest.mark.postgres_too
 
@@ -328,11 +327,7 @@ def test_an_insert_is_the_compilers_and_its_sql_is_kept(mover):
         expected_sql, expected = _compiled(
             AllocationJob, fields, _job(mover, reason="second", idempotency_key="k")
         )
-    if connection.vendor == "postgresql":  # its EXECUTE, the INSERT riding along
-        assert sql.startswith("EXECUTE dashboard_insert_")
-        assert as_written(sql) == prepared._numbered(expected_sql)[0]
-    else:
-        assert sql == expected_sql
+    assert sql == expected_sql
     assert _values(params) == _values(expected)
     assert "second" in params and "k" in params
 
@@ -372,87 +367,3 @@ def test_a_model_whose_values_differ_from_the_compilers_is_compiled_every_time(m
         _, params = insert.statement(_job(mover, reason="b"))
     assert len(calls) == 2, "not kept: compiled again"
     assert "b" in params
-
-
-# -- PreparedInsert on PostgreSQL: a server-side prepared statement ------------------------------
-
-
-def _job_insert(user) -> PreparedInsert:
-    insert = PreparedInsert(
-        AllocationJob, [f for f in AllocationJob._meta.concrete_fields if f.attname != "id"]
-    )
-    insert.statement(_job(user, reason="compiled"))  # the first is the compiler's own
-    return insert
-
-
-@postgresql_only
-def test_an_insert_is_prepared_once_per_connection_and_joined_in_one_round_trip(
-    transactional_db, mover
-):
-    insert = _job_insert(mover)
-    at = datetime(2026, 3, 4, 5, 6, 7, tzinfo=UTC)
-    with statements() as seen, transaction.atomic():
-        together.run(
-            [
-                together.raw_select(("SELECT 1", ())),
-                together.Statement(*insert.statement(_job(mover, reason="one"))),
-                together.Statement(
-                    *insert.statement(
-                        _job(mover, reason="two", idempotency_key="k", lease_expires_at=at)
-                    )
-                ),
-            ]
-        )
-    [trip] = [s for s in seen if "SAVEPOINT" not in s]
-    parts = trip.split(together.SEPARATOR)
-    assert [p.split("(")[0] for p in parts[1:]] == [f"EXECUTE {insert._local.default[2].name}"] * 2
-    assert as_written(parts[1]).startswith('INSERT INTO "allocations_allocationjob"')
-    assert insert._local.default[2].name in _prepared_on_server()
-    # Each parameter took its column's type: jsonb, timestamptz, NULL, text, bool, integers.
-    one, two = AllocationJob.objects.filter(reason__in=["one", "two"]).order_by("reason")
-    assert (two.agent_ids, two.expected_versions, two.next_attempt_at) == (
-        ["a1", "a2"],
-        {"a1": 3},
-        datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC),
-    )
-    assert (two.idempotency_key, two.lease_expires_at, one.idempotency_key) == ("k", at, None)
-    assert (one.started_at, one.error_transient, one.attempts, one.status) == (
-        None,
-        False,
-        0,
-        "queued",
-    )
-
-    connection.close()  # a new session has none of the old one's statements
-    sql, params = insert.statement(_job(mover, reason="three"))
-    assert sql.startswith(f"EXECUTE {insert._local.default[2].name}")
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-    assert AllocationJob.objects.filter(reason="three").exists()
-
-
-@postgresql_only
-def test_a_stale_insert_fails_its_transaction_once_then_is_prepared_anew(transactional_db, mover):
-    insert = _job_insert(mover)
-    insert.statement(_job(mover, reason="prepares"))
-    server = insert._local.default[2]
-    stale = server.name
-    with connection.cursor() as cursor:
-        cursor.execute(f"DEALLOCATE {stale}")  # gone behind the insert's back
-    with pytest.raises(DatabaseError, match="does not exist"), transaction.atomic():
-        together.run([together.Statement(*insert.statement(_job(mover, reason="lost")))])
-    sql, params = insert.statement(_job(mover, reason="again"))
-    assert sql.startswith("EXECUTE dashboard_insert_") and stale not in sql
-    with transaction.atomic():
-        together.run([together.Statement(sql, params)])
-    assert list(AllocationJob.objects.values_list("reason", flat=True).order_by("id")) == ["again"]
-
-
-@postgresql_only
-def test_an_insert_is_not_prepared_where_the_driver_prepares_or_behind_a_pooler(mover, monkeypatch):
-    insert = _job_insert(mover)
-    monkeypatch.setattr(connection.connection, "prepare_threshold", 5)
-    assert insert.statement(_job(mover))[0].startswith("INSERT INTO")
-    monkeypatch.setattr(connection.connection, "prepare_threshold", None)
-    monkeypatch.setitem(connection.settings_dict, "DISABLE_SERVER_SIDE_CURSORS", True)
-    assert insert.statement(_job(mover))[0].startswith("INSERT INTO")
