@@ -42,6 +42,7 @@
   var closedColumns = new Map(); // campaign id -> open?, as the user left it
   var dragging = false;
   var lastClicked = null;
+  var anchorPick = null; // lastClicked's pick while its column is text (unmakeCards): made again, it is the anchor again
   // Rebuilt from the DOM after every render of the columns (index()): 6,000 cards are too many
   // to query on every keystroke.
   var model = emptyModel();
@@ -152,6 +153,7 @@
       entry.cards[i] = card; model.cards[at] = card;
       if (card.hidden !== !entry.shown[i]) { card.hidden = !entry.shown[i]; }
       if (selected.has(entry.picks[i])) { setSelected(card, true); }
+      if (anchorPick !== null && !lastClicked && entry.picks[i] === anchorPick) { lastClicked = card; anchorPick = null; }
       var patch = patches.get(card.getAttribute("data-agent-id"));
       if (patch) { patchCard(at, patch); }
     }
@@ -190,7 +192,7 @@
     if (busy(entry)) { unmakeLater.add(entry); return; }
     unmakeLater.delete(entry);
     var list = entry.cards.length ? entry.cards[0].parentNode : null;
-    var holder = entry.form[entry.form.length - 1];
+    var holder = entry.form.filter(function (node) { return node.nodeType === 1 && node.hasAttribute("data-deferred-cards"); })[0];
     if (!list || !holder) { return; }
     var cls = [], picks = [], disabled = [];
     readDeferred(holder.textContent, function (card) {
@@ -202,7 +204,7 @@
     for (var i = 0; i < entry.cards.length; i++) {
       var at = entry.start + i;
       searchKey(at); // folded from the card while there is one
-      if (lastClicked === entry.cards[i]) { lastClicked = null; }
+      if (lastClicked === entry.cards[i]) { anchorPick = pickOf(lastClicked); lastClicked = null; }
       entry.cards[i] = null; model.cards[at] = null;
       model.minute[at] = -1; // the text's data-t is the render's: written again once made
     }

@@ -154,3 +154,30 @@ def test_a_column_far_off_screen_goes_back_to_text_keeping_selection_filter_and_
     page.click("[data-move-open]")
     expect(page.locator("#move-dialog")).to_contain_text(f"({chosen})")
     expect(page.locator("[data-move-confirm-button]")).to_have_text("Move 1 agent")
+
+
+def test_a_shift_click_range_keeps_its_anchor_through_the_text(
+    login, page, directory, supervisor_user, simulator, deferred
+):
+    campaign, _, _, _ = a_far_column()
+    login(supervisor_user)
+    board_ready(page)
+    column = page.locator(f'details[data-campaign-id="{campaign}"]')
+    column.scroll_into_view_if_needed()
+    expect(as_text(page, campaign)).to_have_count(0)
+    cards = column.locator("li[data-agent-id]")
+    cards.nth(0).locator("input[name=pick]").check()  # the range's anchor
+    expect(page.locator("[data-selection-count]")).to_have_text("1 selected")
+
+    page.locator("[data-filter=q]").focus()
+    page.evaluate("() => window.scrollTo(0, 0)")
+    expect(as_text(page, campaign)).to_have_count(1)
+    column.scroll_into_view_if_needed()
+    expect(as_text(page, campaign)).to_have_count(0)
+
+    # Made again, the anchor is the same card: shift-click on the third selects all three
+    # (without it, a shift-click is a plain click: the selection would be the third alone).
+    cards.nth(2).locator("a").click(modifiers=["Shift"])
+    expect(page.locator("[data-selection-count]")).to_have_text("3 selected")
+    for n in range(3):
+        expect(cards.nth(n).locator("input[name=pick]")).to_be_checked()
