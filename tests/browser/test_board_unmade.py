@@ -1,5 +1,5 @@
 """Deferred columns go back to text far off screen: board.js unmakes the cards of a made deferred
-column once it is more than a screen away (FAR), and makes them again from the text when it
+column once it is more than half a screen away (FAR), and makes them again from the text when it
 comes back, with what the board knew of them meanwhile: the selection, the filter, presence
 patched while it was text, and keyboard focus holding it made.
 
@@ -17,15 +17,15 @@ from django.db.models import F
 from playwright.sync_api import expect
 
 from dashboard.board.selectors import board_view
-from dashboard.board.templatetags import board_heads
 from dashboard.directory.models import Agent
 from icws_client.simulator import Simulator
 from icws_client.simulator.seed import generate_seed
-from tests.browser.conftest import board_ready, make_user
+from tests.browser.conftest import board_ready
+
+# The deferred board's window, fixture and supervisor, as test_board_deferred sets them up.
+from tests.browser.test_board_deferred import deferred, not_made, supervisor_user  # noqa: F401
 from tests.browser.test_live import LIVE_MS, board_current, card, listener  # noqa: F401 - a fixture
 from tests.integration.conftest import wait_for
-
-SHORT = {"width": 1500, "height": 260}
 
 
 @pytest.fixture
@@ -35,22 +35,6 @@ def simulator():
     sim.start()
     yield sim
     sim.stop()
-
-
-@pytest.fixture
-def supervisor_user(transactional_db, django_user_model):
-    return make_user(django_user_model, "sam", "supervisor")
-
-
-@pytest.fixture
-def deferred(monkeypatch, page):
-    monkeypatch.setattr(board_heads, "INLINE_COLUMNS", 0)
-    page.set_viewport_size(SHORT)
-
-
-def as_text(page, campaign: str):
-    """The column's list holds its cards as text: no card of it is on the page."""
-    return page.locator(f'ul[data-deferred][data-campaign-id="{campaign}"]')
 
 
 # Whether the column's cards are on the page as the refreshed columns come in (htmx:afterSwap,
@@ -83,20 +67,20 @@ def test_a_column_far_off_screen_goes_back_to_text_keeping_selection_filter_and_
     page,
     directory,
     listener,  # noqa: F811 - the fixture imported above
-    supervisor_user,
+    supervisor_user,  # noqa: F811 - the fixture imported above
     simulator,
-    deferred,
+    deferred,  # noqa: F811
 ):
     campaign, chosen, changing, hidden = a_far_column()
     login(supervisor_user)
     board_ready(page)
     board_current(page)
     column = page.locator(f'details[data-campaign-id="{campaign}"]')
-    expect(as_text(page, campaign)).to_have_count(1)
+    expect(not_made(page, campaign)).to_have_count(1)
 
     # On screen: made. Her card ticked (the checkbox has focus), the presence filter on.
     column.scroll_into_view_if_needed()
-    expect(as_text(page, campaign)).to_have_count(0)
+    expect(not_made(page, campaign)).to_have_count(0)
     card(page, campaign, chosen).locator("input[name=pick]").check()
     expect(page.locator("[data-selection-count]")).to_have_text("1 selected")
     page.locator("[data-filter=presence]").select_option("available")
@@ -106,10 +90,10 @@ def test_a_column_far_off_screen_goes_back_to_text_keeping_selection_filter_and_
     # Far off screen with keyboard focus in it: kept made (Tab must go on through its cards).
     page.evaluate("() => window.scrollTo(0, 0)")
     page.wait_for_timeout(500)
-    expect(as_text(page, campaign)).to_have_count(0)
+    expect(not_made(page, campaign)).to_have_count(0)
     # Focus elsewhere: back to text (the old board.js kept every made column made).
     page.locator("[data-filter=q]").focus()
-    expect(as_text(page, campaign)).to_have_count(1)
+    expect(not_made(page, campaign)).to_have_count(1)
     expect(card(page, campaign, chosen)).to_have_count(0)
     expect(page.locator("[data-selection-count]")).to_have_text("1 selected")
 
@@ -119,12 +103,12 @@ def test_a_column_far_off_screen_goes_back_to_text_keeping_selection_filter_and_
     requests.post(f"{simulator.base_url}/sim/user-status", json=body, timeout=5).raise_for_status()
     wait_for(lambda: Agent.objects.get(id=changing).status_id == "At Lunch")
     expect(column.locator(".tot.away")).to_have_text(str(int(away_before) + 1), timeout=LIVE_MS)
-    expect(as_text(page, campaign)).to_have_count(1)
+    expect(not_made(page, campaign)).to_have_count(1)
 
     # ...and back on screen the cards are made again with all of it: her card still ticked,
     # the filter still hiding who is not available (now the one who went to lunch too).
     column.scroll_into_view_if_needed()
-    expect(as_text(page, campaign)).to_have_count(0)
+    expect(not_made(page, campaign)).to_have_count(0)
     chosen_card = card(page, campaign, chosen)
     expect(chosen_card).to_be_visible()
     expect(chosen_card).to_have_class(re.compile(r"\bselected\b"))
@@ -141,14 +125,14 @@ def test_a_column_far_off_screen_goes_back_to_text_keeping_selection_filter_and_
     # A refresh of the columns (a roster change) while it is made: made again at once, and it
     # still goes back to text far off screen afterwards.
     column.scroll_into_view_if_needed()
-    expect(as_text(page, campaign)).to_have_count(0)
+    expect(not_made(page, campaign)).to_have_count(0)
     page.evaluate(MADE_AT_SWAP, campaign)
     Agent.objects.filter(id=hidden).update(roster_version=F("roster_version") + 1)
     assert page.wait_for_function("() => window.madeAtSwap").json_value() == "made"
     expect(chosen_card.locator("input[name=pick]")).to_be_checked()
     page.locator("[data-filter=q]").focus()
     page.evaluate("() => window.scrollTo(0, 0)")
-    expect(as_text(page, campaign)).to_have_count(1)
+    expect(not_made(page, campaign)).to_have_count(1)
     expect(page.locator("[data-selection-count]")).to_have_text("1 selected")
     # The move posts her from the text: the confirmation names one agent.
     page.click("[data-move-open]")
@@ -157,23 +141,28 @@ def test_a_column_far_off_screen_goes_back_to_text_keeping_selection_filter_and_
 
 
 def test_a_shift_click_range_keeps_its_anchor_through_the_text(
-    login, page, directory, supervisor_user, simulator, deferred
+    login,
+    page,
+    directory,
+    supervisor_user,  # noqa: F811 - the fixture imported above
+    simulator,
+    deferred,  # noqa: F811
 ):
     campaign, _, _, _ = a_far_column()
     login(supervisor_user)
     board_ready(page)
     column = page.locator(f'details[data-campaign-id="{campaign}"]')
     column.scroll_into_view_if_needed()
-    expect(as_text(page, campaign)).to_have_count(0)
+    expect(not_made(page, campaign)).to_have_count(0)
     cards = column.locator("li[data-agent-id]")
     cards.nth(0).locator("input[name=pick]").check()  # the range's anchor
     expect(page.locator("[data-selection-count]")).to_have_text("1 selected")
 
     page.locator("[data-filter=q]").focus()
     page.evaluate("() => window.scrollTo(0, 0)")
-    expect(as_text(page, campaign)).to_have_count(1)
+    expect(not_made(page, campaign)).to_have_count(1)
     column.scroll_into_view_if_needed()
-    expect(as_text(page, campaign)).to_have_count(0)
+    expect(not_made(page, campaign)).to_have_count(0)
 
     # Made again, the anchor is the same card: shift-click on the third selects all three
     # (without it, a shift-click is a plain click: the selection would be the third alone).
