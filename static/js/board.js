@@ -41,6 +41,10 @@
   var selected = new Set();      // pick values (checkbox values) of selected cards (an agent in two columns is two)
   var closedColumns = new Map(); // campaign id -> open?, as the user left it
   var dragging = false;
+  // From the press on a card to its release or drop: a drag may be about to begin (SortableJS
+  // says so only once the pointer has moved, and a press may be held), so nothing may replace
+  // or unmake the card meanwhile (held()).
+  var pressing = false;
   var lastClicked = null;
   var anchorPick = null; // lastClicked's pick while its column is text (unmakeCards): made again, it is the anchor again
   // Rebuilt from the DOM after every render of the columns (index()): 6,000 cards are too many
@@ -185,7 +189,7 @@
   var unmakeLater = new Set();
   function busy(entry) {
     var d = dialog();
-    return dragging || (d && d.open) || entry.el.contains(document.activeElement);
+    return held() || (d && d.open) || entry.el.contains(document.activeElement);
   }
   function unmakeCards(entry) {
     if (!entry || entry.deferred || !entry.form || !entry.el.isConnected) { return; } // swapped out
@@ -664,7 +668,7 @@
     // Kept rendered while open, empty or not: a move into it must show its new cards.
     setOpened(column.dataset.campaignId, column.open);
     if (column.open && $("[data-lazy]", column)) {
-      if (dragging) { refreshAfterDrag = true; return; } // a refresh now would end the drag
+      if (held()) { refreshAfterDrag = true; return; } // a refresh now would end the drag
       forceRefresh = true;
       window.htmx.trigger(document.body, "boardRefresh");
     }
@@ -749,13 +753,22 @@
     column.classList.add("column-dropopen");
   });
 
-  function onDrop(evt) {
-    dragging = false;
-    window.setTimeout(unmakeWaiting, 0); // after the drop's own work on the lists
+  function held() { return dragging || pressing; }
+  // The card let go of (dropped, or released without a drag): what waited for it goes ahead,
+  // after the drop's own work on the lists.
+  function released() {
+    pressing = false;
+    if (dragging) { return; }
+    window.setTimeout(unmakeWaiting, 0);
     if (refreshAfterDrag) {
       refreshAfterDrag = false; forceRefresh = true;
       window.setTimeout(function () { window.htmx.trigger(document.body, "boardRefresh"); }, 0);
     }
+  }
+
+  function onDrop(evt) {
+    dragging = false;
+    released();
     var card = evt.item;
     card.classList.remove("dragging");
     $all("#board-columns .column-dropopen").forEach(function (c) { c.classList.remove("column-dropopen"); });
@@ -830,28 +843,65 @@
   // the refresh get them again now, not a frame later from the observer (a blink of links).
   document.addEventListener("htmx:afterSwap", function (event) {
     var root = document.getElementById("board-columns");
-    if (!root || !madeColumns.size || !event.detail.target || event.detail.target.id !== "board-columns") { return; }
-    $all("ul[data-deferred]", root).forEach(function (list) {
-      if (madeColumns.has(list.dataset.campaignId)) { fillDeferred(list); }
-    });
+    if (!root || !event.detail.target || event.detail.target.id !== "board-columns") { return; }
+    if (madeColumns.size) {
+      $all("ul[data-deferred]", root).forEach(function (list) {
+        if (madeColumns.has(list.dataset.campaignId)) { fillDeferred(list); }
+      });
+    }
+    restoreView(root); // once the lists have their cards back: their scroll is in them
   });
 
   document.addEventListener("htmx:beforeSwap", function (event) {
     var xhr = event.detail.xhr, target = event.detail.target;
     if (!target || target.id !== "board-columns") { return; }
-    // A refresh sent just before a drag began, answered during it: swapping now would pull the
-    // card from under the pointer and lose the drop. Fetch again once the card is dropped.
-    if (dragging) { event.detail.shouldSwap = false; refreshAfterDrag = true; return; }
-    if (!xhr || xhr.getResponseHeader("X-Board-Delta") !== "presence") { return; }
-    event.detail.shouldSwap = false;
-    try { applyPresence(JSON.parse(xhr.responseText)); } catch (err) { forceRefresh = true; } // the next poll re-renders
+    // A refresh sent just before a drag began (or a card was pressed), answered during it:
+    // swapping now would pull the card from under the pointer and lose the drop. Fetch again
+    // once the card is dropped or released.
+    if (held()) { event.detail.shouldSwap = false; refreshAfterDrag = true; return; }
+    if (xhr && xhr.getResponseHeader("X-Board-Delta") === "presence") {
+      event.detail.shouldSwap = false;
+      try { applyPresence(JSON.parse(xhr.responseText)); } catch (err) { forceRefresh = true; } // the next poll re-renders
+      return;
+    }
+    if (event.detail.shouldSwap) { keepView(target); }
   });
+
+  // A refresh keeps the view where it was. The refreshed columns are new elements, with no size
+  // remembered by content-visibility: each column off screen above the view would stand at
+  // 260 px (contain-intrinsic-size) instead of its height, and the view jump down the board
+  // (and unmake the columns it left); a list scrolled within its column would be back at its
+  // top. So each new column stands at its predecessor's height until it is drawn, and each list
+  // gets its scroll back.
+  var keptView = null; // campaign id -> [height, list scroll] of the columns being replaced
+  function keepView(root) {
+    keptView = new Map();
+    $all("details[data-campaign-id]", root).forEach(function (column) {
+      var list = $("ul[data-cards]", column);
+      keptView.set(column.dataset.campaignId, [column.getBoundingClientRect().height, list ? list.scrollTop : 0]);
+    });
+  }
+  function restoreView(root) {
+    if (!keptView) { return; }
+    var kept = keptView, scrolled = [];
+    keptView = null;
+    $all("details[data-campaign-id]", root).forEach(function (column) {
+      var was = kept.get(column.dataset.campaignId);
+      if (!was) { return; }
+      if (was[0] > 0) { column.style.containIntrinsicHeight = "auto " + was[0] + "px"; }
+      if (was[1] > 0) { scrolled.push([column, was[1]]); }
+    });
+    scrolled.forEach(function (item) {
+      var list = $("ul[data-cards]", item[0]);
+      if (list) { list.scrollTop = item[1]; }
+    });
+  }
 
   document.addEventListener("htmx:beforeRequest", function (event) {
     var elt = event.detail.elt;
     // A refresh in the middle of a drag would pull the card from under the pointer.
     if (elt && elt.id === "board-columns") {
-      if (dragging) { event.preventDefault(); return; }
+      if (held()) { event.preventDefault(); return; }
       rememberColumns();
     }
   });
@@ -907,12 +957,20 @@
   function pressed(event) {
     var card = event.target.closest && event.target.closest("#board-columns [data-agent-id]");
     if (!card) { return; }
+    pressing = true;
     wireSortable();
     if (!card.dataset.pick) { card.dataset.pick = pickOf(card); }
   }
   document.addEventListener("pointerdown", pressed, true);
   document.addEventListener("mousedown", pressed, true);
   document.addEventListener("touchstart", pressed, { capture: true, passive: true });
+  // Released without a drag (a click, a press on the checkbox), or the window lost while
+  // pressed. A native drag that began ends in onDrop instead (no pointerup follows it).
+  function releasedPress() { if (pressing) { released(); } }
+  ["pointerup", "mouseup", "touchend", "touchcancel"].forEach(function (type) {
+    document.addEventListener(type, releasedPress, { capture: true, passive: true });
+  });
+  window.addEventListener("blur", releasedPress);
 
   document.addEventListener("change", function (event) {
     if (event.target.closest("[data-filter=workgroup]")) {

@@ -100,6 +100,16 @@ def board_ready(page):
     return page
 
 
+def press(page, locator) -> tuple[float, float]:
+    """Press the mouse on the element's middle, once Playwright's hover() has found it visible,
+    still for two frames and the one the pointer hits (content-visibility may still be laying
+    out what a scroll brought on screen). Where it pressed, for the moves of a drag."""
+    locator.hover()
+    box = locator.bounding_box()
+    page.mouse.down()
+    return box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+
+
 def make_user(django_user_model, username: str, role: str | None):
     user = django_user_model.objects.create_user(username, password=PASSWORD)
     if role:

@@ -10,7 +10,7 @@ from playwright.sync_api import expect
 from dashboard.allocations.models import AllocationJob
 from dashboard.directory.models import Agent, Campaign
 from dashboard.directory.selectors import roster_of
-from tests.browser.conftest import board_ready, make_user
+from tests.browser.conftest import board_ready, make_user, press
 from tests.integration.conftest import pick_move, sim_moves
 
 Status = AllocationJob.Status
@@ -38,12 +38,9 @@ def drag(page, source, target):
     # SortableJS is wired up just after the first paint, not at the load event: a press before
     # that starts no drag at all (a reload or a page signed in by hand has not waited yet).
     board_ready(page)
-    source.scroll_into_view_if_needed()
-    start, end = source.bounding_box(), target.bounding_box()
-    x0, y0 = start["x"] + start["width"] / 2, start["y"] + start["height"] / 2
+    x0, y0 = press(page, source)
+    end = target.bounding_box()
     x1, y1 = end["x"] + end["width"] / 2, end["y"] + 30
-    page.mouse.move(x0, y0)
-    page.mouse.down()
     for step in range(1, 13):
         page.mouse.move(x0 + (x1 - x0) * step / 12, y0 + (y1 - y0) * step / 12)
     page.mouse.up()
@@ -366,12 +363,9 @@ def test_a_drop_on_a_collapsed_column_opens_it_and_moves_there(
     head = column_el.locator("summary")
     source_card = card(page, source, agent)
     board_ready(page)  # as drag() does: a press before SortableJS is wired starts no drag
-    source_card.scroll_into_view_if_needed()
-    start, end = source_card.bounding_box(), head.bounding_box()
-    x0, y0 = start["x"] + start["width"] / 2, start["y"] + start["height"] / 2
+    x0, y0 = press(page, source_card)
+    end = head.bounding_box()
     x1, y1 = end["x"] + end["width"] / 2, end["y"] + end["height"] / 2
-    page.mouse.move(x0, y0)
-    page.mouse.down()
     for step in range(1, 13):
         page.mouse.move(x0 + (x1 - x0) * step / 12, y0 + (y1 - y0) * step / 12)
     for _ in range(10):  # held over the head: it opens

@@ -24,7 +24,7 @@ from dashboard.allocations.models import AllocationJob
 from dashboard.directory.models import Agent, Campaign, RosterEntry
 from dashboard.presence.listener import Listener
 from icws_client import IcwsClient
-from tests.browser.conftest import PASSWORD, SCREENSHOTS, board_ready, make_user
+from tests.browser.conftest import PASSWORD, SCREENSHOTS, board_ready, make_user, press
 from tests.integration.conftest import pick_move, wait_for
 
 LIVE_MS = 2_000  # issue 15: within 2 s
@@ -210,13 +210,10 @@ def test_a_drag_and_an_aimed_selection_show_too(login, page, ana_page, directory
     (agent,), source, target = pick_move(directory)
     name = Campaign.objects.get(id=target).name
     login(supervisor_user)
+    board_current(ana_page)  # no refresh of her columns due (the top bar's health is in it)
     # Ana presses on a card and moves the pointer, not yet dropped.
     dragged = card(ana_page, source, agent)
-    dragged.scroll_into_view_if_needed()
-    box = dragged.bounding_box()
-    x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
-    ana_page.mouse.move(x, y)
-    ana_page.mouse.down()
+    x, y = press(ana_page, dragged)
     for step in range(1, 8):
         ana_page.mouse.move(x + 15 * step, y + 10 * step)
     expect(dragged).to_have_class(re.compile(r"\bdragging\b"))  # her drag has begun

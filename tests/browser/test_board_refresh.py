@@ -1,0 +1,131 @@
+"""A refresh of the columns (someone's move, a job's end, the top bar's health) replaces every
+column: the supervisor's view of the board must not move with it, and a card under her pointer
+must not be replaced before she lets go.
+
+A board of 8 campaigns, most of 20 to 100 agents (lists that scroll within their columns), every
+column deferred and a window 260 px high (test_board_deferred's), so the first row of columns
+is off screen above the second one's.
+"""
+
+from __future__ import annotations
+
+import pytest
+from django.db.models import F
+from playwright.sync_api import expect
+
+from dashboard.board.selectors import board_view
+from dashboard.directory.models import Agent
+from icws_client.simulator import Simulator
+from icws_client.simulator.seed import generate_seed
+from tests.browser.conftest import board_ready, press
+
+# The deferred board's window, fixture and supervisor, as test_board_deferred sets them up.
+from tests.browser.test_board_deferred import deferred, not_made, supervisor_user  # noqa: F401
+from tests.browser.test_live import LIVE_MS, board_current, card
+
+
+@pytest.fixture
+def simulator():
+    sim = Simulator(seed=generate_seed(agents=400, campaigns=8), port=0, apply_delay=0.05)
+    sim.start()
+    yield sim
+    sim.stop()
+
+
+# Counts the columns' refreshes swapped in and the polls asked for, from now on.
+COUNT_REFRESHES = """() => {
+  window.swaps = 0; window.polls = 0;
+  document.addEventListener("htmx:afterSettle", event => {
+    if (event.detail.target.id === "board-columns") { window.swaps += 1; }
+  });
+  document.addEventListener("htmx:beforeRequest", event => {
+    if (event.detail.elt.id === "board-columns") { window.polls += 1; }
+  });
+}"""
+
+# Where the column is in the window, the window's scroll and the scroll of its list.
+VIEW = """campaign => {
+  const column = document.querySelector(`details[data-campaign-id="${campaign}"]`);
+  return [Math.round(column.getBoundingClientRect().top), Math.round(window.scrollY),
+          column.querySelector("ul[data-cards]").scrollTop];
+}"""
+
+
+def long_column_below_the_first_row(page):
+    """A running campaign's column with a list longer than its column shows, in a row below the
+    first, and the first column's first agent: a roster change there refreshes the board."""
+    columns = [c for c in board_view().columns if c.campaign is not None and not c.collapsed]
+    long = [c.id for c in columns if len(c.cards) > 30]
+    below = page.evaluate(BELOW_THE_FIRST_ROW, long)
+    assert below, "the generated seed has no long column below the first row"
+    return next(c for c in columns if c.id == below[0]), columns[0].cards[0].agent.id
+
+
+BELOW_THE_FIRST_ROW = """ids => {
+  const top = id => document.querySelector(`details[data-campaign-id="${id}"]`).offsetTop;
+  const first = document.querySelector("#board-columns details[data-campaign-id]").offsetTop;
+  return ids.filter(id => top(id) > first);
+}"""
+
+
+def test_a_refresh_keeps_the_view_and_a_lists_scroll(
+    login,
+    page,
+    directory,
+    supervisor_user,  # noqa: F811 - the fixture imported above
+    simulator,
+    deferred,  # noqa: F811
+):
+    login(supervisor_user)
+    board_ready(page)
+    board_current(page)
+    source, other = long_column_below_the_first_row(page)
+    campaign = source.id
+    column = page.locator(f'details[data-campaign-id="{campaign}"]')
+    column.scroll_into_view_if_needed()
+    expect(not_made(page, campaign)).to_have_count(0)
+    column.locator("ul[data-cards]").evaluate("list => { list.scrollTop = 200; }")
+    page.wait_for_timeout(100)  # the first row has been drawn off screen: its height is known
+    before = page.evaluate(VIEW, campaign)
+    assert before[1] > 0 and before[2] == 200
+
+    page.evaluate(COUNT_REFRESHES)
+    Agent.objects.filter(id=other).update(roster_version=F("roster_version") + 1)
+    page.wait_for_function("() => window.swaps > 0", timeout=LIVE_MS)
+    page.wait_for_timeout(300)  # some frames: content-visibility has settled every column
+    # The first row, off screen above, kept its height (not content-visibility's 260 px for a
+    # column never drawn): the column is where it was in the window, its list scrolled as it was,
+    # and it is still made (it never left the screen).
+    assert page.evaluate(VIEW, campaign) == before
+    expect(not_made(page, campaign)).to_have_count(0)
+
+
+def test_a_refresh_waits_for_the_pressed_card_to_be_let_go(
+    login,
+    page,
+    directory,
+    supervisor_user,  # noqa: F811 - the fixture imported above
+    simulator,
+    deferred,  # noqa: F811
+):
+    login(supervisor_user)
+    board_ready(page)
+    board_current(page)
+    source, other = long_column_below_the_first_row(page)
+    agent = source.cards[0].agent.id
+    page.locator(f'details[data-campaign-id="{source.id}"]').scroll_into_view_if_needed()
+    pressed = card(page, source.id, agent)
+    pressed.evaluate("el => { el.dataset.mark = 'before'; }")  # a refresh's card has no mark
+    page.evaluate(COUNT_REFRESHES)
+    press(page, pressed)  # held, not moved: SortableJS has not begun a drag (nor may it yet)
+
+    Agent.objects.filter(id=other).update(roster_version=F("roster_version") + 1)
+    # Two polls came due while it was held (each would have brought the new columns): asked
+    # for none, swapped none, the card under the pointer is the one pressed.
+    page.wait_for_function("() => window.polls >= 2", timeout=LIVE_MS)
+    assert page.evaluate("() => window.swaps") == 0
+    expect(card(page, source.id, agent)).to_have_attribute("data-mark", "before")
+
+    page.mouse.up()  # let go: the refresh comes
+    page.wait_for_function("() => window.swaps > 0", timeout=LIVE_MS)
+    expect(card(page, source.id, agent)).not_to_have_attribute("data-mark", "before")
