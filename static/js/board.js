@@ -675,7 +675,8 @@
   }, true); // toggle does not bubble
 
   document.addEventListener("htmx:configRequest", function (event) {
-    if (forceRefresh && event.detail.elt && event.detail.elt.id === "board-columns") {
+    // Not while a card is held: beforeRequest cancels that request, and the render with it.
+    if (forceRefresh && !held() && event.detail.elt && event.detail.elt.id === "board-columns") {
       forceRefresh = false;
       event.detail.parameters.rev = ""; // not "current": the server renders the opened column
     }
@@ -858,7 +859,11 @@
     // A refresh sent just before a drag began (or a card was pressed), answered during it:
     // swapping now would pull the card from under the pointer and lose the drop. Fetch again
     // once the card is dropped or released.
-    if (held()) { event.detail.shouldSwap = false; refreshAfterDrag = true; return; }
+    // (Not a 204: the board on screen is current, nothing to fetch again.)
+    if (held()) {
+      if (event.detail.shouldSwap) { event.detail.shouldSwap = false; refreshAfterDrag = true; }
+      return;
+    }
     if (xhr && xhr.getResponseHeader("X-Board-Delta") === "presence") {
       event.detail.shouldSwap = false;
       try { applyPresence(JSON.parse(xhr.responseText)); } catch (err) { forceRefresh = true; } // the next poll re-renders
@@ -957,7 +962,7 @@
   function pressed(event) {
     var card = event.target.closest && event.target.closest("#board-columns [data-agent-id]");
     if (!card) { return; }
-    pressing = true;
+    if (!event.button) { pressing = true; } // SortableJS starts no drag from another button
     wireSortable();
     if (!card.dataset.pick) { card.dataset.pick = pickOf(card); }
   }
@@ -965,9 +970,10 @@
   document.addEventListener("mousedown", pressed, true);
   document.addEventListener("touchstart", pressed, { capture: true, passive: true });
   // Released without a drag (a click, a press on the checkbox), or the window lost while
-  // pressed. A native drag that began ends in onDrop instead (no pointerup follows it).
+  // pressed. A native drag ends with no pointerup: SortableJS's in onDrop, any other (a link's,
+  // on a viewer's board or a pending card, which SortableJS leaves alone) in dragend.
   function releasedPress() { if (pressing) { released(); } }
-  ["pointerup", "mouseup", "touchend", "touchcancel"].forEach(function (type) {
+  ["pointerup", "mouseup", "touchend", "touchcancel", "dragend"].forEach(function (type) {
     document.addEventListener(type, releasedPress, { capture: true, passive: true });
   });
   window.addEventListener("blur", releasedPress);

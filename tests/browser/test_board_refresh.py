@@ -9,6 +9,8 @@ is off screen above the second one's.
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.db.models import F
 from playwright.sync_api import expect
@@ -17,11 +19,12 @@ from dashboard.board.selectors import board_view
 from dashboard.directory.models import Agent
 from icws_client.simulator import Simulator
 from icws_client.simulator.seed import generate_seed
-from tests.browser.conftest import board_ready, press
+from tests.browser.conftest import board_ready, make_user, press
 
 # The deferred board's window, fixture and supervisor, as test_board_deferred sets them up.
 from tests.browser.test_board_deferred import deferred, not_made, supervisor_user  # noqa: F401
 from tests.browser.test_live import LIVE_MS, board_current, card
+from tests.integration.conftest import pick_move
 
 
 @pytest.fixture
@@ -129,3 +132,54 @@ def test_a_refresh_waits_for_the_pressed_card_to_be_let_go(
     page.mouse.up()  # let go: the refresh comes
     page.wait_for_function("() => window.swaps > 0", timeout=LIVE_MS)
     expect(card(page, source.id, agent)).not_to_have_attribute("data-mark", "before")
+
+
+@pytest.mark.parametrize("role", ["auditor", "supervisor", "pending"])
+def test_a_native_drag_of_a_cards_link_does_not_stop_the_refreshes(
+    login, page, directory, django_user_model, simulator, role
+):
+    """A press that ends in a native drag SortableJS did not begin is let go with no pointerup:
+    an auditor's board has no SortableJS and a pending card is filtered out of it, so the name's
+    link drags natively (a supervisor's SortableJS ignores links and drags the card instead)."""
+    (agent,), source, _ = pick_move(directory)
+    login(make_user(django_user_model, "u1", "supervisor" if role == "pending" else role))
+    board_current(page)
+    page.evaluate(COUNT_REFRESHES)
+    if role == "pending":
+        card(page, source, agent).evaluate("el => el.classList.add('pending')")
+    x, y = press(page, card(page, source, agent).locator("label a"))
+    for step in range(1, 10):
+        page.mouse.move(x + 20 * step, y + 15 * step)
+    page.mouse.up()
+    page.keyboard.press("Escape")  # the supervisor's drop may have opened a confirmation
+    Agent.objects.filter(id=agent).update(roster_version=F("roster_version") + 1)
+    page.wait_for_function("() => window.swaps > 0", timeout=LIVE_MS)
+
+
+def test_a_poll_answered_current_during_a_press_asks_for_no_whole_board(
+    login,
+    page,
+    directory,
+    supervisor_user,  # noqa: F811 - the fixture imported above
+    simulator,
+):
+    """A poll answered 204 (the board is current) while a card is pressed held nothing back:
+    letting go must not ask for a render of every column (rev="") that nothing changed."""
+    (agent,), source, _ = pick_move(directory)
+    login(supervisor_user)
+    board_current(page)
+    page.evaluate(COUNT_REFRESHES)
+    held_back = []  # the next poll, held here until the card is pressed
+    page.route("**/?*rev=*", lambda route: held_back.append(route))
+    while not held_back:
+        page.wait_for_timeout(50)
+    press(page, card(page, source, agent).locator("input[name=pick]"))
+    sent = []
+    page.on("request", lambda r: sent.append(r.url) if "rev=" in r.url else None)
+    with page.expect_response(lambda r: r.status == 204 and "rev=" in r.url):
+        held_back[0].continue_()
+    page.unroute("**/?*rev=*")
+    page.mouse.up()
+    page.wait_for_function("() => window.polls >= 3", timeout=LIVE_MS)  # two more since
+    assert sent and not [url for url in sent if re.search(r"[?&]rev=(&|$)", url)]
+    assert page.evaluate("() => window.swaps") == 0
