@@ -7,28 +7,15 @@ name or shape differs from the model's (one place, not a hand-copied dict per vi
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 from django.urls import get_script_prefix, get_urlconf, reverse
 from ninja import Schema
-from pydantic import ConfigDict, Field, StrictInt, ValidationInfo, model_validator
+from pydantic import ConfigDict, Field, StrictInt
 
 
 class Strict(Schema):
     # An unknown field is a typo the caller needs to hear about, not something to drop.
     model_config = ConfigDict(extra="forbid")
-
-    @model_validator(mode="wrap")
-    @classmethod
-    def _run_root_validator(cls, values: Any, handler, info: ValidationInfo) -> Any:
-        """A request body (a dict from JSON) validated once. ninja's ``Schema`` validates a
-        model that forbids extra fields twice: as given (the check for extra fields), then
-        again through its ``DjangoGetter`` (attribute access on ORM objects, which a JSON body
-        has none of); the second pass was 1-2% of a token POST's CPU. Anything else (an object
-        read by attribute) goes through ninja's as before."""
-        if type(values) is dict:
-            return handler(values)
-        return super()._run_root_validator(values, handler, info)
 
 
 class AllocationIn(Strict):
