@@ -20,13 +20,23 @@ from icws_client import IcwsError
 def ask_for_ready_for_calls(
     job: AllocationJob, agent_ids: list[str], when: datetime | None
 ) -> None:
-    """One open request per agent of ``agent_ids`` the directory knows (the move's own rows).
+    """One open request per agent of ``agent_ids`` the directory knows (the move's own rows)."""
+    statement = ready_for_calls_statement(job, agent_ids, when)
+    if statement is not None:
+        with connection.cursor() as cursor:
+            cursor.execute(*statement)
 
-    One statement, INSERT ... SELECT from the directory's agents: it runs inside the move's
-    outcome transaction (``signals``), where a read of the known agents first was one more
-    round trip of every job's."""
+
+def ready_for_calls_statement(
+    job: AllocationJob, agent_ids: list[str], when: datetime | None
+) -> tuple[str, list] | None:
+    """``ask_for_ready_for_calls``'s statement, not run; None when it would ask nothing.
+
+    One statement, INSERT ... SELECT from the directory's agents: it is written with the move's
+    "succeeded" row, in its outcome transaction (``signals``), where a read of the known agents
+    first was one more round trip of every job's."""
     if not job.campaign_ids_in or not agent_ids:
-        return
+        return None
     now = timezone.now()
     rows = ReadyForCalls._meta
     field = rows.get_field
@@ -54,8 +64,7 @@ def ask_for_ready_for_calls(
         f"FROM {quote(agent.db_table)} WHERE {quote(agent.pk.column)} {among} "
         "ON CONFLICT DO NOTHING"
     )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [*values, *ids])
+    return sql, [*values, *ids]
 
 
 def send_ready_for_calls(user, agent_id: str, campaign_ids: list[str]) -> Answer:

@@ -9,14 +9,17 @@ failure, and the supervisor retries the move).
 
 from __future__ import annotations
 
-from django.db.models.signals import post_save
 from django.dispatch import receiver
 
-from dashboard.agentpage.services import ask_for_ready_for_calls
+from dashboard.agentpage.services import ready_for_calls_statement
 from dashboard.audit.models import AuditEvent
+from dashboard.audit.services import written_with_row
 
 
-@receiver(post_save, sender=AuditEvent, dispatch_uid="agentpage-ready-for-calls")
-def _move_succeeded(sender, instance: AuditEvent, created: bool, **kwargs) -> None:
-    if created and instance.kind == AuditEvent.Kind.SUCCEEDED and instance.job_id:
-        ask_for_ready_for_calls(instance.job, list(instance.agent_ids), instance.at)
+# Not a post_save receiver: the request is a statement written with the row
+# (``written_with_row``), joined with its INSERT where the writer sends rows' INSERTs itself.
+@receiver(written_with_row, sender=AuditEvent, dispatch_uid="agentpage-ready-for-calls")
+def _move_succeeded(sender, instance: AuditEvent, **kwargs) -> tuple[str, list] | None:
+    if instance.kind == AuditEvent.Kind.SUCCEEDED and instance.job_id:
+        return ready_for_calls_statement(instance.job, list(instance.agent_ids), instance.at)
+    return None

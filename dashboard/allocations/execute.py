@@ -44,7 +44,7 @@ from dashboard.allocations.models import AllocationJob, JobBatch
 from dashboard.allocations.selectors import roster_when_requested
 from dashboard.audit.models import AuditEvent
 from dashboard.audit.search import resolve_names
-from dashboard.audit.services import audit_record, insert_statement, inserted, next_ids_sql
+from dashboard.audit.services import audit_record, insert_statements, inserted, next_ids_sql
 from dashboard.directory.models import Agent, RosterEntry
 from dashboard.directory.selectors import (
     campaign_names_query,
@@ -160,7 +160,13 @@ def _claim(job_id: int, facts, now, *, skip_locked: bool) -> list[_Run] | RunOut
         reads = _BATCHES(job_id)
         agents = _agents_locked(agent_ids, skip_locked=skip_locked) if one else None
         probe = coalesce.probe(job_id, ins, outs, len(agent_ids)) if one else None
-        together.run([lock, reads, agents, probe])
+        # For the "started" row: the campaigns' names and its id (``audit_record(pk=)``), read
+        # here so that the row's INSERT goes with the claim's writes (``_prepare``), not in a
+        # round trip of its own after them. An id not used (the job is settled, or the row was
+        # skipped) is a gap in the ids, as a rolled-back insert leaves.
+        campaigns = _CAMPAIGN_NAMES([*ins, *outs])
+        first_id = together.raw_select(next_ids_sql(1))
+        together.run([lock, reads, agents, probe, campaigns, first_id])
         [job] = lock.result or [None]
         if job is None and skip_locked:
             raise _HeldElsewhere
@@ -188,7 +194,13 @@ def _claim(job_id: int, facts, now, *, skip_locked: bool) -> list[_Run] | RunOut
             runs += [_Run(j, [b], b) for j, b in coalesce.neighbours(job, todo[0])]
             if locked is not None:
                 runs, locked = _with_neighbours(runs, locked)
-        blocked = _prepare(runs, claim=True, taken_over=job.status == Status.RUNNING, locked=locked)
+        blocked = _prepare(
+            runs,
+            claim=True,
+            taken_over=job.status == Status.RUNNING,
+            locked=locked,
+            started=(dict(campaigns.result), _ids_of(first_id)),
+        )
         if blocked is not None:
             return blocked
     return runs
@@ -317,12 +329,23 @@ def _audit_started(
     )
 
 
-def _insert_deferred(rows: list[AuditEvent]) -> None:
+def _insert_deferred(rows: list[AuditEvent], before=()) -> None:
     """Audit rows built with ``audit_record(defer=)``, inserted in one round trip
     (``together``) instead of one each: a coalesced call of n jobs writes n "started" rows at
-    its claim and n "succeeded" rows at its outcome. Their signals as ``audit_record`` sends
-    them (agentpage's ready-for-calls on a "succeeded" row)."""
-    together.run([together.Statement(*insert_statement(row)) for row in rows])
+    its claim and n "succeeded" rows at its outcome. What is written with each row goes in the
+    same round trip (agentpage's ready-for-calls for a "succeeded" row's agents), and their
+    signals go out as ``audit_record`` sends them. ``before``: statements sent first, in the
+    same round trip (the claim's writes)."""
+    together.run(
+        [
+            *before,
+            *(
+                together.Statement(sql, tuple(params))
+                for row in rows
+                for sql, params in insert_statements(row)
+            ),
+        ]
+    )
     for row in rows:
         inserted(row)
 
@@ -331,29 +354,38 @@ def _ids(ids) -> str:
     return ", ".join(map(str, sorted(ids)))
 
 
-def _claim_neighbours(runs: list[_Run]) -> list[_Run]:
+def _claim_neighbours(runs: list[_Run]) -> tuple[list[_Run], list[int] | None]:
     """Claim the coalesced jobs in one UPDATE, guarded (still queued and untried): on PostgreSQL
     they are locked already; on SQLite the IMMEDIATE transaction keeps other writers out. Should
-    the guard ever match fewer rows, the neighbours are let go and the job is sent alone."""
+    the guard ever match fewer rows, the neighbours are let go and the job is sent alone.
+    Returns the runs claimed and ids for their "started" rows, read with the UPDATE (None
+    where the audit table has no sequence to take them from)."""
     if not runs:
-        return []
+        return [], []
     now = timezone.now()
     jobs = [run.job for run in runs]
     try:
         with transaction.atomic():
             lease = now + timedelta(seconds=settings.ALLOCATION_LEASE_SECONDS)
-            [claim] = together.run([_NEIGHBOURS_CLAIMED([j.pk for j in jobs], now, lease, now)])
+            claim = _NEIGHBOURS_CLAIMED([j.pk for j in jobs], now, lease, now)
+            ids = together.raw_select(next_ids_sql(len(jobs)))
+            together.run([claim, ids])
             claimed = claim.result
             if claimed != len(jobs):
                 raise _NeighbourGone
     except _NeighbourGone:
-        return []
+        return [], []
     for job in jobs:  # the rows as the UPDATE left them (they were read under the same lock)
         job.status = Status.RUNNING
         job.attempts += 1
         job.lease_token += 1
         job.started_at = now
-    return runs
+    return runs, _ids_of(ids)
+
+
+def _ids_of(ids: together.Statement | None) -> list[int] | None:
+    """The ids a ``next_ids_sql`` SELECT took (None: it had nothing to run)."""
+    return [row[0] for row in ids.result] if ids is not None else None
 
 
 _NEIGHBOURS_CLAIMED = Kept(
@@ -415,7 +447,7 @@ def _with_neighbours(runs: list[_Run], locked: list[tuple]) -> tuple[list[_Run],
 
 
 def _prepare(
-    runs: list[_Run], *, claim: bool, taken_over: bool = False, locked=None
+    runs: list[_Run], *, claim: bool, taken_over: bool = False, locked=None, started=None
 ) -> RunOutcome | None:
     """Inside the caller's transaction, with ``runs[0].job`` locked (and fenced, when not
     ``claim``): lock the batches' agents, check they are not held by another live job and not
@@ -427,7 +459,9 @@ def _prepare(
 
     ``locked``: the rows of ``_agents_locked`` for every run's agents, read by the caller in a
     round trip it makes anyway (the claim's first reads, the previous batch's outcome); else
-    they are read here."""
+    they are read here. ``started`` (with ``claim``): the campaigns' names and the first job's
+    id for its "started" row (None where the audit table has no sequence), read with the
+    claim's first reads."""
     primary = runs[0]
     if locked is None:
         agent_ids = [a for run in runs for a in run.batch.agent_ids]
@@ -454,48 +488,34 @@ def _prepare(
     runs = [primary] + [r for r in runs[1:] if not (holders[r.job.pk] & live or stale[r.job.pk])]
     if stale[primary.job.pk]:
         runs = runs[:1]
+    ids = None
     if claim:
-        runs = [primary, *_claim_neighbours(runs[1:])]
+        campaign_names, ids = started
+        others, their_ids = _claim_neighbours(runs[1:])
+        runs = [primary, *others]
+        if ids is not None and their_ids is not None:
+            ids = [*ids, *their_ids]
     going = not stale[primary.job.pk]
     now = timezone.now()
     # One round trip (``together``): the claim, the hold and the batches marked sending (when
-    # the job goes ahead), and for the "started" rows the campaigns' names
-    # (directory.selectors.campaign_names_query) and ids from the audit sequence.
-    campaigns = ids = None
+    # the job goes ahead), and the "started" rows' INSERTs (on PostgreSQL, where their ids
+    # were taken before: elsewhere each row is inserted as it is made, after the claim).
     writes = []
     if claim:
         writes.append(_claim_statement(primary.job))
     if going:
         writes += [_hold(runs), _SENDING([r.batch.pk for r in runs], now)]
-    if claim:
-        campaigns = _CAMPAIGN_NAMES([*primary.job.campaign_ids_in, *primary.job.campaign_ids_out])
-        ids = together.raw_select(next_ids_sql(len(runs)))
-    together.run([*writes, campaigns, ids])
+    if claim and ids is not None:
+        rows = _started_rows(runs, agents, campaign_names, taken_over, ids)
+        _insert_deferred(rows, writes)
+    else:
+        together.run(writes)
+    if claim and ids is None:
+        _started_rows(runs, agents, campaign_names, taken_over, None)
     if not claim and primary.names is not None:
         # A later batch of a job: its agents' names, read with their locked rows, join the
         # claim's, so the "succeeded" row names every agent without a read of its own.
         primary.names[0].update({a: agents[a][2] for a in primary.batch.agent_ids if a in agents})
-    if claim:
-        sent_with = [r.job.pk for r in runs]
-        # What resolve_names answers (directory.selectors.agent_names, campaign_names), with
-        # the agents' names from the rows just locked.
-        names = (
-            {a: agents[a][2] for r in runs for a in r.batch.agent_ids if a in agents},
-            dict(campaigns.result),
-        )
-        rows: list[AuditEvent] = []
-        for i, run in enumerate(runs):
-            run.sent_with = [pk for pk in sent_with if pk != run.job.pk]
-            run.names = names
-            _audit_started(
-                run.job,
-                taken_over=taken_over and run is primary,
-                sent_with=run.sent_with,
-                names=names,
-                pk=ids.result[i][0] if ids is not None else None,
-                defer=rows,
-            )
-        _insert_deferred(rows)
     if not going:
         return _fail(
             primary.job,
@@ -519,6 +539,31 @@ def _prepare(
         run.batch.attempts += 1
         run.batch.sent_at = now
     return None
+
+
+def _started_rows(runs: list[_Run], agents, campaign_names, taken_over: bool, ids):
+    """A "started" row per run (the first job's claim set on it already), with ``ids``
+    built and returned for the caller to insert; with None, each inserted as it is made."""
+    sent_with = [r.job.pk for r in runs]
+    # What resolve_names answers (directory.selectors.agent_names, campaign_names), with the
+    # agents' names from the rows just locked.
+    names = (
+        {a: agents[a][2] for r in runs for a in r.batch.agent_ids if a in agents},
+        campaign_names,
+    )
+    rows: list[AuditEvent] = []
+    for i, run in enumerate(runs):
+        run.sent_with = [pk for pk in sent_with if pk != run.job.pk]
+        run.names = names
+        _audit_started(
+            run.job,
+            taken_over=taken_over and run is runs[0],
+            sent_with=run.sent_with,
+            names=names,
+            pk=ids[i] if ids is not None else None,
+            defer=rows,
+        )
+    return rows
 
 
 _SENDING = Kept(

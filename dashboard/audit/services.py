@@ -7,6 +7,7 @@ from typing import Any
 
 from django.db import connection, transaction
 from django.db.models.signals import post_save, pre_save
+from django.dispatch import Signal
 from django.utils import timezone
 
 from dashboard.audit.chain import (
@@ -50,7 +51,7 @@ def audit_record(
     trip the caller makes anyway): the seal, which covers the id, is then computed first and
     the row is one INSERT instead of an INSERT and an UPDATE of its seal. With ``pk``,
     ``defer``: the row is built and sealed but appended to ``defer`` instead of inserted, for
-    the caller to send several rows' INSERTs in one round trip (``insert_statement``, then
+    the caller to send several rows' INSERTs in one round trip (``insert_statements``, then
     ``inserted`` for each once sent), in the same transaction.
 
     No shared lock is taken: the row gets its id from the table's sequence and a seal (HMAC of
@@ -122,6 +123,8 @@ def audit_record(
                 f"UPDATE {table} SET seal = %s WHERE id = %s",  # noqa: S608 - table name only
                 [event.seal, event.pk],
             )
+            for sql, params in _with_row(event):
+                cursor.execute(sql, params)
     return event
 
 
@@ -133,20 +136,37 @@ _INSERT = PreparedInsert(
 )
 
 
+# Sent for each new row, once its content is final and before its INSERT is sent; a receiver
+# returns a statement to write with the row, in its transaction, after its INSERT (``(sql,
+# params)``), or None. agentpage asks a "succeeded" row's agents for ready-for-calls this way:
+# a caller that sends rows' INSERTs itself (``insert_statements``, the worker's coalesced rows)
+# sends these in the same round trip, where a ``post_save`` receiver's own statement was one
+# more round trip per row, inside the outcome's transaction.
+written_with_row = Signal()
+
+
 def _insert(event: AuditEvent) -> None:
     """``event.save(force_insert=True)`` for a new row with its id: the same INSERT and the
-    same ``pre_save``/``post_save`` signals (agentpage listens for "succeeded" rows)."""
-    sql, params = insert_statement(event)
+    same ``pre_save``/``post_save`` signals, then what ``written_with_row`` asks."""
+    statements = insert_statements(event)
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+        for sql, params in statements:
+            cursor.execute(sql, params)
     inserted(event)
 
 
-def insert_statement(event: AuditEvent) -> tuple[str, tuple]:
-    """A deferred row's INSERT (``audit_record(defer=)``), after its ``pre_save`` signal."""
+def insert_statements(event: AuditEvent) -> list[tuple[str, tuple]]:
+    """A deferred row's INSERT (``audit_record(defer=)``), after its ``pre_save`` signal, then
+    the statements ``written_with_row`` receivers return for it, all for the caller to send in
+    this order in the row's transaction."""
     using = connection.alias
     pre_save.send(sender=AuditEvent, instance=event, raw=False, using=using, update_fields=None)
-    return _INSERT.statement(event, using)
+    return [_INSERT.statement(event, using), *_with_row(event)]
+
+
+def _with_row(event: AuditEvent) -> list[tuple[str, tuple]]:
+    answers = written_with_row.send(sender=AuditEvent, instance=event)
+    return [statement for _, statement in answers if statement is not None]
 
 
 def inserted(event: AuditEvent) -> None:

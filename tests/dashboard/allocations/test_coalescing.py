@@ -7,6 +7,7 @@ from unittest import mock
 
 import pytest
 
+from dashboard.agentpage.models import ReadyForCalls
 from dashboard.allocations import execute
 from dashboard.allocations.models import AllocationJob, JobBatch
 from dashboard.allocations.submit import job_submit
@@ -219,8 +220,15 @@ def test_a_coalesced_calls_audit_rows_go_in_one_round_trip_each_side(mover, dir_
         assert kinds(job) == ["requested", "started", "succeeded"]
     assert chainer.chain_pending() == AuditEvent.objects.count(), "every seal checks out"
     if connection.vendor == "postgresql":
-        inserts = [s for s in seen if s.startswith('INSERT INTO "audit_auditevent"')]
+        inserts = [s for s in seen if 'INSERT INTO "audit_auditevent"' in s]
         assert [s.count('INSERT INTO "audit_auditevent"') for s in inserts] == [3, 3]
+        started, succeeded = inserts
+        # The "started" rows go with the claim's writes; the "succeeded" rows with their
+        # agents' ready-for-calls requests (one per job, each moved into C3).
+        assert started.startswith('UPDATE "allocations_allocationjob"')
+        assert 'UPDATE "directory_agent"' in started and 'UPDATE "allocations_jobbatch"' in started
+        assert succeeded.count('INSERT INTO "agentpage_readyforcalls"') == 3
+    assert ReadyForCalls.objects.filter(job__in=jobs).count() == 3
 
 
 @pytest.mark.postgres_too
