@@ -17,22 +17,17 @@ from playwright.sync_api import expect
 
 from dashboard.board.selectors import board_view
 from dashboard.directory.models import Agent
-from icws_client.simulator import Simulator
-from icws_client.simulator.seed import generate_seed
 from tests.browser.conftest import board_ready, make_user, press
 
 # The deferred board's window, fixture and supervisor, as test_board_deferred sets them up.
 from tests.browser.test_board_deferred import deferred, not_made, supervisor_user  # noqa: F401
 from tests.browser.test_live import LIVE_MS, board_current, card
-from tests.integration.conftest import pick_move
+from tests.integration.conftest import generated_world, pick_move
 
 
 @pytest.fixture
 def simulator():
-    sim = Simulator(seed=generate_seed(agents=400, campaigns=8), port=0, apply_delay=0.05)
-    sim.start()
-    yield sim
-    sim.stop()
+    yield from generated_world(agents=400, campaigns=8)
 
 
 # Counts the columns' refreshes swapped in and the polls asked for, from now on.
@@ -71,7 +66,8 @@ BELOW_THE_FIRST_ROW = """ids => {
 }"""
 
 
-def test_a_refresh_keeps_the_view_and_a_lists_scroll(
+@pytest.fixture
+def long_column(
     login,
     page,
     directory,
@@ -79,14 +75,21 @@ def test_a_refresh_keeps_the_view_and_a_lists_scroll(
     simulator,
     deferred,  # noqa: F811
 ):
+    """Signed in on a current board, scrolled to a long column below the first row (made):
+    that column and the agent whose roster change refreshes the board."""
     login(supervisor_user)
     board_ready(page)
     board_current(page)
     source, other = long_column_below_the_first_row(page)
+    page.locator(f'details[data-campaign-id="{source.id}"]').scroll_into_view_if_needed()
+    expect(not_made(page, source.id)).to_have_count(0)
+    return source, other
+
+
+def test_a_refresh_keeps_the_view_and_a_lists_scroll(page, long_column):
+    source, other = long_column
     campaign = source.id
     column = page.locator(f'details[data-campaign-id="{campaign}"]')
-    column.scroll_into_view_if_needed()
-    expect(not_made(page, campaign)).to_have_count(0)
     column.locator("ul[data-cards]").evaluate("list => { list.scrollTop = 200; }")
     page.wait_for_timeout(100)  # the first row has been drawn off screen: its height is known
     before = page.evaluate(VIEW, campaign)
@@ -103,20 +106,9 @@ def test_a_refresh_keeps_the_view_and_a_lists_scroll(
     expect(not_made(page, campaign)).to_have_count(0)
 
 
-def test_a_refresh_waits_for_the_pressed_card_to_be_let_go(
-    login,
-    page,
-    directory,
-    supervisor_user,  # noqa: F811 - the fixture imported above
-    simulator,
-    deferred,  # noqa: F811
-):
-    login(supervisor_user)
-    board_ready(page)
-    board_current(page)
-    source, other = long_column_below_the_first_row(page)
+def test_a_refresh_waits_for_the_pressed_card_to_be_let_go(page, long_column):
+    source, other = long_column
     agent = source.cards[0].agent.id
-    page.locator(f'details[data-campaign-id="{source.id}"]').scroll_into_view_if_needed()
     pressed = card(page, source.id, agent)
     pressed.evaluate("el => { el.dataset.mark = 'before'; }")  # a refresh's card has no mark
     page.evaluate(COUNT_REFRESHES)

@@ -18,23 +18,18 @@ from playwright.sync_api import expect
 
 from dashboard.board.selectors import board_view
 from dashboard.directory.models import Agent
-from icws_client.simulator import Simulator
-from icws_client.simulator.seed import generate_seed
 from tests.browser.conftest import board_ready
 
 # The deferred board's window, fixture and supervisor, as test_board_deferred sets them up.
 from tests.browser.test_board_deferred import deferred, not_made, supervisor_user  # noqa: F401
 from tests.browser.test_live import LIVE_MS, board_current, card, listener  # noqa: F401 - a fixture
-from tests.integration.conftest import wait_for
+from tests.integration.conftest import generated_world, wait_for
 
 
 @pytest.fixture
 def simulator():
     """This module's simulator: 400 agents in 30 campaigns (the board's rows reach far below)."""
-    sim = Simulator(seed=generate_seed(agents=400, campaigns=30), port=0, apply_delay=0.05)
-    sim.start()
-    yield sim
-    sim.stop()
+    yield from generated_world(agents=400, campaigns=30)
 
 
 # Whether the column's cards are on the page as the refreshed columns come in (htmx:afterSwap,

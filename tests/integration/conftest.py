@@ -19,6 +19,7 @@ from dashboard.directory.models import Agent, Campaign
 from dashboard.directory.services import directory_sync, roster_import
 from dashboard.icws import get_client, reset_client
 from icws_client.simulator import Simulator
+from icws_client.simulator.seed import generate_seed
 
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 
@@ -49,12 +50,23 @@ def supervisor(transactional_db, django_user_model):
     return user
 
 
-@pytest.fixture
-def simulator():
-    sim = Simulator(port=0, apply_delay=0.05)
+def serving(sim: Simulator):
+    """``sim`` started for a fixture and stopped after it: ``yield from serving(...)``."""
     sim.start()
     yield sim
     sim.stop()
+
+
+def generated_world(agents: int, campaigns: int, apply_delay: float = 0.05):
+    """A simulator on a generated seed of this size, for a module's own ``simulator`` fixture
+    (``yield from generated_world(...)``)."""
+    seed = generate_seed(agents=agents, campaigns=campaigns)
+    yield from serving(Simulator(seed=seed, port=0, apply_delay=apply_delay))
+
+
+@pytest.fixture
+def simulator():
+    yield from serving(Simulator(port=0, apply_delay=0.05))
 
 
 @pytest.fixture

@@ -11,19 +11,14 @@ import pytest
 import requests
 
 from dashboard.directory.models import Agent, RosterEntry
-from icws_client.simulator import Simulator
-from icws_client.simulator.seed import generate_seed
 from tests.dashboard.api.conftest import token_for
-from tests.integration.conftest import sim_moves, wait_for
+from tests.integration.conftest import generated_world, sim_moves, wait_for
 
 
 @pytest.fixture
 def simulator():
     """A world big enough for a 5,000-agent move (overrides the default-seed simulator)."""
-    sim = Simulator(seed=generate_seed(agents=5000, campaigns=8), port=0, apply_delay=0.01)
-    sim.start()
-    yield sim
-    sim.stop()
+    yield from generated_world(agents=5000, campaigns=8, apply_delay=0.01)
 
 
 @pytest.mark.parametrize("count", [101, 5000])
