@@ -136,9 +136,10 @@ _INSERT = PreparedInsert(
 )
 
 
-# Sent for each new row, once its content is final and before its INSERT is sent; a receiver
-# returns a statement to write with the row, in its transaction, after its INSERT (``(sql,
-# params)``), or None. agentpage asks a "succeeded" row's agents for ready-for-calls this way:
+# Sent for each new row once its content is final (before its INSERT is sent where the row
+# has its id first, after the INSERT and seal where it has not); a receiver returns a statement
+# to write with the row, in its transaction, after its INSERT (``(sql, params)``), or None.
+# agentpage asks a "succeeded" row's agents for ready-for-calls this way:
 # a caller that sends rows' INSERTs itself (``insert_statements``, the worker's coalesced rows)
 # sends these in the same round trip, where a ``post_save`` receiver's own statement was one
 # more round trip per row, inside the outcome's transaction.
