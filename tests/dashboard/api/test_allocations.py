@@ -152,8 +152,10 @@ class TestRead:
         assert body["started_at"] is not None and body["reason"] == "Ré"
         assert len([s for s in seen if "allocations_" in s]) == 2, seen  # job, batches
 
-    def test_an_unknown_job_is_a_404(self, api, mover, dir_small):
-        response = api.as_user(mover).get(f"{URL}/999")
+    @pytest.mark.parametrize("job_id", ["999", str(2**63), "2140019627059081647642964083605504"])
+    def test_an_unknown_job_is_a_404(self, api, mover, dir_small, job_id):
+        """An id past any job's (past bigint's range too: the fuzz drill's 500) is no job."""
+        response = api.as_user(mover).get(f"{URL}/{job_id}")
         assert response.status_code == 404
 
     def test_the_list_pages_with_a_keyset_cursor(self, api, mover, dir_small):

@@ -129,6 +129,16 @@ def test_a_positive_integer_column_is_read_with_each_calls_value(dir_small):
     assert read.rows("a1", 3) == [("a1",)]
 
 
+@pytest.mark.parametrize("value", [2**31, 2**63, 2140019627059081647642964083605504, -(2**64)])
+def test_an_integer_out_of_a_columns_range_reads_what_the_orm_reads(transactional_db, value):
+    """As Django does (a lookup outside the column's range matches nothing), not an error from
+    the server (the fuzz drill's GET /api/allocations/<34 digits>: a 500)."""
+    read = PreparedRead(lambda job_id: AllocationJob.objects.filter(pk=job_id).values_list("id"))
+    assert read.rows(1) == []  # the int shape is kept (and prepared on PostgreSQL) first
+    assert read.rows(value) == list(AllocationJob.objects.filter(pk=value).values_list("id"))
+    assert read.rows(value) == []
+
+
 # -- PreparedRead on PostgreSQL: a server-side prepared statement -------------------------------
 
 postgresql_only = pytest.mark.skipif(
