@@ -506,12 +506,11 @@ def _prepare(
     if going:
         writes += [_hold(runs), _SENDING([r.batch.pk for r in runs], now)]
     if claim and ids is not None:
-        rows = _started_rows(runs, agents, campaign_names, taken_over, ids)
-        _insert_deferred(rows, writes)
+        _insert_deferred(_started_rows(runs, agents, campaign_names, taken_over, ids), writes)
     else:
         together.run(writes)
-    if claim and ids is None:
-        _started_rows(runs, agents, campaign_names, taken_over, None)
+        if claim:  # no ids to take first: each row inserted as it is made, after the claim
+            _started_rows(runs, agents, campaign_names, taken_over, None)
     if not claim and primary.names is not None:
         # A later batch of a job: its agents' names, read with their locked rows, join the
         # claim's, so the "succeeded" row names every agent without a read of its own.

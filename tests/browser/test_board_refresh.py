@@ -2,9 +2,9 @@
 column: the supervisor's view of the board must not move with it, and a card under her pointer
 must not be replaced before she lets go.
 
-A board of 8 campaigns, most of 20 to 100 agents (lists that scroll within their columns), every
-column deferred and a window 260 px high (test_board_deferred's), so the first row of columns
-is off screen above the second one's.
+A board of 8 campaigns, most of 20 to 100 agents (lists that scroll within their columns). For
+the view's tests every column is deferred and the window 260 px high (test_board_deferred's),
+so the first row of columns is off screen above the second one's.
 """
 
 from __future__ import annotations
@@ -163,8 +163,11 @@ def test_a_poll_answered_current_during_a_press_asks_for_no_whole_board(
     page.evaluate(COUNT_REFRESHES)
     held_back = []  # the next poll, held here until the card is pressed
     page.route("**/?*rev=*", lambda route: held_back.append(route))
-    while not held_back:
+    for _ in range(60):  # the board polls every second
+        if held_back:
+            break
         page.wait_for_timeout(50)
+    assert held_back, "no poll of the columns came within 3 s"
     press(page, card(page, source, agent).locator("input[name=pick]"))
     sent = []
     page.on("request", lambda r: sent.append(r.url) if "rev=" in r.url else None)
