@@ -644,7 +644,8 @@
   // would be a fifth of a 5,000-agent board). Opening one asks for the board with it rendered;
   // the hidden "open" field (sent with every refresh) keeps it rendered from then on.
   var forceRefresh = false;
-  var refreshAfterDrag = false;
+  var refreshAfterDrag = false; // a render of the columns was held back while a card was held
+  var pollAfterRelease = false; // a presence delta was
 
   function openedField() { return $("[data-filter=open]"); }
 
@@ -761,8 +762,9 @@
     pressing = false;
     if (dragging) { return; }
     window.setTimeout(unmakeWaiting, 0);
-    if (refreshAfterDrag) {
-      refreshAfterDrag = false; forceRefresh = true;
+    if (refreshAfterDrag || pollAfterRelease) {
+      if (refreshAfterDrag) { forceRefresh = true; }
+      refreshAfterDrag = pollAfterRelease = false;
       window.setTimeout(function () { window.htmx.trigger(document.body, "boardRefresh"); }, 0);
     }
   }
@@ -860,11 +862,18 @@
     // swapping now would pull the card from under the pointer and lose the drop. Fetch again
     // once the card is dropped or released.
     // (Not a 204: the board on screen is current, nothing to fetch again.)
+    // A presence delta is not patched then either (a filter could hide the card pressed) nor
+    // turned into a render of every column: once let go the board asks again with the rev it
+    // shows, and the server's answer is that delta (or what has changed since), patched in place.
+    var delta = xhr && xhr.getResponseHeader("X-Board-Delta") === "presence";
     if (held()) {
-      if (event.detail.shouldSwap) { event.detail.shouldSwap = false; refreshAfterDrag = true; }
+      if (event.detail.shouldSwap) {
+        event.detail.shouldSwap = false;
+        if (delta) { pollAfterRelease = true; } else { refreshAfterDrag = true; }
+      }
       return;
     }
-    if (xhr && xhr.getResponseHeader("X-Board-Delta") === "presence") {
+    if (delta) {
       event.detail.shouldSwap = false;
       try { applyPresence(JSON.parse(xhr.responseText)); } catch (err) { forceRefresh = true; } // the next poll re-renders
       return;
@@ -879,7 +888,29 @@
   // top. So each new column stands at its predecessor's height until it is drawn, and each list
   // gets its scroll back.
   var keptView = null; // campaign id -> [height, list scroll] of the columns being replaced
+  // And the keyboard's place: the new columns' same card (its checkbox or name) or column head
+  // gets focus back, where the swap would leave it on <body> (a keyboard user's place lost on
+  // every other supervisor's move).
+  var keptFocus = null; // [campaign id, agent id or null, selector of the control]
+  var FOCUSABLE = ["input[name=pick]", "label a", "summary"];
+  function focusPlace(root) {
+    var el = document.activeElement;
+    var column = el && el !== document.body && root.contains(el) && el.closest("details[data-campaign-id]");
+    if (!column) { return null; }
+    var card = el.closest("[data-agent-id]");
+    var what = FOCUSABLE.filter(function (selector) { return el.matches(selector); })[0];
+    return what ? [column.dataset.campaignId, card ? card.getAttribute("data-agent-id") : null, what] : null;
+  }
+  function restoreFocus(root, place) {
+    var column = $all("details[data-campaign-id]", root).filter(function (c) { return c.dataset.campaignId === place[0]; })[0];
+    if (!column) { return; }
+    var card = place[1] === null ? null : $all("[data-agent-id]", column).filter(function (c) { return c.getAttribute("data-agent-id") === place[1]; })[0];
+    // The card gone from the column (moved): its column's head, nearest to where she was.
+    var el = card ? $(place[2], card) : $("summary", column);
+    if (el) { el.focus({ preventScroll: true }); }
+  }
   function keepView(root) {
+    keptFocus = focusPlace(root);
     keptView = new Map();
     $all("details[data-campaign-id]", root).forEach(function (column) {
       var list = $("ul[data-cards]", column);
@@ -888,8 +919,9 @@
   }
   function restoreView(root) {
     if (!keptView) { return; }
-    var kept = keptView, scrolled = [];
-    keptView = null;
+    var kept = keptView, scrolled = [], place = keptFocus;
+    keptView = keptFocus = null;
+    if (place && (document.activeElement === document.body || !document.activeElement)) { restoreFocus(root, place); }
     $all("details[data-campaign-id]", root).forEach(function (column) {
       var was = kept.get(column.dataset.campaignId);
       if (!was) { return; }
@@ -952,6 +984,15 @@
     if (event.target.closest("#board-columns [data-agent-id]")) { onCardClick(event); }
   });
 
+  // A name or status cut short ("Away f…") says the whole of it where the pointer rests: set
+  // then, not a title in every card's markup (5,000 attributes more on a big board), and taken
+  // off once it fits (a presence patch may have shortened the status).
+  document.addEventListener("mouseover", function (event) {
+    var el = event.target.closest && event.target.closest("#board-columns [data-agent-id] label a, #board-columns [data-agent-id] small");
+    if (!el) { return; }
+    if (el.scrollWidth > el.clientWidth) { el.title = el.textContent; } else if (el.hasAttribute("title")) { el.removeAttribute("title"); }
+  });
+
   document.addEventListener("dblclick", function (event) {
     var link = event.target.closest("#board-columns [data-agent-id] a");
     if (link) { window.location.assign(link.href); }
@@ -973,7 +1014,8 @@
   // pressed. A native drag ends with no pointerup: SortableJS's in onDrop, any other (a link's,
   // on a viewer's board or a pending card, which SortableJS leaves alone) in dragend.
   function releasedPress() { if (pressing) { released(); } }
-  ["pointerup", "mouseup", "touchend", "touchcancel", "dragend"].forEach(function (type) {
+  // pointercancel: a pen's press the browser took for a pan ends with no pointerup.
+  ["pointerup", "pointercancel", "mouseup", "touchend", "touchcancel", "dragend"].forEach(function (type) {
     document.addEventListener(type, releasedPress, { capture: true, passive: true });
   });
   window.addEventListener("blur", releasedPress);

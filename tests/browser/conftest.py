@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import re
 from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from django.contrib.auth.models import Group
@@ -143,3 +144,45 @@ def _no_cached_board_columns():
     columns_cache.clear()
     yield
     columns_cache.clear()
+
+
+def board_poll(url: str) -> bool:
+    """A poll of the columns (the board's own URL with its rev), not another panel's poll (the
+    approvals panel polls with a rev of its own)."""
+    parts = urlsplit(url)
+    return parts.path == "/" and "rev" in parse_qs(parts.query, keep_blank_values=True)
+
+
+def hold_the_next_poll(page) -> list:
+    """The board's next poll of the columns, held here (a route, until the test continues it
+    and calls ``page.unroute(board_poll)``)."""
+    held_back = []
+    page.route(board_poll, lambda route: held_back.append(route))
+    for _ in range(60):  # the board polls every second
+        if held_back:
+            return held_back
+        page.wait_for_timeout(50)
+    raise AssertionError("no poll of the columns came within 3 s")
+
+
+def polls_sent(page) -> list[str]:
+    """The URLs of the polls of the columns sent from now on."""
+    sent: list[str] = []
+    page.on("request", lambda r: sent.append(r.url) if board_poll(r.url) else None)
+    return sent
+
+
+def whole_board_asked(sent: list[str]) -> list[str]:
+    return [url for url in sent if re.search(r"[?&]rev=(&|$)", url)]
+
+
+# Counts the columns' refreshes swapped in and the polls asked for, from now on.
+COUNT_REFRESHES = """() => {
+  window.swaps = 0; window.polls = 0;
+  document.addEventListener("htmx:afterSettle", event => {
+    if (event.detail.target.id === "board-columns") { window.swaps += 1; }
+  });
+  document.addEventListener("htmx:beforeRequest", event => {
+    if (event.detail.elt.id === "board-columns") { window.polls += 1; }
+  });
+}"""

@@ -9,15 +9,22 @@ so the first row of columns is off screen above the second one's.
 
 from __future__ import annotations
 
-import re
-
 import pytest
 from django.db.models import F
 from playwright.sync_api import expect
 
 from dashboard.board.selectors import board_view
 from dashboard.directory.models import Agent
-from tests.browser.conftest import board_ready, make_user, press
+from tests.browser.conftest import (
+    COUNT_REFRESHES,
+    board_poll,
+    board_ready,
+    hold_the_next_poll,
+    make_user,
+    polls_sent,
+    press,
+    whole_board_asked,
+)
 
 # The deferred board's window, fixture and supervisor, as test_board_deferred sets them up.
 from tests.browser.test_board_deferred import deferred, not_made, supervisor_user  # noqa: F401
@@ -29,17 +36,6 @@ from tests.integration.conftest import generated_world, pick_move
 def simulator():
     yield from generated_world(agents=400, campaigns=8)
 
-
-# Counts the columns' refreshes swapped in and the polls asked for, from now on.
-COUNT_REFRESHES = """() => {
-  window.swaps = 0; window.polls = 0;
-  document.addEventListener("htmx:afterSettle", event => {
-    if (event.detail.target.id === "board-columns") { window.swaps += 1; }
-  });
-  document.addEventListener("htmx:beforeRequest", event => {
-    if (event.detail.elt.id === "board-columns") { window.polls += 1; }
-  });
-}"""
 
 # Where the column is in the window, the window's scroll and the scroll of its list.
 VIEW = """campaign => {
@@ -161,20 +157,65 @@ def test_a_poll_answered_current_during_a_press_asks_for_no_whole_board(
     login(supervisor_user)
     board_current(page)
     page.evaluate(COUNT_REFRESHES)
-    held_back = []  # the next poll, held here until the card is pressed
-    page.route("**/?*rev=*", lambda route: held_back.append(route))
-    for _ in range(60):  # the board polls every second
-        if held_back:
-            break
-        page.wait_for_timeout(50)
-    assert held_back, "no poll of the columns came within 3 s"
+    held_back = hold_the_next_poll(page)  # until the card is pressed
     press(page, card(page, source, agent).locator("input[name=pick]"))
-    sent = []
-    page.on("request", lambda r: sent.append(r.url) if "rev=" in r.url else None)
-    with page.expect_response(lambda r: r.status == 204 and "rev=" in r.url):
+    sent = polls_sent(page)
+    with page.expect_response(lambda r: r.status == 204 and board_poll(r.url)):
         held_back[0].continue_()
-    page.unroute("**/?*rev=*")
+    page.unroute(board_poll)
     page.mouse.up()
     page.wait_for_function("() => window.polls >= 3", timeout=LIVE_MS)  # two more since
-    assert sent and not [url for url in sent if re.search(r"[?&]rev=(&|$)", url)]
+    assert sent and not whole_board_asked(sent)
     assert page.evaluate("() => window.swaps") == 0
+
+
+def test_a_cancelled_press_does_not_stop_the_refreshes(
+    login,
+    page,
+    directory,
+    supervisor_user,  # noqa: F811 - the fixture imported above
+    simulator,
+):
+    """A pen's press the browser takes for a pan ends in pointercancel, with no pointerup (nor
+    mouse or touch events): the board must poll again, not stay held until the next click."""
+    (agent,), source, _ = pick_move(directory)
+    login(supervisor_user)
+    board_current(page)
+    card(page, source, agent).evaluate(
+        """el => {
+          const at = { bubbles: true, cancelable: true, button: 0, pointerType: "pen" };
+          el.dispatchEvent(new PointerEvent("pointerdown", at));
+          el.dispatchEvent(new PointerEvent("pointercancel", at));
+        }"""
+    )
+    sent = polls_sent(page)  # sent, not only due (a held board cancels each poll it asks for)
+    for _ in range(60):
+        if len(sent) >= 2:
+            return
+        page.wait_for_timeout(50)
+    raise AssertionError(f"{len(sent)} polls of the columns sent in 3 s after the press ended")
+
+
+@pytest.mark.parametrize("control", ["input[name=pick]", "label a"])
+def test_a_refresh_keeps_the_keyboards_place(
+    login,
+    page,
+    directory,
+    supervisor_user,  # noqa: F811 - the fixture imported above
+    simulator,
+    control,
+):
+    """Focus on a card's checkbox or name, another supervisor's move refreshes the columns: the
+    new columns' same card has the focus (the swap would leave it on the page's body)."""
+    (agent,), source, _ = pick_move(directory)
+    other = Agent.objects.exclude(id=agent).filter(active=True).values_list("id", flat=True)[0]
+    login(supervisor_user)
+    board_current(page)
+    focused = card(page, source, agent).locator(control)
+    focused.focus()
+    focused.evaluate("el => { el.dataset.mark = 'before'; }")  # a swapped-in one has none
+    page.evaluate(COUNT_REFRESHES)
+    Agent.objects.filter(id=other).update(roster_version=F("roster_version") + 1)
+    page.wait_for_function("() => window.swaps > 0", timeout=LIVE_MS)
+    expect(focused).to_be_focused()
+    assert focused.evaluate("el => el.dataset.mark") is None  # a new node: the columns swapped

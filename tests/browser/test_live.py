@@ -24,7 +24,18 @@ from dashboard.allocations.models import AllocationJob
 from dashboard.directory.models import Agent, Campaign, RosterEntry
 from dashboard.presence.listener import Listener
 from icws_client import IcwsClient
-from tests.browser.conftest import PASSWORD, SCREENSHOTS, board_ready, make_user, press
+from tests.browser.conftest import (
+    COUNT_REFRESHES,
+    PASSWORD,
+    SCREENSHOTS,
+    board_poll,
+    board_ready,
+    hold_the_next_poll,
+    make_user,
+    polls_sent,
+    press,
+    whole_board_asked,
+)
 from tests.integration.conftest import pick_move, wait_for
 
 LIVE_MS = 2_000  # issue 15: within 2 s
@@ -372,3 +383,42 @@ def test_a_patched_presence_is_filtered_like_the_rest(
     requests.post(f"{simulator.base_url}/sim/user-status", json=body, timeout=5).raise_for_status()
     expect(the_card).to_be_hidden(timeout=LIVE_MS)
     assert the_card.evaluate("el => el.dataset.probe") == "kept"
+
+
+def test_a_presence_change_answered_during_a_press_is_patched_in_place_once_let_go(
+    login,
+    page,
+    directory,
+    listener,
+    supervisor_user,
+    simulator,
+):
+    """A poll answered with a presence delta while a card is pressed changes nothing then (a
+    press may still become a drag). Once the card is let go the board asks again with the rev it
+    shows and patches the change in place: the pressed card is the same node, and nothing asked
+    for a render of every column (rev=""), which would have replaced it."""
+    (agent,), source, _ = pick_move(directory)
+    login(supervisor_user)
+    board_current(page)
+    page.evaluate(COUNT_REFRESHES)
+    the_card = card(page, source, agent)
+    the_card.evaluate("el => { el.dataset.mark = 'before'; }")  # a swapped-in card has none
+    held_back = hold_the_next_poll(page)
+    body = {"userId": agent, "statusId": "At Lunch", "onPhone": False}
+    requests.post(f"{simulator.base_url}/sim/user-status", json=body, timeout=5).raise_for_status()
+    deadline = time.monotonic() + 5
+    while Agent.objects.get(id=agent).status_id != "At Lunch":  # the listener has written it
+        assert time.monotonic() < deadline, "the listener did not write the new status"
+        time.sleep(0.05)
+    press(page, the_card.locator("input[name=pick]"))
+    sent = polls_sent(page)
+    with page.expect_response(lambda r: r.headers.get("x-board-delta") == "presence"):
+        held_back[0].continue_()
+    page.unroute(board_poll)
+    page.wait_for_timeout(200)
+    expect(the_card).not_to_contain_text("At Lunch")  # held back while pressed
+    page.mouse.up()
+    expect(the_card).to_contain_text("At Lunch", timeout=LIVE_MS)
+    assert the_card.evaluate("el => el.dataset.mark") == "before"
+    assert sent and not whole_board_asked(sent)
+    assert page.evaluate("() => window.swaps") == 0

@@ -3,6 +3,7 @@ focus ring, the favicon, the audit page's time zone, "While you were away" shown
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -218,3 +219,22 @@ def test_audit_time_fields_say_which_time_zone(browser, live_server, directory, 
     page.wait_for_timeout(1000)
     page.screenshot(path=str(SCREENSHOTS / "polish-audit-tokyo-today.png"))
     context.close()
+
+
+def test_a_name_or_status_cut_short_shows_in_full_under_the_pointer(login, page, directory, sam):
+    (agent,), source, _ = pick_move(directory)
+    login(sam)
+    the_card = page.locator(f'[data-cards][data-campaign-id="{source}"] [data-agent-id="{agent}"]')
+    status = the_card.locator("small")
+    long = "Away from the desk for the afternoon training on the new campaign scripts"
+    status.evaluate("(el, text) => { el.textContent = text; }", long)
+    assert status.evaluate("el => el.scrollWidth > el.clientWidth"), "the status is not cut short"
+    status.hover()
+    expect(status).to_have_attribute("title", long)
+    name = the_card.locator("label a")
+    name.hover()
+    if name.evaluate("el => el.scrollWidth <= el.clientWidth"):  # a name that fits: no title
+        expect(name).not_to_have_attribute("title", re.compile(".+"))
+    status.evaluate("el => { el.textContent = 'Busy'; }")  # fits now: the title goes
+    status.hover()
+    expect(status).not_to_have_attribute("title", re.compile(".+"))
