@@ -537,6 +537,10 @@ class Move:
     matched: list[AuditEvent]
     steps: list[AuditEvent]
     matched_ids: set[int] = field(default_factory=set)
+    # A job's requester and reason: its row stands for the move, whose lead is often an event
+    # of the system's (the observation after it), which would read "By system" alone.
+    mover: str = ""
+    move_reason: str = ""
 
     @property
     def other_matched_ids(self) -> set[int]:
@@ -561,6 +565,10 @@ def audit_move_page(audit_filter: AuditFilter, before: str | int | None, limit: 
     has_next = len(leads) > limit
     leads = leads[:limit]
     moves = audit_moves(leads)
+    for move in moves:
+        if move.lead.job_id:  # the job and its requester came with the lead (_leads)
+            move.mover = move.lead.job.requested_by.username
+            move.move_reason = move.lead.job.reason
     job_ids = {m.lead.job_id for m in moves if m.lead.job_id}
     if job_ids and audit_filter.active:
         # Row by row: a few jobs' steps, which the (job, id) index finds; a text index here
@@ -581,9 +589,11 @@ def _leads(matching: QuerySet[AuditEvent], before: int | None, count: int) -> li
     leads = matching.filter(Q(job__isnull=True) | ~Exists(newer))
     if before is not None:
         leads = leads.filter(pk__lt=before)
-    # The columns the row shows, and of the job only its status: the rosters and the job's
-    # JSON columns were parsed for every lead and never shown.
-    leads = leads.select_related("job").only(*STEP_FIELDS, "job__status")
+    # The columns the row shows, and of the job its status, reason and requester: the rosters
+    # and the job's JSON columns were parsed for every lead and never shown.
+    leads = leads.select_related("job__requested_by").only(
+        *STEP_FIELDS, "job__status", "job__reason", "job__requested_by__username"
+    )
     return list(leads.order_by("-pk")[:count])
 
 

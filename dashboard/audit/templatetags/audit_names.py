@@ -100,10 +100,12 @@ def _campaign_pairs(context, ids: list[str]) -> list[tuple[str, str]]:
     return [(i, known[i]) for i in ids]
 
 
-def _result_cell(e) -> str:
+def _result_cell(e, move_reason: str = "") -> str:
     parts = []
     if e.reason:
         parts.append(escape(_truncated(e.reason, 80)))
+    elif move_reason:  # the row stands for the move: its reason, then this event's result
+        parts.append(f"{escape(_truncated(move_reason, 80))}<br>")
     if e.icws_status or e.icws_message:
         status = f" {int(e.icws_status)}" if e.icws_status else ""
         error_id = f" {escape(e.icws_error_id)}" if e.icws_error_id else ""
@@ -115,10 +117,17 @@ def _result_cell(e) -> str:
 
 
 @register.simple_tag(takes_context=True)
-def audit_row(context, e) -> str:
+def audit_row(context, e, move=None) -> str:
     """One audit event as the list's ``<tr>``: when, what (in words), who, agents, campaigns
-    into and out of, reason or ICWS result, and the job with its status."""
+    into and out of, reason or ICWS result, and the job with its status. ``move``: the list's
+    ``selectors.Move`` this row leads, whose requester and reason it also shows where the
+    event is not the requester's own (the history passes none)."""
     zone, detail, jobs = _page(context)
+    by = escape(e.actor_username or "system")
+    move_reason = ""
+    if move and e.job_id and move.mover and move.mover != e.actor_username:
+        by += f' <span class="muted" data-audit-mover>· move by {escape(move.mover)}</span>'
+        move_reason = move.move_reason
     local = e.at.astimezone(zone)  # timezone.localtime, the zone looked up once
     kind = escape(e.kind)
     if e.campaign_names:
@@ -143,11 +152,11 @@ def audit_row(context, e) -> str:
         f"{local:%Y-%m-%d %H:%M:%S}</time></a></td>\n"
         f'      <td><span class="badge badge-{kind}">{escape(_kind_label(e.kind))}</span> '
         f"<span data-audit-headline>{escape(e.headline)}</span></td>\n"
-        f"      <td>{escape(e.actor_username or 'system')}</td>\n"
+        f"      <td>{by}</td>\n"
         f"      <td data-audit-agents>{agents_cell(e)}</td>\n"
         f"      <td data-audit-into>{campaigns_cell(ins, bool(e.job_id))}</td>\n"
         f"      <td data-audit-out>{campaigns_cell(outs, bool(e.job_id))}</td>\n"
-        f"      <td data-audit-result>{_result_cell(e)}</td>\n"
+        f"      <td data-audit-result>{_result_cell(e, move_reason)}</td>\n"
         f"      <td>{job}</td>\n"
         "    </tr>"
     )

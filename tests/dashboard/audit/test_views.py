@@ -9,6 +9,7 @@ import json
 import re
 
 import pytest
+from django.contrib.auth.models import AnonymousUser
 from django.urls import reverse
 
 from dashboard.allocations.models import AllocationJob
@@ -49,6 +50,31 @@ class TestList:
         for event in moved.audit_events.all():
             assert f'data-audit-id="{event.pk}"' in html
         assert "Winback short-staffed" in html
+
+    def test_a_moves_row_names_who_asked_for_it_and_why(self, as_auditor, mover, moved):
+        """The row standing for a move is its newest event, here the system's observation
+        after it: it still says whose move it is and the reason they gave."""
+        audit_record(  # as dashboard.presence.observe writes it: the system's
+            kind=Kind.OBSERVED,
+            actor=AnonymousUser(),
+            job=moved,
+            reason="",
+            message="Presence of Agent 1 after the move",
+        )
+        response = as_auditor.get(reverse("audit-list"))
+        lead = r'<tr data-audit-id="\d+" data-kind="observed".*?</tr>'
+        row = re.search(lead, response.text, re.S)
+        assert row, "the move's row is its observation"
+        mover_note = f'<span class="muted" data-audit-mover>· move by {mover.username}</span>'
+        assert f"<td>system {mover_note}</td>" in row[0]
+        assert "Winback short-staffed" in row[0] and "Presence of Agent 1 after the move" in row[0]
+
+    def test_a_moves_row_by_its_requester_names_them_once(self, as_auditor, mover):
+        job = AllocationJob.objects.create(requested_by=mover, agent_ids=["a1"], reason="r")
+        audit_record(kind=Kind.REQUESTED, job=job)  # the lead: the request itself, by them
+        response = as_auditor.get(reverse("audit-list"))
+        assert "data-audit-mover" not in response.text
+        assert f"<td>{mover.username}</td>" in response.text
 
     def test_empty_log_says_so(self, as_auditor):
         response = as_auditor.get(reverse("audit-list"))
