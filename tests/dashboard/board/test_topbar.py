@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -40,6 +41,7 @@ def test_before_any_sync_it_says_so(client, mover):
 def test_a_good_sync_is_connected_and_a_failed_one_unreachable(client, mover):
     synced()
     assert "ICWS: connected" in health(client, mover)
+    assert re.search(r"synced <time [^>]+>\d\d:\d\d:\d\d UTC</time>", health(client, mover))
     synced(ok=False, error="connection refused")
     assert "ICWS: unreachable" in health(client, mover)
 
