@@ -10,6 +10,7 @@ from django.http import HttpRequest, HttpResponse
 from dashboard.accounts.forms import SignInForm
 from dashboard.accounts.roles import home_url
 from dashboard.accounts.throttle import is_locked_out
+from dashboard.core.session_end import ENDED, ENDED_WHILE_SENDING
 
 
 class SignInView(auth_views.LoginView):
@@ -24,7 +25,22 @@ class SignInView(auth_views.LoginView):
         return wanted if wanted and wanted != "/" else home_url(self.request.user)
 
     def get_context_data(self, **kwargs):
-        return {**super().get_context_data(**kwargs), "auth_mode": settings.DASHBOARD_AUTH}
+        return {
+            **super().get_context_data(**kwargs),
+            "auth_mode": settings.DASHBOARD_AUTH,
+            "ended_note": ENDED_NOTES.get(self.request.GET.get("ended", "")),
+        }
+
+
+# Why she is on the sign-in page, when a page of hers found its session over (core.session_end).
+ENDED_NOTES = {
+    ENDED: "Your session ended (signed out in another tab, or timed out). Sign in to carry on.",
+    ENDED_WHILE_SENDING: (
+        "Your session ended (signed out in another tab, or timed out) before what you sent "
+        "reached the dashboard: nothing was done with it, no agent was moved. Sign in and "
+        "try again."
+    ),
+}
 
 
 class PasswordChangeView(auth_views.PasswordChangeView):

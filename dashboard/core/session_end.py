@@ -15,6 +15,9 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import resolve_url
 from django.utils.http import url_has_allowed_host_and_scheme
 
+ENDED = "1"
+ENDED_WHILE_SENDING = "sent"
+
 
 def _page_of(request: HttpRequest) -> str:
     """The path of the page the htmx request came from (same host only), else the board."""
@@ -41,6 +44,9 @@ class HtmxSessionEndMiddleware:
             return response
         if urlsplit(response.get("Location", "")).path != login:
             return response
+        # ended: what the sign-in page tells her (accounts.views.SignInView): her session
+        # ended, and, for a POST (a confirmed move, say), that it was not carried out.
+        ended = ENDED_WHILE_SENDING if request.method == "POST" else ENDED
         answer = HttpResponse(status=204)
-        answer["HX-Redirect"] = f"{login}?{urlencode({'next': _page_of(request)})}"
+        answer["HX-Redirect"] = f"{login}?{urlencode({'next': _page_of(request), 'ended': ended})}"
         return answer

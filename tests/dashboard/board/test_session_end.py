@@ -21,12 +21,23 @@ def test_an_htmx_poll_after_sign_out_gets_a_whole_page_redirect_to_sign_in(clien
     target = urlsplit(response["HX-Redirect"])
     assert target.path == reverse("login")
     assert parse_qs(target.query)["next"] == ["/?q=ana"]
+    assert parse_qs(target.query)["ended"] == ["1"]
 
 
 def test_an_htmx_post_after_sign_out_is_redirected_to_the_board(client, dir_small):
     response = client.post("/moves/preview", {"picks": "x"}, headers={"HX-Request": "true"})
     assert response.status_code == 204
-    assert parse_qs(urlsplit(response["HX-Redirect"]).query)["next"] == ["/"]
+    query = parse_qs(urlsplit(response["HX-Redirect"]).query)
+    assert query["next"] == ["/"] and query["ended"] == ["sent"]
+
+
+def test_the_sign_in_page_says_the_session_ended_and_that_a_post_did_nothing(client):
+    page = client.get(reverse("login"), {"next": "/", "ended": "sent"}).content.decode()
+    assert "Your session ended" in page and "no agent was moved" in page
+    page = client.get(reverse("login"), {"next": "/", "ended": "1"}).content.decode()
+    assert "Your session ended" in page and "no agent was moved" not in page
+    page = client.get(reverse("login"), {"ended": "<script>"}).content.decode()
+    assert "Your session ended" not in page and "<script>" not in page
 
 
 def test_a_foreign_current_url_is_not_used_as_next(client, dir_small):
