@@ -47,6 +47,17 @@ class MoveConflict(MoveRefused):
     code = "conflict"
 
 
+def moved_meanwhile(agent_ids: list[str], names: dict[str, str], shown: int = 10) -> str:
+    """The words of a stale roster, for the refusal before the job and the job's failure after
+    it alike: the agents by name (and id, which the audit and ICWS use), the first ``shown``."""
+    named = [f"{names[a]} ({a})" if names.get(a) and names[a] != a else a for a in agent_ids]
+    more = f" and {len(named) - shown} more" if len(named) > shown else ""
+    return (
+        "The roster changed since this move was prepared (moved meanwhile: "
+        f"{', '.join(named[:shown])}{more})."
+    )
+
+
 def refusal_status(exc: MoveRefused) -> int:
     """The HTTP status for a refusal, for the API and the board alike."""
     return exc.status

@@ -39,6 +39,7 @@ from django.db.models import Case, F, IntegerField, Value, When
 from django.utils import timezone
 
 from dashboard.allocations import coalesce, together
+from dashboard.allocations.errors import moved_meanwhile
 from dashboard.allocations.kept import Kept
 from dashboard.allocations.models import AllocationJob, JobBatch
 from dashboard.allocations.selectors import roster_when_requested
@@ -519,8 +520,8 @@ def _prepare(
         return _fail(
             primary.job,
             ErrorKind.CONFLICT,
-            "The roster changed since this move was prepared (moved meanwhile: "
-            f"{', '.join(stale[primary.job.pk][:10])}). Nothing was sent to ICWS for them.",
+            f"{moved_meanwhile(stale[primary.job.pk], {a: row[2] for a, row in agents.items()})}"
+            " Nothing was sent to ICWS for them.",
         )
     for run in runs:
         if run.batch.status == JobBatch.Status.SENDING:

@@ -26,7 +26,7 @@ from django.utils import timezone
 from dashboard.accounts import roles
 from dashboard.allocations import together
 from dashboard.allocations.access import job_access, move_refusal
-from dashboard.allocations.errors import InvalidMove, MoveConflict, MoveRefused
+from dashboard.allocations.errors import InvalidMove, MoveConflict, MoveRefused, moved_meanwhile
 from dashboard.allocations.models import AllocationJob, JobBatch
 from dashboard.allocations.move_reads import MoveReads, read_move
 from dashboard.allocations.selectors import existing_job, job_by_id
@@ -339,8 +339,16 @@ def reason_problem(reason: str) -> str | None:
         return problem
     # A reason is evidence: invisible and direction characters could make the audit page show
     # something other than what was stored.
-    if any(unicodedata.category(ch) in _INVISIBLE_CATEGORIES for ch in reason):
-        return "invisible, control or text-direction characters are not allowed"
+    for at, ch in enumerate(reason):
+        if unicodedata.category(ch) in _INVISIBLE_CATEGORIES:
+            # Which one and where: it does not show (or shows the text around it reversed).
+            name = unicodedata.name(ch, "")
+            where = f" after “{reason[max(0, at - 20) : at]}”" if at else " at the start"
+            return (
+                "invisible, control or text-direction characters are not allowed: "
+                f"U+{ord(ch):04X}{f' {name}' if name else ''}{where} (pasted text can bring "
+                "one in: type that part again)"
+            )
     return None
 
 
@@ -439,8 +447,7 @@ def _conflict_refusal(expected: dict[str, int], reads: MoveReads) -> MoveConflic
     stale = reads.stale_agents(expected)
     if stale:
         return MoveConflict(
-            "The roster changed since this move was prepared (moved meanwhile: "
-            f"{', '.join(stale[:10])}). Reload and try again.",
+            f"{moved_meanwhile(stale, reads.agent_names)} Reload and try again.",
             {"expected_versions": "stale"},
         )
     return None

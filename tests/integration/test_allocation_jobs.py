@@ -278,6 +278,8 @@ def test_a_move_built_on_a_stale_roster_is_flagged_not_applied(
     loser = job1 if job1.status == Status.FAILED else job2
     assert loser.error_kind == AllocationJob.ErrorKind.CONFLICT
     assert "roster changed" in loser.error_message
+    name = Agent.objects.get(id=agents[0]).name
+    assert f"{name} ({agents[0]})" in loser.error_message  # by name, with the id
     simulator.wait_idle()
     assert len(_moves_for(simulator, agents[0])) == 1, "the stale move never reached ICWS"
 

@@ -131,8 +131,13 @@ def move_submit(request: HttpRequest) -> HttpResponse:
         if "reason" in (exc.fields or {}):
             # A refused reason keeps the dialog, its selection and what was typed: the error
             # shows beside the field.
+            problem = exc.fields["reason"]  # beside the field: its own words, as a sentence
             context = _confirm_context(
-                preview, key or uuid.uuid4().hex, opened, reason=reason, reason_error=exc.message
+                preview,
+                key or uuid.uuid4().hex,
+                opened,
+                reason=reason,
+                reason_error=f"{problem[:1].upper()}{problem[1:]}.",
             )
             return _in_dialog(request, context, status)
         return _in_dialog(request, {"error": exc.message}, status)

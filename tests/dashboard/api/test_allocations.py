@@ -104,7 +104,9 @@ class TestCreate:
     def test_a_stale_roster_version_is_a_409(self, api, mover, dir_small):
         response = api.as_user(mover).post(URL, {**MOVE, "expected_versions": {"a1": 7}})
         assert response.status_code == 409
-        assert "roster changed" in response.json()["detail"]
+        detail = response.json()["detail"]
+        assert "roster changed" in detail
+        assert "moved meanwhile: Agent 1 (a1))" in detail  # by name, with the id ICWS knows
         assert not AllocationJob.objects.exists()
 
     def test_the_current_roster_version_is_accepted(self, api, mover, dir_small):

@@ -158,7 +158,9 @@ class TestSubmit:
         client.force_login(mover)
         response = _submit(client, headers=HX, reason="x" * 501)
         assert response.status_code == 400
-        assert "reason: at most 500 characters" in response.content.decode()
+        html = response.content.decode()  # beside the reason field, which says it is wrong
+        assert 'id="move-reason-error" role="alert" data-move-reason-error>At most 500' in html
+        assert 'aria-invalid="true" aria-describedby="move-reason-error"' in html
         response = _submit(client, headers=HX, picks=pick("{C1}", "a1") + "x")
         assert response.status_code == 400
         assert "roster versions" in response.content.decode()
@@ -353,6 +355,9 @@ class TestReasonRefused:
         assert 'name="picks" value="%7BC1%7D/a1/0\n%7BC1%7D/a2/0"' in html
         assert "data-move-reason-error" in html
         assert "control or text-direction characters" in html
+        # Which character and where, beside the field (not "The move is not valid: reason: ...").
+        assert "U+202E RIGHT-TO-LEFT OVERRIDE after “short”" in html
+        assert "The move is not valid" not in html
         assert 'value="short\u202ehandover"' in html  # what was typed, to correct
         assert not AllocationJob.objects.exists()
         fixed = _submit(client, headers=HX, picks=picks, reason="short handover")
