@@ -190,8 +190,10 @@ def next_ids_sql(count: int) -> tuple[str, tuple] | None:
     """A SELECT of ``count`` new ids from the audit table's sequence, for ``audit_record(pk=)``;
     None where there is no sequence to take them from (SQLite: the INSERT gives the id). An id
     taken and not used leaves a gap, as a rolled-back insert does: the chain orders rows by
-    seq, never by id. Take them just before the rows are written (the audit page's time filter
-    trusts ids to follow ``at`` to within minutes: ``selectors.ID_TIME_SKEW``)."""
+    seq, never by id. Take them in the transaction that writes the rows, shortly before (a job's
+    claim takes its "started" row's id in its first round trip, then may wait for its agents'
+    locks): the audit page's time filter trusts ids to follow ``at`` to within minutes
+    (``selectors.ID_TIME_SKEW``)."""
     if connection.vendor != "postgresql":
         return None
     table = AuditEvent._meta.db_table

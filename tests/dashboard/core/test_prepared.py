@@ -132,7 +132,9 @@ def test_a_positive_integer_column_is_read_with_each_calls_value(dir_small):
 @pytest.mark.parametrize("value", [2**31, 2**63, 2140019627059081647642964083605504, -(2**64)])
 def test_an_integer_out_of_a_columns_range_reads_what_the_orm_reads(transactional_db, value):
     """As Django does (a lookup outside the column's range matches nothing), not an error from
-    the server (the fuzz drill's GET /api/allocations/<34 digits>: a 500)."""
+    the server (the fuzz drill's GET /api/allocations/<34 digits>: a 500). 2**31 is the edge
+    of the kept range, inside a bigint column's: read as the ORM reads it, whichever way it
+    goes (the cases from 2**63 up are the ones sent to the server before the fix)."""
     read = PreparedRead(lambda job_id: AllocationJob.objects.filter(pk=job_id).values_list("id"))
     assert read.rows(1) == []  # the int shape is kept (and prepared on PostgreSQL) first
     assert read.rows(value) == list(AllocationJob.objects.filter(pk=value).values_list("id"))
