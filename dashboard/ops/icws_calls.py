@@ -19,6 +19,7 @@ outside both.
 from __future__ import annotations
 
 import logging
+import math
 import re
 import threading
 from collections import Counter
@@ -103,7 +104,9 @@ def flush_after_task(**kwargs: object) -> None:
         log.warning("Could not store ICWS call counts: %s", exc)
 
 
-_last_flush = 0.0
+# Never: the first task's end flushes. (0.0 would hold the first flush back until the clock,
+# the time since boot, passed ICWS_CALLS_FLUSH_SECONDS: an hour on a host booted just before.)
+_last_flush = -math.inf
 
 
 def flush_periodically(**kwargs: object) -> None:

@@ -1,4 +1,5 @@
 import logging
+import math
 import re
 
 import pytest
@@ -199,7 +200,7 @@ def test_a_worker_flushes_its_tally_periodically_not_after_every_task(settings, 
     from dashboard.ops import icws_calls
 
     settings.ICWS_CALLS_FLUSH_SECONDS = 3600
-    monkeypatch.setattr(icws_calls, "_last_flush", 0.0)
+    monkeypatch.setattr(icws_calls, "_last_flush", -math.inf)  # as a worker starts
     _log_call("GET /icws/{sessionId}/status/user-statuses/agent7", 200)
     icws_calls.flush_periodically()  # the first task's end: due
     _log_call("GET /icws/{sessionId}/status/user-statuses/agent7", 200)
