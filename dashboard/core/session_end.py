@@ -17,6 +17,9 @@ from django.utils.http import url_has_allowed_host_and_scheme
 
 ENDED = "1"
 ENDED_WHILE_SENDING = "sent"
+# POSTs a page makes on its own, which carry nothing she did: the open confirmation's check of
+# what changed since it opened (each second) and activity reports.
+POLLS = frozenset({"move-check", "board-activity"})
 
 
 def _page_of(request: HttpRequest) -> str:
@@ -46,7 +49,9 @@ class HtmxSessionEndMiddleware:
             return response
         # ended: what the sign-in page tells her (accounts.views.SignInView): her session
         # ended, and, for a POST (a confirmed move, say), that it was not carried out.
-        ended = ENDED_WHILE_SENDING if request.method == "POST" else ENDED
+        match = getattr(request, "resolver_match", None)
+        sent = request.method == "POST" and (match is None or match.url_name not in POLLS)
+        ended = ENDED_WHILE_SENDING if sent else ENDED
         answer = HttpResponse(status=204)
         answer["HX-Redirect"] = f"{login}?{urlencode({'next': _page_of(request), 'ended': ended})}"
         return answer

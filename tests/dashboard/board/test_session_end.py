@@ -31,6 +31,14 @@ def test_an_htmx_post_after_sign_out_is_redirected_to_the_board(client, dir_smal
     assert query["next"] == ["/"] and query["ended"] == ["sent"]
 
 
+def test_the_open_confirmations_own_check_is_no_post_of_hers(client, dir_small):
+    """The dialog's once-a-second check of what changed is a POST she did not make: the sign-in
+    page must not tell her that something she sent was dropped."""
+    response = client.post(reverse("move-check"), {"picks": "x"}, headers={"HX-Request": "true"})
+    assert response.status_code == 204
+    assert parse_qs(urlsplit(response["HX-Redirect"]).query)["ended"] == ["1"]
+
+
 def test_the_sign_in_page_says_the_session_ended_and_that_a_post_did_nothing(client):
     page = client.get(reverse("login"), {"next": "/", "ended": "sent"}).content.decode()
     assert "Your session ended" in page and "no agent was moved" in page
