@@ -1003,7 +1003,7 @@
   function pressed(event) {
     var card = event.target.closest && event.target.closest("#board-columns [data-agent-id]");
     if (!card) { return; }
-    if (!event.button) { pressing = true; } // SortableJS starts no drag from another button
+    if (!event.button) { pressing = true; nativeDrag = false; } // SortableJS starts no drag from another button
     wireSortable();
     if (!card.dataset.pick) { card.dataset.pick = pickOf(card); }
   }
@@ -1013,8 +1013,16 @@
   // Released without a drag (a click, a press on the checkbox), or the window lost while
   // pressed. A native drag ends with no pointerup: SortableJS's in onDrop, any other (a link's,
   // on a viewer's board or a pending card, which SortableJS leaves alone) in dragend.
-  function releasedPress() { if (pressing) { released(); } }
-  // pointercancel: a pen's press the browser took for a pan ends with no pointerup.
+  // pointercancel: a pen's press the browser took for a pan ends with no pointerup. Chromium
+  // also sends one right after dragstart: that press goes on as a drag (dragend or the drop
+  // ends it), so a pointercancel after a dragstart lets nothing go.
+  var nativeDrag = false;
+  document.addEventListener("dragstart", function () { if (pressing) { nativeDrag = true; } }, true);
+  function releasedPress(event) {
+    if (!pressing || (event.type === "pointercancel" && nativeDrag)) { return; }
+    nativeDrag = false;
+    released();
+  }
   ["pointerup", "pointercancel", "mouseup", "touchend", "touchcancel", "dragend"].forEach(function (type) {
     document.addEventListener(type, releasedPress, { capture: true, passive: true });
   });
