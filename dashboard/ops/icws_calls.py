@@ -106,7 +106,8 @@ def flush_after_task(**kwargs: object) -> None:
 
 # Never: the first task's end flushes. (0.0 would hold the first flush back until the clock,
 # the time since boot, passed ICWS_CALLS_FLUSH_SECONDS: an hour on a host booted just before.)
-_last_flush = -math.inf
+NEVER = -math.inf
+_last_flush = NEVER
 
 
 def flush_periodically(**kwargs: object) -> None:

@@ -1,6 +1,6 @@
 import logging
-import math
 import re
+import time
 
 import pytest
 from django.utils import timezone
@@ -200,10 +200,23 @@ def test_a_worker_flushes_its_tally_periodically_not_after_every_task(settings, 
     from dashboard.ops import icws_calls
 
     settings.ICWS_CALLS_FLUSH_SECONDS = 3600
-    monkeypatch.setattr(icws_calls, "_last_flush", -math.inf)  # as a worker starts
+    monkeypatch.setattr(icws_calls, "_last_flush", icws_calls.NEVER)  # as a worker starts
     _log_call("GET /icws/{sessionId}/status/user-statuses/agent7", 200)
     icws_calls.flush_periodically()  # the first task's end: due
     _log_call("GET /icws/{sessionId}/status/user-statuses/agent7", 200)
     icws_calls.flush_periodically()  # the next, within the interval: kept in memory
     assert icws_calls_pending() == {("GET", "/status/user-statuses/{userId}", "200"): 1}
+    assert IcwsCallCount.objects.get().count == 1
+
+
+def test_a_workers_first_task_flushes_on_a_host_just_booted(settings, monkeypatch):
+    """The clock is the time since boot: a worker started 5 s after it must still flush its
+    first task's calls, not hold them for ICWS_CALLS_FLUSH_SECONDS."""
+    from dashboard.ops import icws_calls
+
+    settings.ICWS_CALLS_FLUSH_SECONDS = 3600
+    monkeypatch.setattr(icws_calls, "_last_flush", icws_calls.NEVER)  # as a worker starts
+    monkeypatch.setattr(time, "monotonic", lambda: 5.0)
+    _log_call("GET /icws/{sessionId}/status/user-statuses/agent7", 200)
+    icws_calls.flush_periodically()
     assert IcwsCallCount.objects.get().count == 1
