@@ -743,10 +743,11 @@
   var OPEN_AFTER_MS = 600;
   var hovered = null, hoveredSince = 0;
   document.addEventListener("dragover", function (event) {
-    if (!dragging) { return; }
+    if (!dragging && !cardDrag) { return; }
     var column = event.target.closest && event.target.closest("#board-columns details[data-campaign-id]");
     overColumn = column;
     if (!column) { hovered = null; return; }
+    if (!dragging) { event.preventDefault(); } // a drop here is one: SortableJS takes it only once begun
     var closed = !column.open || column.classList.contains("column-nomatch") && !column.classList.contains("column-dropopen");
     if (!closed) { return; }
     if (hovered !== column) { hovered = column; hoveredSince = Date.now(); return; }
@@ -774,23 +775,44 @@
     released();
     var card = evt.item;
     card.classList.remove("dragging");
-    $all("#board-columns .column-dropopen").forEach(function (c) { c.classList.remove("column-dropopen"); });
     var from = evt.from, to = evt.to;
     // Put the card back: the server renders where it goes, once the move is confirmed.
     from.insertBefore(card, from.children[evt.oldIndex] || null);
-    var target;
-    if (from !== to) {
-      target = to.dataset.campaignId;
-    } else if (overColumn && overColumn.dataset.campaignId !== from.dataset.campaignId) {
-      target = overColumn.dataset.campaignId; // dropped on a column's head
-    } else {
-      return;
+    var target = from !== to ? to.dataset.campaignId : null;
+    droppedOn(card, target, evt.originalEvent && evt.originalEvent.altKey);
+  }
+
+  // The move a drop asks for: to the list it landed in (target), else to the column under the
+  // pointer (its head, or any part of it SortableJS did not take as its list).
+  function droppedOn(card, target, altKey) {
+    $all("#board-columns .column-dropopen").forEach(function (c) { c.classList.remove("column-dropopen"); });
+    var from = card.closest("[data-cards]");
+    if (!target && overColumn && from && overColumn.dataset.campaignId !== from.dataset.campaignId) {
+      target = overColumn.dataset.campaignId;
     }
+    if (!target) { return; }
     var pick = pickOf(card);
     var picks = selected.has(pick) ? Array.from(selected) : [pick];
-    var quick = evt.originalEvent && evt.originalEvent.altKey && picks.length === 1;
-    openPreview(picks, target, quick);
+    openPreview(picks, target, altKey && picks.length === 1);
   }
+
+  // SortableJS says a drag has begun (onStart) in a zero-delay timer after the browser's
+  // dragstart, and reports a drop only after that: on a busy page, where Chromium runs input
+  // before timers, a quick drag can be dropped first, and SortableJS then reports nothing. Such
+  // a drop is taken here, where the pointer let go (dragover accepted it above).
+  var cardDrag = null; // the card a native drag carries, from dragstart to its end, if it can move
+  function cardDragged(event) {
+    var card = event.target.closest && event.target.closest("#board-columns [data-agent-id]");
+    return card && sortableWired && $("[data-move-open]") && !hasClass(card, "pending") && !event.target.closest("input") ? card : null;
+  }
+  document.addEventListener("drop", function (event) {
+    var card = cardDrag;
+    cardDrag = null;
+    if (!card || dragging) { return; } // begun: SortableJS's onEnd (onDrop) has it
+    event.preventDefault(); // a link's drop would otherwise be followed
+    overColumn = event.target.closest && event.target.closest("#board-columns details[data-campaign-id]");
+    droppedOn(card, null, event.altKey);
+  }, true);
 
   // -- card density: compact or comfortable, remembered (the server renders the page in it) ------
 
@@ -1017,7 +1039,10 @@
   // also sends one right after dragstart: that press goes on as a drag (dragend or the drop
   // ends it), so a pointercancel after a dragstart lets nothing go.
   var nativeDrag = false;
-  document.addEventListener("dragstart", function () { if (pressing) { nativeDrag = true; } }, true);
+  document.addEventListener("dragstart", function (event) {
+    if (pressing) { nativeDrag = true; cardDrag = cardDragged(event); }
+  }, true);
+  document.addEventListener("dragend", function () { cardDrag = null; }, true);
   function releasedPress(event) {
     if (!pressing || (event.type === "pointercancel" && nativeDrag)) { return; }
     nativeDrag = false;

@@ -67,6 +67,38 @@ def browser():
         chromium.close()
 
 
+# What the page showed when a test failed, in its report: a failure in CI leaves only the report
+# (the screenshot stays on the CI machine), and "waited 15 s for the confirm button" alone does
+# not say whether the dialog never opened, opened with an error, or the board was mid-refresh.
+PAGE_AT_FAILURE = """() => {
+    const text = (selector) => {
+        const el = document.querySelector(selector);
+        return el ? el.innerText.replace(/\\s+/g, " ").trim().slice(0, 600) : "(none)";
+    };
+    const dialog = document.getElementById("move-dialog");
+    return [
+        "url: " + location.href,
+        "board ready: " + ("boardReady" in document.body.dataset),
+        "dialog: " + (!dialog ? "(none)" : dialog.open ? "open: " + text("#move-dialog") : "shut"),
+        "selection: " + text("[data-selection-count]"),
+        "jobs: " + text("#jobs-live"),
+        "top bar: " + text("header"),
+    ].join("\\n");
+}"""
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    report = yield
+    page = item.funcargs.get("page") if report.when == "call" and report.failed else None
+    if page is not None:
+        try:
+            report.sections.append(("page at failure", page.evaluate(PAGE_AT_FAILURE)))
+        except Exception as exc:  # a closed or crashed page: say so, keep the test's own error
+            report.sections.append(("page at failure", f"could not be read: {exc}"))
+    return report
+
+
 @pytest.fixture
 def page(browser, request):
     context = browser.new_context(viewport={"width": 1500, "height": 950}, accept_downloads=True)

@@ -29,7 +29,7 @@ def column(page, campaign: str):
     return page.locator(f'[data-cards][data-campaign-id="{campaign}"]')
 
 
-def drag(page, source, target):
+def drag(page, source, target, below: float | None = 30):
     """Press on the card, move the pointer in steps onto the column's first card, release.
 
     Real pointer input, as a person drags: Chromium starts a native drag that SortableJS
@@ -40,7 +40,9 @@ def drag(page, source, target):
     board_ready(page)
     x0, y0 = press(page, source)
     end = target.bounding_box()
-    x1, y1 = end["x"] + end["width"] / 2, end["y"] + 30
+    # Onto its first card by default; below=None: onto the middle (a column's head).
+    x1 = end["x"] + end["width"] / 2
+    y1 = end["y"] + (end["height"] / 2 if below is None else below)
     for step in range(1, 13):
         page.mouse.move(x0 + (x1 - x0) * step / 12, y0 + (y1 - y0) * step / 12)
     page.mouse.up()
@@ -80,6 +82,44 @@ def test_drag_one_agent_to_another_campaign(
     assert job.reason == "Renewals ran dry"
     assert target in roster_of([agent])[agent]
     assert [m["agentIds"] for m in sim_moves(simulator)] == [[agent]]
+
+
+# SortableJS says a drag has begun (its onStart) a task after the browser's dragstart, in a
+# zero-delay timer, and Chromium runs input before timers when the page is busy: a quick drag on
+# a loaded machine can be dropped before that task runs, and SortableJS then reports no drop at
+# all. This holds every zero-delay timer back during the drag, as a busy main thread does.
+HOLD_ZERO_DELAY_TIMERS = """() => {
+    const setTimeout = window.setTimeout;
+    window.__holdTimers = true;
+    window.setTimeout = function (fn, ms, ...rest) {
+        const held = window.__holdTimers && !ms ? 3000 : 0;
+        return setTimeout.call(window, fn, (ms || 0) + held, ...rest);
+    };
+}"""
+
+
+@pytest.mark.parametrize("onto", ["list", "head"])
+def test_a_drop_before_sortablejs_has_begun_the_drag_still_moves(
+    login, page, directory, worker, supervisor_user, simulator, onto
+):
+    (agent,), source, target = pick_move(directory)
+    login(supervisor_user)
+    page.evaluate(HOLD_ZERO_DELAY_TIMERS)
+    aim = (
+        column(page, target)
+        if onto == "list"
+        else page.locator(f'details[data-campaign-id="{target}"] > summary')
+    )
+    drag(page, card(page, source, agent), aim, below=30 if onto == "list" else None)
+    page.evaluate("() => { window.__holdTimers = false; }")
+    dialog = page.locator("#move-dialog")
+    expect(dialog).to_be_visible()
+    expect(dialog).to_contain_text("Move ")
+    page.click("[data-move-confirm-button]")
+    job = submitted_job(page)
+    expect_job_status(page, job.pk, "succeeded")
+    assert job.campaign_ids_in == [target] and job.campaign_ids_out == [source]
+    expect(card(page, target, agent)).to_be_visible()
 
 
 def test_drag_a_multi_selection(login, page, directory, worker, supervisor_user, simulator):
