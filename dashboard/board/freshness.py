@@ -17,18 +17,13 @@ import hashlib
 import json
 
 from dashboard.board.moves import MovePreview
+from dashboard.board.selectors import PRESENCE_WORDS
 from dashboard.core.params import BadParameter
 from dashboard.directory.models import Agent
 from dashboard.directory.selectors import AgentRow
 
 MAX_SNAPSHOT_CHARS = 400_000  # ~5,000 agents' presences; a hidden field the server wrote
 SHOWN = 6  # changes listed before "and n more"
-PRESENCE_WORDS = {
-    "on-call": "on a call",
-    "available": "available",
-    "away": "away",
-    "offline": "offline",
-}
 
 
 def snapshot(preview: MovePreview) -> dict:

@@ -31,7 +31,14 @@ from dashboard.directory.selectors import workgroup_names as _workgroup_names
 
 # Columns of campaigns that cannot take calls start collapsed.
 COLLAPSED_STATES = frozenset({Campaign.State.OFF, Campaign.State.COMPLETED})
-PRESENCES = ("available", "on-call", "away", "offline")
+# A card's presence class -> how the board says it (filter, legend, confirmation changes).
+PRESENCE_WORDS = {
+    "available": "available",
+    "on-call": "on a call",
+    "away": "away",
+    "offline": "logged out",
+}
+PRESENCES = tuple(PRESENCE_WORDS)
 
 
 @dataclass

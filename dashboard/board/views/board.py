@@ -14,6 +14,7 @@ from dashboard.allocations.explain import explain_job
 from dashboard.allocations.models import AllocationJob
 from dashboard.board.context_processors import health
 from dashboard.board.selectors import (
+    PRESENCE_WORDS,
     PRESENCES,
     board_revision,
     board_shell,
@@ -75,7 +76,7 @@ def board_page(request: HttpRequest) -> HttpResponse:
         "columns_key": (revision, tuple(sorted(filters.items())), can_move),
         "server_now": int(time.time()),
         "filters": filters,
-        "presences": PRESENCES,
+        "presences": PRESENCE_WORDS.items(),
         "states": Campaign.State.choices,
         "can_move": can_move,
         "revision": revision,

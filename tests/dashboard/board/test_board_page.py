@@ -79,6 +79,18 @@ def test_filters_work_without_javascript(board):
     assert columns_of(board(presence="available"))["{C1}"] == ["a2"]
 
 
+def test_the_presence_filter_offers_words_and_keeps_the_choice(board):
+    options = re.search(r'<select name="presence".*?</select>', board(presence="offline"), re.S)[0]
+    assert re.findall(r'<option value="([^"]*)"[^>]*>([^<]*)<', options) == [
+        ("", "Any"),
+        ("available", "Available"),
+        ("on-call", "On a call"),
+        ("away", "Away"),
+        ("offline", "Logged out"),
+    ]
+    assert '<option value="offline" selected>' in options
+
+
 def test_filtered_out_cards_are_on_the_page_hidden_so_a_looser_filter_can_show_them(board):
     html = board(q="agent 1", state="off")
     everything = columns_of(html, shown_only=False)
