@@ -36,6 +36,22 @@ from dashboard.plans.services import (
 from dashboard.plans.validate import WEEKDAY_NAMES
 
 _SPLIT = re.compile(r"[\s,;]+")
+# A field's name as the form labels it, for the summary of what stopped a save.
+FIELD_LABELS = {
+    "name": "Name",
+    "agent_ids": "Agents",
+    "workgroup_id": "Workgroup",
+    "campaign_ids_in": "Into",
+    "campaign_ids_out": "Out of",
+    "time_zone": "Time zone",
+    "start": "Starts",
+    "end_time": "Ends at",
+    "repeat": "Repeats",
+    "weekdays": "Weekdays",
+    "days": "Specific days",
+    "until": "Until",
+    "reason": "Reason",
+}
 
 
 def _request_id(request: HttpRequest) -> str:
@@ -125,6 +141,7 @@ def plan_from_board(request: HttpRequest) -> HttpResponse:
         "campaign_ids_out": preview.campaign_ids_out,
         "time_zone": selectors.default_time_zone(),
         "repeat": "once",
+        "reason": request.POST.get("reason", ""),  # as typed in the dialog: checked on save
     }
     return _form(request, values, idempotency_key=uuid.uuid4().hex, from_board=True)
 
@@ -272,6 +289,7 @@ def _form(
         "outs": set(getlist("campaign_ids_out")),
         "weekdays_checked": {str(d) for d in getlist("weekdays")},
         "errors": errors or {},
+        "error_list": [(f, FIELD_LABELS.get(f, f), m) for f, m in (errors or {}).items()],
         "agent_lines": list(agent_names(agent_ids).items())[:200],
         "agent_count": len(agent_ids),
         "campaigns": campaign_rows(with_roster=False),

@@ -1066,6 +1066,9 @@
   // "Move…" button is handled by htmx.
   document.addEventListener("submit", function (event) {
     if (event.target.matches("[data-board-form]")) { event.preventDefault(); }
+    // "Save as plan…" is a form of its own: the reason typed in the dialog goes along with it.
+    var planReason = event.target.querySelector("[data-plan-reason]"), typed = $("[data-move-reason]");
+    if (planReason && typed) { planReason.value = typed.value; }
   });
 
   // Search keys for every card, folded while the page is idle, so the first keystroke does not

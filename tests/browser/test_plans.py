@@ -23,11 +23,13 @@ def test_a_plan_is_created_from_a_board_selection(
     page.select_option("[data-move-target]", target)
     page.click("[data-move-open]")
     expect(page.locator("#move-dialog")).to_contain_text("Move 2 agents to")
+    page.fill("[data-move-reason]", "Evening cover")
 
     page.click("[data-save-as-plan]")
     page.wait_for_url(f"{live_server.url}/plans/new/from-board")
     expect(page.locator("[data-plan-from-board]")).to_be_visible()
     expect(page.locator("#f-agent_ids")).to_have_value("\n".join(agents))
+    expect(page.locator("#f-reason")).to_have_value("Evening cover")  # typed in the dialog
     expect(page.locator("[data-plan-zone-now]")).to_contain_text("The site's zone is UTC")
 
     # A mistake first: the form says what is wrong, beside the field, and keeps what was typed.

@@ -63,6 +63,9 @@ def test_form_errors_are_shown_beside_their_fields(client, dir_small, mover):
     assert response.status_code == 400
     assert "unknown time zone &#x27;Mars/Olympus&#x27;" in page
     assert 'id="e-end_time"' in page and "after the start time" in page
+    # The summary names the fields as the form labels them, not by their names in the POST.
+    assert '<a href="#f-time_zone">Time zone</a>:' in page and ">time_zone<" not in page
+    assert '<a href="#f-end_time">Ends at</a>:' in page
     assert 'value="Evening renewals"' in page  # what was typed is kept
     assert not Plan.objects.exists()
 
@@ -79,12 +82,15 @@ def test_auditor_may_read_but_not_create(client, dir_small, mover, auditor):
 def test_from_board_fills_the_form_with_the_selection(client, dir_small, mover):
     client.force_login(mover)
     response = client.post(
-        reverse("plan-from-board"), {"picks": "%7BC1%7D/a1/0\n%7BC1%7D/a2/0", "target": "{C2}"}
+        reverse("plan-from-board"),
+        {"picks": "%7BC1%7D/a1/0\n%7BC1%7D/a2/0", "target": "{C2}", "reason": "Cover <evening>"},
     )
     page = response.content.decode()
     assert response.status_code == 200 and "data-plan-from-board" in page
     assert "a1\na2</textarea>" in page and "Agent 1, Agent 2" in page
     assert '<option value="{C2}" selected>' in page and '<option value="{C1}" selected>' in page
+    # The reason typed in the dialog, escaped.
+    assert 'name="reason" maxlength="500" size="60" value="Cover &lt;evening&gt;"' in page
     assert not Plan.objects.exists()  # nothing saved until the form is
 
 
