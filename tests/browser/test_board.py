@@ -375,6 +375,31 @@ def test_screenshots_of_the_dense_board(login, page, directory, supervisor_user,
         assert covered == 0, f"{covered} cards on screen are covered"
 
 
+@pytest.mark.parametrize("density", ["compact", "comfortable"])
+def test_a_card_fits_its_column_at_1366_px(
+    login, live_server, page, directory, supervisor_user, density
+):
+    """Name, status, on-call marker and time in state fit the card: the name and status give way
+    (cut with an ellipsis), never the time at the end (comfortable once pushed it out of sight)."""
+    from dashboard.board.views.board import DENSITY_COOKIE
+
+    _as_on_a_shift(directory)
+    Agent.objects.update(
+        name="Maximiliana Oyelaran-Featherstonehaugh", on_phone=True, logged_in=True
+    )
+    page.set_viewport_size({"width": 1366, "height": 768})
+    page.context.add_cookies([{"name": DENSITY_COOKIE, "value": density, "url": live_server.url}])
+    login(supervisor_user)
+    expect(page.locator(".board-layout")).to_have_attribute("data-density", density)
+    page.locator("[data-agent-id][data-t]").first.wait_for()
+    overflowing = page.evaluate(
+        "() => [...document.querySelectorAll('#board-columns [data-agent-id]')]"
+        ".filter(c => c.offsetParent).slice(0, 40)"
+        ".filter(c => c.scrollWidth > c.clientWidth + 1).map(c => c.dataset.agentId)"
+    )
+    assert overflowing == []
+
+
 def test_the_density_toggle_is_remembered_and_works_from_the_keyboard(
     login, page, directory, supervisor_user
 ):
