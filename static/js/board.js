@@ -747,7 +747,9 @@
     var column = event.target.closest && event.target.closest("#board-columns details[data-campaign-id]");
     overColumn = column;
     if (!column) { hovered = null; return; }
-    if (!dragging) { event.preventDefault(); } // a drop here is one: SortableJS takes it only once begun
+    // A drop anywhere on a column is one (on its head too), so it ends with a drop event: a drag
+    // that ends with none (Escape, let go outside the columns or the window) moves nothing.
+    event.preventDefault();
     var closed = !column.open || column.classList.contains("column-nomatch") && !column.classList.contains("column-dropopen");
     if (!closed) { return; }
     if (hovered !== column) { hovered = column; hoveredSince = Date.now(); return; }
@@ -775,17 +777,21 @@
     released();
     var card = evt.item;
     card.classList.remove("dragging");
-    var from = evt.from, to = evt.to;
+    var from = evt.from, to = evt.to, ended = evt.originalEvent;
     // Put the card back: the server renders where it goes, once the move is confirmed.
     from.insertBefore(card, from.children[evt.oldIndex] || null);
-    var target = from !== to ? to.dataset.campaignId : null;
-    droppedOn(card, target, evt.originalEvent && evt.originalEvent.altKey);
+    if (!ended || ended.type !== "drop") { clearDropOpen(); return; } // cancelled, or let go elsewhere
+    droppedOn(card, from !== to ? to.dataset.campaignId : null, ended.altKey);
+  }
+
+  function clearDropOpen() {
+    $all("#board-columns .column-dropopen").forEach(function (c) { c.classList.remove("column-dropopen"); });
   }
 
   // The move a drop asks for: to the list it landed in (target), else to the column under the
   // pointer (its head, or any part of it SortableJS did not take as its list).
   function droppedOn(card, target, altKey) {
-    $all("#board-columns .column-dropopen").forEach(function (c) { c.classList.remove("column-dropopen"); });
+    clearDropOpen();
     var from = card.closest("[data-cards]");
     if (!target && overColumn && from && overColumn.dataset.campaignId !== from.dataset.campaignId) {
       target = overColumn.dataset.campaignId;
@@ -803,7 +809,8 @@
   var cardDrag = null; // the card a native drag carries, from dragstart to its end, if it can move
   function cardDragged(event) {
     var card = event.target.closest && event.target.closest("#board-columns [data-agent-id]");
-    return card && sortableWired && $("[data-move-open]") && !hasClass(card, "pending") && !event.target.closest("input") ? card : null;
+    var movable = sortableWired && window.Sortable && $("[data-move-open]");
+    return card && movable && !hasClass(card, "pending") && !event.target.closest("input") ? card : null;
   }
   document.addEventListener("drop", function (event) {
     var card = cardDrag;
@@ -1041,8 +1048,13 @@
   var nativeDrag = false;
   document.addEventListener("dragstart", function (event) {
     if (pressing) { nativeDrag = true; cardDrag = cardDragged(event); }
+    overColumn = hovered = null; // the last drag's
   }, true);
-  document.addEventListener("dragend", function () { cardDrag = null; }, true);
+  // A drag that never began for SortableJS and ended with no drop (Escape): nothing else
+  // folds back a column it opened. After the drop's own handlers, which read overColumn.
+  document.addEventListener("dragend", function () {
+    if (cardDrag) { cardDrag = null; window.setTimeout(clearDropOpen, 0); }
+  }, true);
   function releasedPress(event) {
     if (!pressing || (event.type === "pointercancel" && nativeDrag)) { return; }
     nativeDrag = false;

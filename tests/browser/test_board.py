@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import time
 
 import pytest
 from playwright.sync_api import expect
@@ -92,7 +93,7 @@ HOLD_ZERO_DELAY_TIMERS = """() => {
     const setTimeout = window.setTimeout;
     window.__holdTimers = true;
     window.setTimeout = function (fn, ms, ...rest) {
-        const held = window.__holdTimers && !ms ? 3000 : 0;
+        const held = window.__holdTimers && !ms ? 10000 : 0;
         return setTimeout.call(window, fn, (ms || 0) + held, ...rest);
     };
 }"""
@@ -110,8 +111,11 @@ def test_a_drop_before_sortablejs_has_begun_the_drag_still_moves(
         if onto == "list"
         else page.locator(f'details[data-campaign-id="{target}"] > summary')
     )
+    began = time.monotonic()
     drag(page, card(page, source, agent), aim, below=30 if onto == "list" else None)
     page.evaluate("() => { window.__holdTimers = false; }")
+    # Dropped while SortableJS's start was still held back: else this tried the usual path.
+    assert time.monotonic() - began < 8, "the drag took longer than the timers were held"
     dialog = page.locator("#move-dialog")
     expect(dialog).to_be_visible()
     expect(dialog).to_contain_text("Move ")
@@ -120,6 +124,33 @@ def test_a_drop_before_sortablejs_has_begun_the_drag_still_moves(
     expect_job_status(page, job.pk, "succeeded")
     assert job.campaign_ids_in == [target] and job.campaign_ids_out == [source]
     expect(card(page, target, agent)).to_be_visible()
+
+
+def test_a_drag_let_go_outside_the_columns_moves_nothing(
+    login, page, directory, worker, supervisor_user, simulator
+):
+    """Over another campaign's list on the way, then let go over the jobs panel: no move is
+    offered (the card had been put in that list, and its column was once taken as the target)."""
+    (agent,), source, target = pick_move(directory)
+    login(supervisor_user)
+    board_ready(page)
+    previews = []
+    page.on("request", lambda r: previews.append(r.url) if "/moves/preview" in r.url else None)
+    x0, y0 = press(page, card(page, source, agent))
+    over = column(page, target).bounding_box()
+    x1, y1 = over["x"] + over["width"] / 2, over["y"] + 30
+    for step in range(1, 9):
+        page.mouse.move(x0 + (x1 - x0) * step / 8, y0 + (y1 - y0) * step / 8)
+    expect(page.locator(f'[data-cards][data-campaign-id="{target}"] .dragging')).to_have_count(1)
+    panel = page.locator(".jobs-panel").bounding_box()
+    x2, y2 = panel["x"] + panel["width"] / 2, panel["y"] + panel["height"] / 2
+    for step in range(1, 9):
+        page.mouse.move(x1 + (x2 - x1) * step / 8, y1 + (y2 - y1) * step / 8)
+    page.mouse.up()
+    expect(card(page, source, agent)).to_be_visible()  # put back where it was
+    page.wait_for_timeout(1000)  # a preview would have been asked for by now
+    assert previews == []
+    expect(page.locator("#move-dialog")).to_be_hidden()
 
 
 def test_drag_a_multi_selection(login, page, directory, worker, supervisor_user, simulator):
