@@ -731,7 +731,7 @@
         draggable: "[data-agent-id]",
         filter: ".pending, input",
         preventOnFilter: false,
-        onStart: function (evt) { dragging = true; overColumn = null; hovered = null; evt.item.classList.add("dragging"); },
+        onStart: function (evt) { dragging = true; markOver(null); hovered = null; evt.item.classList.add("dragging"); },
         onEnd: onDrop
       });
     });
@@ -744,8 +744,8 @@
   var hovered = null, hoveredSince = 0;
   document.addEventListener("dragover", function (event) {
     if (!dragging && !cardDrag) { return; }
-    var column = event.target.closest && event.target.closest("#board-columns details[data-campaign-id]");
-    overColumn = column;
+    var column = columnAt(event);
+    markOver(column);
     if (!column) { hovered = null; return; }
     // A drop anywhere on a column is one (on its head too), so it ends with a drop event: a drag
     // that ends with none (Escape, let go outside the columns or the window) moves nothing.
@@ -756,7 +756,7 @@
     if (Date.now() - hoveredSince < OPEN_AFTER_MS) { return; }
     if (!column.open) { column.open = true; closedColumns.set(column.dataset.campaignId, true); }
     column.classList.add("column-dropopen");
-  });
+  }, true); // capture: SortableJS stops the dragovers of its lists from going further up
 
   function held() { return dragging || pressing; }
   // The card let go of (dropped, or released without a drag): what waited for it goes ahead,
@@ -777,26 +777,39 @@
     released();
     var card = evt.item;
     card.classList.remove("dragging");
-    var from = evt.from, to = evt.to, ended = evt.originalEvent;
+    var from = evt.from, ended = evt.originalEvent;
     // Put the card back: the server renders where it goes, once the move is confirmed.
     from.insertBefore(card, from.children[evt.oldIndex] || null);
     if (!ended || ended.type !== "drop") { clearDropOpen(); return; } // cancelled, or let go elsewhere
-    droppedOn(card, from !== to ? to.dataset.campaignId : null, ended.altKey);
+    droppedOn(card, ended.altKey);
   }
 
+  function columnAt(event) {
+    return event.target.closest ? event.target.closest("#board-columns details[data-campaign-id]") : null;
+  }
+  // The column under the pointer during a drag, outlined: where a drop now would move the card.
+  function markOver(column) {
+    if (overColumn === column) { return; }
+    if (overColumn) { overColumn.classList.remove("column-dropover"); }
+    overColumn = column;
+    if (column) { column.classList.add("column-dropover"); }
+  }
   function clearDropOpen() {
+    markOver(null);
     $all("#board-columns .column-dropopen").forEach(function (c) { c.classList.remove("column-dropopen"); });
   }
 
-  // The move a drop asks for: to the list it landed in (target), else to the column under the
-  // pointer (its head, or any part of it SortableJS did not take as its list).
-  function droppedOn(card, target, altKey) {
+  // The move a drop asks for: to the column under the pointer where it was let go (its list or
+  // its head), whichever list SortableJS last put the card in on the way (one crossed on the way,
+  // as a quick drag leaves it, was taken for the target). "Unassigned" is the campaign id "".
+  var dropColumn = null;
+  function droppedOn(card, altKey) {
+    var column = dropColumn;
+    dropColumn = null;
     clearDropOpen();
     var from = card.closest("[data-cards]");
-    if (!target && overColumn && from && overColumn.dataset.campaignId !== from.dataset.campaignId) {
-      target = overColumn.dataset.campaignId;
-    }
-    if (!target) { return; }
+    if (!column || !from || column.dataset.campaignId === from.dataset.campaignId) { return; }
+    var target = column.dataset.campaignId;
     var pick = pickOf(card);
     var picks = selected.has(pick) ? Array.from(selected) : [pick];
     openPreview(picks, target, altKey && picks.length === 1);
@@ -815,10 +828,11 @@
   document.addEventListener("drop", function (event) {
     var card = cardDrag;
     cardDrag = null;
-    if (!card || dragging) { return; } // begun: SortableJS's onEnd (onDrop) has it
+    if (!card) { return; }
+    dropColumn = columnAt(event);
+    if (dragging) { return; } // begun: SortableJS's onEnd (onDrop) follows, and takes dropColumn
     event.preventDefault(); // a link's drop would otherwise be followed
-    overColumn = event.target.closest && event.target.closest("#board-columns details[data-campaign-id]");
-    droppedOn(card, null, event.altKey);
+    droppedOn(card, event.altKey);
   }, true);
 
   // -- card density: compact or comfortable, remembered (the server renders the page in it) ------
@@ -1048,10 +1062,10 @@
   var nativeDrag = false;
   document.addEventListener("dragstart", function (event) {
     if (pressing) { nativeDrag = true; cardDrag = cardDragged(event); }
-    overColumn = hovered = null; // the last drag's
+    markOver(null); hovered = null; dropColumn = null; // the last drag's
   }, true);
   // A drag that never began for SortableJS and ended with no drop (Escape): nothing else
-  // folds back a column it opened. After the drop's own handlers, which read overColumn.
+  // folds back a column it opened, nor takes its outline off. After the drop's own handlers.
   document.addEventListener("dragend", function () {
     if (cardDrag) { cardDrag = null; window.setTimeout(clearDropOpen, 0); }
   }, true);

@@ -153,6 +153,65 @@ def test_a_drag_let_go_outside_the_columns_moves_nothing(
     expect(page.locator("#move-dialog")).to_be_hidden()
 
 
+def drag_through(page, source, *stops):
+    """Press on the card and move the pointer onto each stop's (x, y) in turn, then let go."""
+    board_ready(page)
+    x, y = press(page, source)
+    for x1, y1 in stops:
+        for step in range(1, 9):
+            page.mouse.move(x + (x1 - x) * step / 8, y + (y1 - y) * step / 8)
+        x, y = x1, y1
+    page.mouse.up()
+
+
+def middle(locator, dy: float | None = None):
+    box = locator.bounding_box()
+    return box["x"] + box["width"] / 2, box["y"] + (box["height"] / 2 if dy is None else dy)
+
+
+def test_a_drag_onto_unassigned_takes_the_agent_out_of_the_campaign(
+    login, page, directory, worker, supervisor_user, simulator
+):
+    (agent,), source, _ = pick_move(directory)
+    login(supervisor_user)
+    drag_through(page, card(page, source, agent), middle(column(page, ""), 30))
+    expect(page.locator("#move-dialog")).to_contain_text("Move ")
+    page.click("[data-move-confirm-button]")
+    job = submitted_job(page)
+    expect_job_status(page, job.pk, "succeeded")
+    assert job.campaign_ids_in == [] and job.campaign_ids_out == [source]
+    expect(card(page, "", agent)).to_be_visible()
+
+
+def test_a_drop_on_a_head_moves_there_whatever_list_the_drag_crossed(
+    login, page, directory, supervisor_user
+):
+    """Across the Unassigned list (SortableJS puts the card in it), then let go on the target's
+    head: the move is to the head's campaign, and its column is outlined while the card is over it
+    (the list crossed was taken for the target)."""
+    (agent,), source, target = pick_move(directory)
+    login(supervisor_user)
+    head = page.locator(f'details[data-campaign-id="{target}"] > summary')
+    board_ready(page)
+    x, y = press(page, card(page, source, agent))
+    # Each stop measured on arrival: a card put in a list on the way moves the columns below it.
+    for stop in (lambda: middle(column(page, ""), 30), lambda: middle(head), lambda: middle(head)):
+        x1, y1 = stop()
+        for step in range(1, 9):
+            page.mouse.move(x + (x1 - x) * step / 8, y + (y1 - y) * step / 8)
+        x, y = x1, y1
+    for wiggle in range(6):  # held over the head a moment, as a hand does
+        page.wait_for_timeout(100)
+        page.mouse.move(x + wiggle % 2, y)
+    expect(page.locator(f'details[data-campaign-id="{target}"]')).to_have_class(
+        re.compile(r"\bcolumn-dropover\b")
+    )
+    page.mouse.up()
+    name = Campaign.objects.get(id=target).name
+    expect(page.locator("#move-dialog")).to_contain_text(f"to {name}")
+    expect(page.locator(".column-dropover")).to_have_count(0)
+
+
 def test_drag_a_multi_selection(login, page, directory, worker, supervisor_user, simulator):
     agents, source, target = pick_move(directory, count=3)
     login(supervisor_user)
@@ -418,11 +477,22 @@ def test_a_card_fits_its_column_at_1366_px(
     Agent.objects.update(
         name="Maximiliana Oyelaran-Featherstonehaugh", on_phone=True, logged_in=True
     )
+    # Cards of a move in flight carry "moving (job n)…" too: the name must still show.
+    (moving,), source, target = pick_move(directory)
+    AllocationJob.objects.create(
+        requested_by=supervisor_user,
+        agent_ids=[moving],
+        campaign_ids_in=[target],
+        campaign_ids_out=[source],
+    )
     page.set_viewport_size({"width": 1366, "height": 768})
     page.context.add_cookies([{"name": DENSITY_COOKIE, "value": density, "url": live_server.url}])
     login(supervisor_user)
     expect(page.locator(".board-layout")).to_have_attribute("data-density", density)
     page.locator("[data-agent-id][data-t]").first.wait_for()
+    name = card(page, target, moving).locator("label a")
+    expect(name).to_contain_text("Maximiliana")
+    assert name.bounding_box()["width"] >= 70, "the name of a card in flight is cut to nothing"
     overflowing = page.evaluate(
         "() => [...document.querySelectorAll('#board-columns [data-agent-id]')]"
         ".filter(c => c.offsetParent).slice(0, 40)"
