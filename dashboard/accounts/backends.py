@@ -29,11 +29,11 @@ from dashboard.audit.services import audit_record
 class LocalBackend(ModelBackend):
     def authenticate(self, request, username=None, password=None, **kwargs: Any):
         user = super().authenticate(request, username=username, password=password, **kwargs)
-        if user is None or settings.DASHBOARD_AUTH == "local":
-            return user
-        if hasattr(user, "cic_identity"):
+        if user is None:
             return None
-        break_glass = hasattr(user, "break_glass")
+        if settings.DASHBOARD_AUTH != "local" and hasattr(user, "cic_identity"):
+            return None
+        break_glass = settings.DASHBOARD_AUTH != "local" and hasattr(user, "break_glass")
         if settings.DASHBOARD_AUTH == "cic" and not break_glass:
             if request is not None:
                 _audit_local_refusal(user.get_username())

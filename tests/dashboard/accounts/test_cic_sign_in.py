@@ -207,6 +207,20 @@ def test_in_cic_only_break_glass_local_accounts_sign_in_locally(client, cic, loc
     assert _sign_in(client, "sup.morgan", "supervisor-demo").status_code == 302
 
 
+def test_in_local_mode_a_sign_in_is_audited_too(client, local_admin, settings):
+    """local is the default mode: an auditor sees who signed in there as in the others."""
+    settings.DASHBOARD_AUTH = "local"
+    assert _sign_in(client, "root", LOCAL_PASSWORD).status_code == 302
+    row = AuditEvent.objects.get(kind=Kind.SIGN_IN)
+    assert row.actor_username == "root"
+    assert row.message == "Signed in with a local password"
+    assert row.details == {"auth": "local", "break_glass": False}
+    # A wrong password signs nobody in and writes no sign-in (the throttle counts it).
+    client.post("/accounts/logout/")
+    assert _sign_in(client, "root", "wrong").status_code == 200
+    assert AuditEvent.objects.filter(kind=Kind.SIGN_IN).count() == 1
+
+
 def test_in_local_mode_cic_is_never_asked(client, cic, settings):
     settings.DASHBOARD_AUTH = "local"
     response = _sign_in(client, "sup.morgan", "supervisor-demo")
