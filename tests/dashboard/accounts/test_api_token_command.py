@@ -42,3 +42,14 @@ def test_tokens_are_listed_by_prefix_and_revoked(django_user_model, capsys, clie
         call_command("api_token", "sup", "--revoke", "")
     call_command("api_token", "sup", "--revoke", "all")
     assert not ApiToken.objects.exists()
+
+
+def test_no_token_starts_with_a_dash_so_its_prefix_can_be_revoked(django_user_model, monkeypatch):
+    """One urlsafe token in 64 starts with "-": ``--revoke -Ab3…`` then read as an option."""
+    from dashboard.accounts.management.commands import api_token
+
+    keys = iter(["-Ab3dash-first", "Zz9plain-second"])
+    monkeypatch.setattr(api_token.secrets, "token_urlsafe", lambda n: next(keys))
+    django_user_model.objects.create_user("sup")
+    call_command("api_token", "sup")
+    assert list(ApiToken.objects.values_list("prefix", flat=True)) == ["Zz9plain"]

@@ -33,6 +33,8 @@ class Command(BaseCommand):
         if not user.is_active:
             raise CommandError(f"User {username!r} is inactive")
         key = secrets.token_urlsafe(32)
+        while key.startswith("-"):  # its prefix would read as an option: --revoke -Ab3… fails
+            key = secrets.token_urlsafe(32)
         ApiToken.objects.create(user=user, key_hash=ApiToken.hash(key), prefix=key[:8])
         self.stdout.write(key)
 
