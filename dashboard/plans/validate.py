@@ -176,7 +176,12 @@ def _repeat(data: dict, out: dict, start: datetime | None, errors: dict) -> None
         if not isinstance(raw, list | tuple):
             errors["days"] = "must be a list of dates (YYYY-MM-DD)"
             raw = []
-        days = sorted({d for d in (_date(v, "days", errors) for v in raw) if d is not None})
+        parsed = [(v, _date(v, "days", {})) for v in raw]  # a list: an API's value may be a dict
+        bad = [repr(str(v)[:40]) for v, d in parsed if d is None and v not in (None, "")]
+        if bad:  # every one named, not only the last: a typo in two dates is fixed in one go
+            errors["days"] = f"{', '.join(bad[:10])} {'is' if len(bad) == 1 else 'are'} not "
+            errors["days"] += "a date (YYYY-MM-DD)" if len(bad) == 1 else "dates (YYYY-MM-DD)"
+        days = sorted({d for _, d in parsed if d is not None})
         if "days" not in errors:
             if not days:
                 errors["days"] = "give at least one date (YYYY-MM-DD)"

@@ -49,6 +49,13 @@ def test_create_is_audited_with_the_plan(dir_small, mover):
         ({"repeat": "weekdays", "weekdays": []}, "weekdays", "at least one weekday"),
         ({"repeat": "weekdays", "weekdays": [7]}, "weekdays", "0 (Monday) to 6"),
         ({"repeat": "days", "days": ["2030-02-30"]}, "days", "is not a date"),
+        # Every bad date named, not only the last.
+        (
+            {"repeat": "days", "days": ["2030-02-30", "2030-04-01", "soon"]},
+            "days",
+            "'2030-02-30', 'soon' are not dates",
+        ),
+        ({"repeat": "days", "days": [{"a": 1}]}, "days", "is not a date"),
         ({"repeat": "weekdays", "weekdays": [0], "until": "2030-01-01"}, "until", "on or after"),
         ({"reason": "a\u202eb"}, "reason", "text-direction"),
     ],
