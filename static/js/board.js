@@ -780,12 +780,20 @@
     var from = evt.from, ended = evt.originalEvent;
     // Put the card back: the server renders where it goes, once the move is confirmed.
     from.insertBefore(card, from.children[evt.oldIndex] || null);
-    if (!ended || ended.type !== "drop") { clearDropOpen(); return; } // cancelled, or let go elsewhere
+    // A native drag let go with no drop event: cancelled (Esc), or let go outside the columns.
+    if (!ended || /^(dragend|pointercancel|touchcancel)$/.test(ended.type)) { clearDropOpen(); return; }
+    // A touch drag is SortableJS's own, not a native one (no dragover, no drop): the column is
+    // the one under the finger where it let go (its ghost takes no pointer events).
+    if (ended.type !== "drop") { dropColumn = columnAtPoint(ended.changedTouches ? ended.changedTouches[0] : ended); }
     droppedOn(card, ended.altKey);
   }
 
   function columnAt(event) {
     return event.target.closest ? event.target.closest("#board-columns details[data-campaign-id]") : null;
+  }
+  function columnAtPoint(point) {
+    var el = point && document.elementFromPoint(point.clientX, point.clientY);
+    return el ? columnAt({ target: el }) : null;
   }
   // The column under the pointer during a drag, outlined: where a drop now would move the card.
   function markOver(column) {

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import re
 import time
+from datetime import timedelta
 
 import pytest
+from django.utils import timezone
 from playwright.sync_api import expect
 
 from dashboard.allocations.models import AllocationJob
@@ -212,6 +214,46 @@ def test_a_drop_on_a_head_moves_there_whatever_list_the_drag_crossed(
     expect(page.locator(".column-dropover")).to_have_count(0)
 
 
+def test_a_touch_drag_moves_too(
+    browser, live_server, directory, worker, supervisor_user, simulator
+):
+    """On a touch screen SortableJS drags by itself (no native drag: no dragover, no drop
+    event): the move goes to the column under the finger where it let go."""
+    from tests.browser.conftest import PASSWORD
+
+    (agent,), source, target = pick_move(directory)
+    context = browser.new_context(viewport={"width": 1500, "height": 950}, has_touch=True)
+    try:
+        page = context.new_page()
+        page.set_default_timeout(15_000)
+        page.goto(f"{live_server.url}/accounts/login/?next=/")
+        page.fill("input[name=username]", supervisor_user.username)
+        page.fill("input[name=password]", PASSWORD)
+        page.click("button[type=submit]")
+        board_ready(page)
+        source_card = card(page, source, agent)
+        source_card.scroll_into_view_if_needed()
+        x0, y0 = middle(source_card)
+        x1, y1 = middle(column(page, target), 30)
+        cdp = context.new_cdp_session(page)
+        touch = lambda kind, *at: cdp.send(  # noqa: E731
+            "Input.dispatchTouchEvent",
+            {"type": kind, "touchPoints": [{"x": x, "y": y} for x, y in at]},
+        )
+        touch("touchStart", (x0, y0))
+        for step in range(1, 21):
+            touch("touchMove", (x0 + (x1 - x0) * step / 20, y0 + (y1 - y0) * step / 20))
+            page.wait_for_timeout(20)
+        touch("touchEnd")
+        name = Campaign.objects.get(id=target).name
+        expect(page.locator("#move-dialog")).to_contain_text(f"to {name}")
+        page.click("[data-move-confirm-button]")
+        job = submitted_job(page)
+        assert job.campaign_ids_in == [target] and job.campaign_ids_out == [source]
+    finally:
+        context.close()
+
+
 def test_drag_a_multi_selection(login, page, directory, worker, supervisor_user, simulator):
     agents, source, target = pick_move(directory, count=3)
     login(supervisor_user)
@@ -407,10 +449,6 @@ def test_select_all_shown_leaves_out_columns_a_filter_hides(
 def _as_on_a_shift(directory) -> None:
     """Campaign states as an admin records them (ICWS gives none), a staffing target, a long
     name, and presence heard minutes ago, so the board looks as it does during a shift."""
-    from datetime import timedelta
-
-    from django.utils import timezone
-
     for c in directory["campaigns"]:
         Campaign.objects.filter(id=c["id"]).update(state=c["state"], state_source="admin")
     first = directory["campaigns"][0]["id"]
@@ -477,8 +515,12 @@ def test_a_card_fits_its_column_at_1366_px(
     Agent.objects.update(
         name="Maximiliana Oyelaran-Featherstonehaugh", on_phone=True, logged_in=True
     )
-    # Cards of a move in flight carry "moving (job n)…" too: the name must still show.
+    # Cards of a move in flight carry "moving (job n)…" too: the name must still show, and a
+    # long time in state ("12h05") too.
     (moving,), source, target = pick_move(directory)
+    Agent.objects.filter(id=moving).update(
+        status_changed=timezone.now() - timedelta(hours=12, minutes=5)
+    )
     AllocationJob.objects.create(
         requested_by=supervisor_user,
         agent_ids=[moving],
