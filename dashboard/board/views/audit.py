@@ -137,7 +137,7 @@ def audit_export(request: HttpRequest, fmt: str) -> HttpResponse:
 @require_GET
 def audit_detail(request: HttpRequest, event_id: int) -> HttpResponse:
     roles.require_audit(request.user)
-    event = get_object_or_404(AuditEvent.objects.select_related("job"), pk=event_id)
+    event = get_object_or_404(AuditEvent.objects.select_related("job__requested_by"), pk=event_id)
     agents = set(event.agent_ids) | set(event.roster_before) | set(event.roster_after)
     campaigns = set(event.campaign_ids_in) | set(event.campaign_ids_out)
     for roster in (event.roster_before, event.roster_after):

@@ -160,9 +160,20 @@ class TestDetail:
         assert "&lt;img src=x onerror=alert(1)&gt;" in response.text
         assert "<img src=x" not in response.text
         assert "Renewals" in response.text and "Winback" in response.text
-        assert 'href="/campaigns/%7BC2%7D/">Winback ({C2})</a>' in response.text  # into
+        # into, its id where the pointer rests (as in the list), not a GUID beside every name
+        assert 'href="/campaigns/%7BC2%7D/" title="{C2}">Winback</a>' in response.text
         assert 'href="/agents/a2/">Agent 2</a>' in response.text
         assert "data-revert" not in response.text  # auditors read; they do not move
+
+    def test_a_step_without_a_reason_of_its_own_shows_the_moves(self, as_auditor, moved):
+        done = moved.audit_events.get(kind=Kind.SUCCEEDED)
+        page = as_auditor.get(reverse("audit-detail", args=[done.pk])).text
+        assert "data-audit-move-reason" not in page  # it has its own: the move's
+        system = audit_record(kind=Kind.OBSERVED, job=moved, reason="", message="Checked")
+        page = as_auditor.get(reverse("audit-detail", args=[system.pk])).text
+        assert "<dt>Reason</dt><dd>—</dd>" in page
+        assert "data-audit-move-reason>Winback short-staffed <span" in page
+        assert f"(given by {moved.requested_by.username})" in page
 
     def test_a_supervisor_sees_the_revert_button_on_a_success(self, as_mover, moved):
         done = moved.audit_events.get(kind=Kind.SUCCEEDED)
