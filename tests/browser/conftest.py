@@ -40,6 +40,11 @@ def pytest_collection_modifyitems(items):
     for item in items:
         if "tests/browser/" in str(item.fspath):
             item.add_marker(pytest.mark.browser)
+            # A failure must happen twice to fail the run. Stops 26 to 28 each lost a CI run to
+            # one browser test failing once in dozens of runs (two were real board races, since
+            # fixed and tested); a second failure in a row is a defect, and every rerun is in the
+            # summary with its first failure's report, "page at failure" included.
+            item.add_marker(pytest.mark.flaky(reruns=1))
 
 
 @pytest.fixture(scope="session")
