@@ -31,9 +31,11 @@ class LocalBackend(ModelBackend):
         user = super().authenticate(request, username=username, password=password, **kwargs)
         if user is None:
             return None
-        if settings.DASHBOARD_AUTH != "local" and hasattr(user, "cic_identity"):
+        # Local passwords only: a CIC identity or a break-glass mark means nothing then.
+        local_only = settings.DASHBOARD_AUTH == "local"
+        if not local_only and hasattr(user, "cic_identity"):
             return None
-        break_glass = settings.DASHBOARD_AUTH != "local" and hasattr(user, "break_glass")
+        break_glass = not local_only and hasattr(user, "break_glass")
         if settings.DASHBOARD_AUTH == "cic" and not break_glass:
             if request is not None:
                 _audit_local_refusal(user.get_username())

@@ -731,7 +731,7 @@
         draggable: "[data-agent-id]",
         filter: ".pending, input",
         preventOnFilter: false,
-        onStart: function (evt) { dragging = true; markOver(null); hovered = null; evt.item.classList.add("dragging"); },
+        onStart: function (evt) { dragging = true; evt.item.classList.add("dragging"); }, // the capture dragstart reset the rest
         onEnd: onDrop
       });
     });

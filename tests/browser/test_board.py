@@ -41,14 +41,29 @@ def drag(page, source, target, below: float | None = 30):
     # SortableJS is wired up just after the first paint, not at the load event: a press before
     # that starts no drag at all (a reload or a page signed in by hand has not waited yet).
     board_ready(page)
-    x0, y0 = press(page, source)
-    end = target.bounding_box()
+    start = press(page, source)
     # Onto its first card by default; below=None: onto the middle (a column's head).
-    x1 = end["x"] + end["width"] / 2
-    y1 = end["y"] + (end["height"] / 2 if below is None else below)
-    for step in range(1, 13):
-        page.mouse.move(x0 + (x1 - x0) * step / 12, y0 + (y1 - y0) * step / 12)
+    glide(page, start, middle(target, below), steps=12)
     page.mouse.up()
+
+
+def glide(page, start, *stops, steps: int = 8):
+    """Move the (pressed) pointer from ``start`` through each stop in ``steps`` moves: a point,
+    or a function measuring it on arrival (a card put in a list on the way moves the columns
+    below it). Where it ended."""
+    x, y = start
+    for stop in stops:
+        x1, y1 = stop() if callable(stop) else stop
+        for step in range(1, steps + 1):
+            page.mouse.move(x + (x1 - x) * step / steps, y + (y1 - y) * step / steps)
+        x, y = x1, y1
+    return x, y
+
+
+def middle(locator, dy: float | None = None):
+    """The middle of the element, or ``dy`` below its top."""
+    box = locator.bounding_box()
+    return box["x"] + box["width"] / 2, box["y"] + (box["height"] / 2 if dy is None else dy)
 
 
 def submitted_job(page, count: int = 1) -> AllocationJob:
@@ -138,16 +153,9 @@ def test_a_drag_let_go_outside_the_columns_moves_nothing(
     board_ready(page)
     previews = []
     page.on("request", lambda r: previews.append(r.url) if "/moves/preview" in r.url else None)
-    x0, y0 = press(page, card(page, source, agent))
-    over = column(page, target).bounding_box()
-    x1, y1 = over["x"] + over["width"] / 2, over["y"] + 30
-    for step in range(1, 9):
-        page.mouse.move(x0 + (x1 - x0) * step / 8, y0 + (y1 - y0) * step / 8)
+    over = glide(page, press(page, card(page, source, agent)), middle(column(page, target), 30))
     expect(page.locator(f'[data-cards][data-campaign-id="{target}"] .dragging')).to_have_count(1)
-    panel = page.locator(".jobs-panel").bounding_box()
-    x2, y2 = panel["x"] + panel["width"] / 2, panel["y"] + panel["height"] / 2
-    for step in range(1, 9):
-        page.mouse.move(x1 + (x2 - x1) * step / 8, y1 + (y2 - y1) * step / 8)
+    glide(page, over, middle(page.locator(".jobs-panel")))
     page.mouse.up()
     expect(card(page, source, agent)).to_be_visible()  # put back where it was
     page.wait_for_timeout(1000)  # a preview would have been asked for by now
@@ -155,28 +163,12 @@ def test_a_drag_let_go_outside_the_columns_moves_nothing(
     expect(page.locator("#move-dialog")).to_be_hidden()
 
 
-def drag_through(page, source, *stops):
-    """Press on the card and move the pointer onto each stop's (x, y) in turn, then let go."""
-    board_ready(page)
-    x, y = press(page, source)
-    for x1, y1 in stops:
-        for step in range(1, 9):
-            page.mouse.move(x + (x1 - x) * step / 8, y + (y1 - y) * step / 8)
-        x, y = x1, y1
-    page.mouse.up()
-
-
-def middle(locator, dy: float | None = None):
-    box = locator.bounding_box()
-    return box["x"] + box["width"] / 2, box["y"] + (box["height"] / 2 if dy is None else dy)
-
-
 def test_a_drag_onto_unassigned_takes_the_agent_out_of_the_campaign(
     login, page, directory, worker, supervisor_user, simulator
 ):
     (agent,), source, _ = pick_move(directory)
     login(supervisor_user)
-    drag_through(page, card(page, source, agent), middle(column(page, ""), 30))
+    drag(page, card(page, source, agent), column(page, ""))
     expect(page.locator("#move-dialog")).to_contain_text("Move ")
     page.click("[data-move-confirm-button]")
     job = submitted_job(page)
@@ -195,13 +187,10 @@ def test_a_drop_on_a_head_moves_there_whatever_list_the_drag_crossed(
     login(supervisor_user)
     head = page.locator(f'details[data-campaign-id="{target}"] > summary')
     board_ready(page)
-    x, y = press(page, card(page, source, agent))
-    # Each stop measured on arrival: a card put in a list on the way moves the columns below it.
-    for stop in (lambda: middle(column(page, ""), 30), lambda: middle(head), lambda: middle(head)):
-        x1, y1 = stop()
-        for step in range(1, 9):
-            page.mouse.move(x + (x1 - x) * step / 8, y + (y1 - y) * step / 8)
-        x, y = x1, y1
+    start = press(page, card(page, source, agent))
+    x, y = glide(
+        page, start, middle(column(page, ""), 30), lambda: middle(head), lambda: middle(head)
+    )
     for wiggle in range(6):  # held over the head a moment, as a hand does
         page.wait_for_timeout(100)
         page.mouse.move(x + wiggle % 2, y)
